@@ -1,0 +1,122 @@
+"""The ``casefile`` command: run the service, load demo data, manage accounts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import uuid
+from datetime import date
+
+import click
+
+from domain.meta import Meta
+
+
+def _casefiles():
+    from adapters.config import application_env
+    from services.casefiles import CaseFiles
+
+    return CaseFiles(env=application_env())
+
+
+def _admin_meta(reason: str) -> Meta:
+    return Meta(actor_id="cli", actor_role="admin", effective_date=date.today(),
+                correlation_id=str(uuid.uuid4()), reason=reason)
+
+
+@click.group()
+def main() -> None:
+    """Case files of social organizations: operational commands."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+              show_default="8000 or $PORT")
+@click.option("--no-demo", is_flag=True, help="Do not load the demo district.")
+def run(host: str, port: int, no_demo: bool) -> None:
+    """Start the service (embedded PostgreSQL unless DATABASE_URL), loading the demo once."""
+    from adapters.demo import load_demo_once
+    from adapters.web import create_app
+
+    casefiles = _casefiles()
+    if not no_demo:
+        load_demo_once(casefiles, echo=click.echo)
+    app = create_app({"CASEFILES": casefiles})
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--orgs", default=850, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--years", default=5, show_default=True, type=click.IntRange(1, 30))
+@click.option("--seed", default=2024, show_default=True, type=int)
+def demo(orgs: int, years: int, seed: int) -> None:
+    """Generate a deterministic demo district (for trying things and for benchmarks)."""
+    from adapters.demo import generate
+
+    generate(_casefiles(), orgs=orgs, years=years, seed=seed, echo=click.echo, progress=True)
+
+
+@main.group()
+def accounts() -> None:
+    """Staff and organization accounts."""
+
+
+@accounts.command("list")
+def accounts_list() -> None:
+    for account in _casefiles().list_accounts():
+        click.echo(f"{account.username:24} {account.role:22} "
+                   f"{account.jurisdiction or account.organization or '-':20} "
+                   f"{'disabled' if account.disabled else 'active'}")
+
+
+@accounts.command("create")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--jurisdiction", default=None)
+@click.option("--organization", default=None)
+@click.option("--name", "display_name", default=None)
+@click.password_option()
+def accounts_create(username, role, jurisdiction, organization, display_name, password):
+    """Open an account (the password is asked for, never echoed)."""
+    _casefiles().open_account(username=username, password=password,
+                              display_name=display_name or username, role=role,
+                              jurisdiction=jurisdiction, organization=organization,
+                              meta=_admin_meta("account opened from the command line"))
+    click.echo(f"account {username} opened")
+
+
+@accounts.command("token")
+@click.argument("username")
+def accounts_token(username: str) -> None:
+    """Print a fresh API token for USERNAME (earlier tokens stay valid)."""
+    click.echo(_casefiles().issue_token(username, _admin_meta("token issued from the CLI")))
+
+
+@accounts.command("password")
+@click.argument("username")
+@click.password_option()
+def accounts_password(username: str, password: str) -> None:
+    _casefiles().change_password(username, password, _admin_meta("password reset from the CLI"))
+    click.echo(f"password of {username} changed")
+
+
+@main.command("db-url")
+def db_url() -> None:
+    """Print where the events are stored (password hidden)."""
+    from adapters.config import database_settings
+
+    s = database_settings()
+    click.echo(f"postgresql://{s.get('POSTGRES_USER', '')}@{s.get('POSTGRES_HOST', '')}:"
+               f"{s.get('POSTGRES_PORT', '')}/{s.get('POSTGRES_DBNAME', '')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

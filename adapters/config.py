@@ -1,0 +1,107 @@
+"""Configuration from the environment, with one documented default for each setting.
+
+| setting | default | meaning |
+|---|---|---|
+| DATABASE_URL | (unset: embedded) | PostgreSQL server, ``postgresql://user:pass@host:port/db``; the library's ``POSTGRES_*`` settings work too |
+| CASEFILE_VAR | ``var`` | the project's data folder: the embedded PostgreSQL and the generated keys |
+| CIPHER_KEY | generated into ``var/cipher.key`` | AES key (base64) that encrypts stored events |
+| PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
+| POSTGRES_SCHEMA | ``public`` | schema of the tables |
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+log = logging.getLogger(__name__)
+
+RECORDER_TOPIC = "adapters.postgres_store:CaseFileRecorder"
+EMBEDDED_DB = "casefile"
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("CASEFILE_VAR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_file(name: str, make) -> str:
+    """Read a key from var/, creating it once with owner-only permissions."""
+    path = var_dir() / name
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()
+
+
+def cipher_key() -> str:
+    return os.environ.get("CIPHER_KEY") or _secret_file(
+        "cipher.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+def pseudonym_key() -> str:
+    return os.environ.get("PSEUDONYM_KEY") or _secret_file(
+        "pseudonym.key", lambda: secrets.token_urlsafe(32))
+
+
+def postgres_settings_from_url(url: str) -> dict[str, str]:
+    parts = urlparse(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("DATABASE_URL must start with postgresql://")
+    settings = {"POSTGRES_DBNAME": (parts.path or "/postgres").lstrip("/") or "postgres",
+                "POSTGRES_HOST": parts.hostname or "localhost",
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": unquote(parts.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(parts.password or "")}
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    if "host" in query:  # a Unix socket directory
+        settings["POSTGRES_HOST"] = unquote(query["host"])
+    return settings
+
+
+_embedded = None
+
+
+def embedded_database_url() -> str:
+    """Start (or join) the private PostgreSQL in var/pgdata, from the pgserver wheel."""
+    global _embedded
+    if _embedded is None:
+        import pgserver  # only needed for the embedded default
+
+        _embedded = pgserver.get_server(var_dir() / "pgdata", cleanup_mode="stop")
+        exists = _embedded.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}';")
+        if "(1 row)" not in exists:
+            _embedded.psql(f"CREATE DATABASE {EMBEDDED_DB};")
+    return _embedded.get_uri(EMBEDDED_DB)
+
+
+def database_settings() -> dict[str, str]:
+    if os.environ.get("DATABASE_URL"):
+        return postgres_settings_from_url(os.environ["DATABASE_URL"])
+    if os.environ.get("POSTGRES_DBNAME") and os.environ.get("POSTGRES_HOST"):
+        return {}  # the library reads POSTGRES_* itself
+    return postgres_settings_from_url(embedded_database_url())
+
+
+def application_env(**overrides: str) -> dict[str, str]:
+    """The environment for CaseFiles: PostgreSQL, the cipher, compression, the keys."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
+        "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+        "CIPHER_KEY": cipher_key(),
+        "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        "PSEUDONYM_KEY": pseudonym_key(),
+        "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "10"),
+        "POSTGRES_MAX_OVERFLOW": os.environ.get("POSTGRES_MAX_OVERFLOW", "20"),
+    }
+    env.update(database_settings())
+    env.update(overrides)
+    return env

@@ -1,0 +1,88 @@
+"""The Flask application factory: the JSON API and the operators' health endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import OperationalError, InterfaceError
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import Conflict, DomainError, InvalidValue, RuleViolation
+from services.casefiles import (CaseFiles, IdempotencyKeyReused, OrganizationNotFound,
+                                PersonNotFound, VersionConflict)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    response = jsonify({"error": {"status": status, "code": code, "message": message,
+                                  "field": field}})
+    response.status_code = status
+    return response
+
+
+def status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, (OrganizationNotFound, PersonNotFound)):
+        return 404, "not_found"
+    if isinstance(error, VersionConflict):
+        return 409, "version_conflict"
+    if isinstance(error, Conflict):
+        return 409, error.rule or "conflict"
+    if isinstance(error, IdempotencyKeyReused):
+        return 422, "idempotency_key_reused"
+    if isinstance(error, InvalidValue):
+        return 400, "invalid_value"
+    if isinstance(error, RuleViolation):
+        return 422, error.rule or "rule_violation"
+    return 400, "invalid_value"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application. ``config["CASEFILES"]`` may hand in an application
+    (tests do); otherwise one is built from the environment (adapters.config)."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    if config:
+        app.config.update(config)
+    casefiles = app.config.get("CASEFILES")
+    if casefiles is None:
+        from adapters.config import application_env
+
+        casefiles = CaseFiles(env=application_env())
+    app.extensions["casefiles"] = casefiles
+
+    from adapters.web.api import ApiError, bp
+    from adapters.web.health import health
+
+    app.register_blueprint(bp)
+    app.register_blueprint(health)
+
+    @app.errorhandler(ApiError)
+    def api_error(e: ApiError):
+        return error_response(e.status, e.code, e.message, e.field)
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        status, code = status_of(e)
+        return error_response(status, code, e.message, e.field)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(e: Exception):
+        log.error("database unavailable: %s", type(e).__name__)
+        response = error_response(503, "database_unavailable",
+                                  "the database is unavailable; retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return error_response(e.code or 500, e.name.lower().replace(" ", "_"), e.description)
+
+    return app

@@ -1,0 +1,92 @@
+"""Aggregates and events as JSON documents (dates ISO, amounts as numbers)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.meta import Meta
+from domain.organization import Organization
+
+EXPIRING_DAYS = 90  # DOMAIN.md section 3: within 90 days of its end a certificate is expiring
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Meta):
+        return plain(value.as_dict())
+    return value
+
+
+def certificate_state(valid_until: date | None, today: date) -> str | None:
+    if valid_until is None:
+        return None
+    if today > valid_until:
+        return "expired"
+    if today >= valid_until - timedelta(days=EXPIRING_DAYS):
+        return "expiring"
+    return "valid"
+
+
+def organization_document(org: Organization, today: date) -> dict:
+    """The organization's current state, as the API returns it (no identity numbers:
+    leaders carry only the masked number)."""
+    return plain({
+        "code": org.code,
+        "identifier": org.identifier,
+        "name": org.name,
+        "type": org.org_type,
+        "status": org.status,
+        "status_since": org.status_since,
+        "suspended_until": org.suspended_until,
+        "domicile": org.domicile,
+        "business_scope": org.business_scope,
+        "registered_funds": org.registered_funds,
+        "supervisory_unit": org.supervisory_unit,
+        "founded_on": org.founded_on,
+        "registered_on": org.registered_on,
+        "imported": org.imported,
+        "certificate": {"valid_until": org.certificate_valid_until,
+                        "state": certificate_state(org.certificate_valid_until, today),
+                        "renewals": org.certificate_renewals},
+        "changes": org.changes,
+        "annual_reports": sorted(org.annual_reports.values(), key=lambda r: r["year"]),
+        "annual_inspections": sorted(org.conclusions.values(), key=lambda c: c["year"]),
+        "level": org.level,
+        "major_events": list(org.major_events.values()),
+        "inspections": org.inspections,
+        "rectifications": list(org.rectifications.values()),
+        "management_suggestions": org.suggestions,
+        "penalties": list(org.penalties.values()),
+        "credit_listings": list(org.credit_listings.values()),
+        "interviews": org.interviews,
+        "leaders": list(org.leaders.values()),
+        "legal_representative": org.legal_representative(),
+        "former_leaders": org.former_leaders,
+        "term_elections": org.term_elections,
+        "closure": org.closure,
+        "version": org.version,
+    })
+
+
+EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+
+
+def event_document(event: Any) -> dict:
+    """One recorded event: its type, who and when, and what it says."""
+    data = {k: v for k, v in event.__dict__.items() if k not in EVENT_ENVELOPE}
+    return plain({
+        "type": type(event).__name__,
+        "version": event.originator_version,
+        "recorded_at": event.timestamp,
+        "meta": event.meta,
+        "data": data,
+    })

@@ -1,0 +1,176 @@
+"""Request bodies: declared field by field, checked before anything reaches the domain.
+
+A malformed body is refused with 400 and a message naming the field. Unknown fields are
+refused too, so a misspelt field never silently records a default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
+from domain.errors import InvalidValue
+
+MAX_TEXT = 4000
+MAX_LINE = 200
+MAX_ITEMS = 100
+MAX_AMOUNT = Decimal("1e13")
+
+
+class BadRequest(InvalidValue):
+    pass
+
+
+@dataclass
+class F:
+    """One field: a kind, whether it is required, and the kind's options."""
+
+    kind: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_len: int = MAX_LINE
+    minimum: Any = None
+    maximum: Any = None
+    schema: dict[str, "F"] = field(default_factory=dict)
+    item: "F | None" = None
+    nullable: bool = False
+    check: Callable[[Any, str], Any] | None = None
+
+
+def text(required: bool = True, max_len: int = MAX_TEXT, nullable: bool = False) -> F:
+    return F("str", required, max_len=max_len, nullable=nullable)
+
+
+def line(required: bool = True, max_len: int = MAX_LINE, nullable: bool = False) -> F:
+    return F("str", required, max_len=max_len, nullable=nullable)
+
+
+def enum(choices: tuple[str, ...], required: bool = True) -> F:
+    return F("enum", required, choices=choices)
+
+
+def a_date(required: bool = True, nullable: bool = False) -> F:
+    return F("date", required, nullable=nullable)
+
+
+def money(required: bool = True, minimum: Decimal | None = Decimal(0),
+          nullable: bool = False) -> F:
+    return F("decimal", required, minimum=minimum, maximum=MAX_AMOUNT, nullable=nullable)
+
+
+def integer(minimum: int, maximum: int, required: bool = True) -> F:
+    return F("int", required, minimum=minimum, maximum=maximum)
+
+
+def boolean(required: bool = True) -> F:
+    return F("bool", required)
+
+
+def lines(required: bool = True, max_items: int = MAX_ITEMS) -> F:
+    return F("list", required, maximum=max_items, item=line())
+
+
+def obj(schema: dict[str, F], required: bool = True, nullable: bool = False) -> F:
+    return F("object", required, schema=schema, nullable=nullable)
+
+
+def credit_code(required: bool = True) -> F:
+    return F("str", required, max_len=18, check=validate_credit_code)
+
+
+def jurisdiction() -> F:
+    return F("str", True, max_len=12, check=validate_jurisdiction)
+
+
+def id_number() -> F:
+    return F("str", True, max_len=18, check=validate_id_number)
+
+
+def parse(body: Any, schema: dict[str, F], prefix: str = "") -> dict[str, Any]:
+    """Check a JSON object against its schema; return the converted values."""
+    if not isinstance(body, dict):
+        raise BadRequest(f"{prefix.rstrip('.') or 'the body'} must be a JSON object",
+                         field=prefix.rstrip(".") or None)
+    unknown = sorted(set(body) - set(schema))
+    if unknown:
+        raise BadRequest(f"unknown field {prefix}{unknown[0]}; expected: "
+                         f"{', '.join(sorted(schema))}", field=prefix + unknown[0])
+    out: dict[str, Any] = {}
+    for name, spec in schema.items():
+        path = prefix + name
+        if name not in body:
+            if spec.required:
+                raise BadRequest(f"{path} is required", field=path)
+            continue
+        out[name] = convert(body[name], spec, path)
+    return out
+
+
+def convert(value: Any, spec: F, path: str) -> Any:
+    if value is None:
+        if spec.nullable or not spec.required:
+            return None
+        raise BadRequest(f"{path} must not be null", field=path)
+    kind = spec.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            raise BadRequest(f"{path} must be a string", field=path)
+        value = value.strip()
+        if not value:
+            raise BadRequest(f"{path} must not be empty", field=path)
+        if len(value) > spec.max_len:
+            raise BadRequest(f"{path} is longer than {spec.max_len} characters", field=path)
+        if spec.check:
+            spec.check(value, path)
+        return value
+    if kind == "enum":
+        if not isinstance(value, str) or value not in spec.choices:
+            raise BadRequest(f"{path} must be one of {', '.join(spec.choices)}", field=path)
+        return value
+    if kind == "date":
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise BadRequest(f"{path} must be a date YYYY-MM-DD", field=path)
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"{path} is not a real date: {value}", field=path) from None
+    if kind == "decimal":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise BadRequest(f"{path} must be a number", field=path)
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise BadRequest(f"{path} must be a number", field=path) from None
+        if not number.is_finite():
+            raise BadRequest(f"{path} must be a finite number", field=path)
+        if spec.minimum is not None and number < spec.minimum:
+            raise BadRequest(f"{path} must not be less than {spec.minimum}", field=path)
+        if abs(number) > spec.maximum:
+            raise BadRequest(f"{path} is too large", field=path)
+        if number.as_tuple().exponent < -2:
+            raise BadRequest(f"{path} has more than two decimals", field=path)
+        return number
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadRequest(f"{path} must be a whole number", field=path)
+        if not spec.minimum <= value <= spec.maximum:
+            raise BadRequest(f"{path} must be between {spec.minimum} and {spec.maximum}",
+                             field=path)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise BadRequest(f"{path} must be true or false", field=path)
+        return value
+    if kind == "list":
+        if not isinstance(value, list):
+            raise BadRequest(f"{path} must be a list", field=path)
+        if len(value) > spec.maximum:
+            raise BadRequest(f"{path} has more than {spec.maximum} items", field=path)
+        return [convert(v, spec.item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if kind == "object":
+        return parse(value, spec.schema, path + ".")
+    raise AssertionError(kind)

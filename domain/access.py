@@ -1,0 +1,43 @@
+"""Who may do what, where: one policy table (role x action) plus the jurisdiction test.
+
+The web issue extends this table; every endpoint asks ``allowed`` before it acts.
+"""
+
+from __future__ import annotations
+
+from domain.codes import jurisdiction_contains
+
+STAFF_WRITES = frozenset({
+    "register", "change", "annual_inspection", "level_assessment", "certificate_renewal",
+    "deregister", "revoke", "ban", "major_event_review", "inspection", "rectification",
+    "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
+    "term_election", "occupational_ban", "annual_report", "major_event_report",
+    "record_community",
+})
+
+POLICY: dict[str, frozenset[str]] = {
+    "registration_staff": STAFF_WRITES | {"read"},
+    "supervisory_unit": frozenset({"read", "major_event_review"}),
+    "sub_district_office": frozenset({"read", "record_community"}),
+    "information_officer": frozenset({"read"}),
+    "auditor": frozenset({"read", "read_all"}),
+    "organization": frozenset({"read", "annual_report", "major_event_report"}),
+    "admin": frozenset({"manage_accounts"}),
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    return action in POLICY.get(role, frozenset())
+
+
+def in_scope(*, role: str, jurisdiction: str | None, own_organization: str | None,
+             org_identifier: str, org_jurisdiction: str) -> bool:
+    """Whether an actor may see or touch this organization (DOMAIN.md section 1): an
+    auditor everything, an organization itself, everyone else their jurisdiction."""
+    if role == "auditor":
+        return True
+    if role == "organization":
+        return own_organization == org_identifier
+    if jurisdiction is None:
+        return False
+    return jurisdiction_contains(jurisdiction, org_jurisdiction)

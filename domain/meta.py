@@ -1,0 +1,38 @@
+"""Who did it, when it takes effect, and why: carried by every event."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+ROLES = (
+    "registration_staff",     # 登记管理机关
+    "supervisory_unit",       # 业务主管单位
+    "sub_district_office",    # 街道办事处
+    "information_officer",    # 预警网络信息员
+    "auditor",                # 审计、纪检
+    "organization",           # 社会组织
+    "admin",                  # manages accounts
+    "system",                 # rules and the clock
+)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The command's context, passed in by the caller; the domain never reads a clock."""
+
+    actor_id: str
+    actor_role: str
+    effective_date: date
+    correlation_id: str
+    reason: str | None = None
+    reference: str | None = None
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["effective_date"] = self.effective_date.isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Meta":
+        return cls(**{**d, "effective_date": date.fromisoformat(d["effective_date"])})

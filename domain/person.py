@@ -1,0 +1,140 @@
+"""The Person aggregate: what the rules of DOMAIN.md section 5.8 need to know about a leader.
+
+A person is identified by a pseudonym derived from the identity number with a secret key
+(see services), so the identity number itself appears only inside this aggregate's
+encrypted events, never in a URL, an organization's events or a log line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.codes import mask_id_number
+from domain.errors import InvalidValue, RuleViolation
+from domain.meta import Meta
+from domain.organization import add_years
+
+SANCTIONED_LEADER_BAN_YEARS = 5
+RETIRED_OFFICIAL_MAX_AGE = 70
+RETIRED_OFFICIAL_MAX_POSTS = 1
+RETIRED_OFFICIAL_MAX_TERMS = 2
+
+
+class Person(Aggregate):
+    @event("Registered")
+    def __init__(self, id: UUID, name: str, id_number: str, birth_date: date, meta: Meta):
+        self.name = name
+        self.id_number = id_number
+        self.birth_date = birth_date
+        self.bans: list[dict] = []
+        self.posts: dict[str, dict] = {}
+        self.terms: dict[str, int] = {}
+        self.sanctioned_organizations: list[dict] = []
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def age_on(self, on: date) -> int:
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    def ban_in_force(self, on: date) -> dict | None:
+        for ban in self.bans:
+            if ban["from"] <= on and (ban["until"] is None or on <= ban["until"]):
+                return ban
+        return None
+
+    def record_occupational_ban(self, *, banned_from: date, banned_until: date | None,
+                                meta: Meta) -> None:
+        """从业禁止: blocks any appointment until it ends."""
+        if banned_until is not None and banned_until < banned_from:
+            raise InvalidValue("until must not be before from", field="until")
+        if not meta.reason:
+            raise InvalidValue("reason must say why the person is banned", field="reason")
+        self._occupational_ban_recorded(banned_from=banned_from, banned_until=banned_until,
+                                        meta=meta)
+
+    @event("OccupationalBanRecorded")
+    def _occupational_ban_recorded(self, banned_from: date, banned_until: date | None,
+                                   meta: Meta) -> None:
+        self.bans.append({"from": banned_from, "until": banned_until, "reason": meta.reason,
+                          "reference": meta.reference})
+
+    def take_post(self, *, organization: str, roles: list[str], official_status: str,
+                  meta: Meta) -> None:
+        """Rule 8: no banned person, no leader of a recently revoked or banned organization,
+        and a retired official holds one post, at most two terms, up to age 70."""
+        on = meta.effective_date
+        ban = self.ban_in_force(on)
+        if ban is not None:
+            until = ban["until"] or "indefinitely"
+            raise RuleViolation(f"this person is under an occupational ban until {until}",
+                                rule="occupational_ban", field="person")
+        for sanctioned in self.sanctioned_organizations:
+            if add_years(sanctioned["on"], SANCTIONED_LEADER_BAN_YEARS) > on:
+                raise RuleViolation(
+                    f"this person led {sanctioned['organization']}, which was "
+                    f"{sanctioned['status']} on {sanctioned['on']}, less than "
+                    f"{SANCTIONED_LEADER_BAN_YEARS} years ago",
+                    rule="led_sanctioned_organization", field="person")
+        if official_status == "retired":
+            self.check_retired_official(organization, on, extra_terms=1)
+            if len([o for o in self.posts if o != organization]) >= RETIRED_OFFICIAL_MAX_POSTS:
+                raise RuleViolation("a retired official may hold only one post in social "
+                                    "organizations", rule="retired_official_one_post",
+                                    field="person")
+        self._post_taken(organization=organization, roles=roles,
+                         official_status=official_status, meta=meta)
+
+    def check_retired_official(self, organization: str, on: date, extra_terms: int) -> None:
+        if self.age_on(on) > RETIRED_OFFICIAL_MAX_AGE:
+            raise RuleViolation(f"a retired official may serve up to age "
+                                f"{RETIRED_OFFICIAL_MAX_AGE}", rule="retired_official_age",
+                                field="person")
+        if self.terms.get(organization, 0) + extra_terms > RETIRED_OFFICIAL_MAX_TERMS:
+            raise RuleViolation(f"a retired official may serve at most "
+                                f"{RETIRED_OFFICIAL_MAX_TERMS} terms",
+                                rule="retired_official_two_terms", field="person")
+
+    @event("PostTaken")
+    def _post_taken(self, organization: str, roles: list[str], official_status: str,
+                    meta: Meta) -> None:
+        self.posts[organization] = {"roles": roles, "official_status": official_status,
+                                    "since": meta.effective_date}
+        self.terms[organization] = self.terms.get(organization, 0) + 1
+
+    def begin_new_term(self, *, organization: str, meta: Meta) -> None:
+        """A term election re-elects this person."""
+        post = self.posts.get(organization)
+        if post is None:
+            return
+        if post["official_status"] == "retired":
+            self.check_retired_official(organization, meta.effective_date, extra_terms=1)
+        self._new_term_begun(organization=organization, meta=meta)
+
+    @event("NewTermBegun")
+    def _new_term_begun(self, organization: str, meta: Meta) -> None:
+        self.terms[organization] = self.terms.get(organization, 0) + 1
+
+    def leave_post(self, *, organization: str, meta: Meta) -> None:
+        if organization in self.posts:
+            self._post_left(organization=organization, meta=meta)
+
+    @event("PostLeft")
+    def _post_left(self, organization: str, meta: Meta) -> None:
+        self.posts.pop(organization, None)
+
+    def record_sanctioned_organization(self, *, organization: str, status: str,
+                                       meta: Meta) -> None:
+        """The organization this person led was revoked or banned (rule 8's 5 years)."""
+        self._led_sanctioned_organization(organization=organization, status=status, meta=meta)
+
+    @event("LedSanctionedOrganization")
+    def _led_sanctioned_organization(self, organization: str, status: str, meta: Meta) -> None:
+        self.sanctioned_organizations.append({"organization": organization, "status": status,
+                                              "on": meta.effective_date})
+        self.posts.pop(organization, None)

@@ -1,0 +1,89 @@
+"""Fixtures: the in-memory application, the real PostgreSQL (the embedded server from the
+pgserver wheel unless TEST_DATABASE_URL names another), accounts and API clients."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import uuid
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adapters.config import postgres_settings_from_url
+from domain.meta import Meta
+from services.casefiles import CaseFiles
+
+ROOT = Path(__file__).resolve().parent.parent
+CIPHER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+PSEUDONYM_KEY = secrets.token_urlsafe(16)
+
+
+def memory_env() -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.popo",
+            "APPLICATION_RECORDER_TOPIC": "adapters.memory_store:InMemoryCaseFileRecorder",
+            "PSEUDONYM_KEY": PSEUDONYM_KEY}
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    import pgserver
+
+    (ROOT / "var").mkdir(exist_ok=True)
+    server = pgserver.get_server(ROOT / "var" / "test-pgdata", cleanup_mode="stop")
+    return server.get_uri("postgres")
+
+
+@pytest.fixture
+def schema(database_url):
+    """A fresh schema per test, dropped afterwards."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    yield name
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+def postgres_env(database_url, schema) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "adapters.postgres_store:CaseFileRecorder",
+            "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": CIPHER_KEY,
+            "PSEUDONYM_KEY": PSEUDONYM_KEY, "POSTGRES_SCHEMA": schema,
+            "POSTGRES_POOL_SIZE": "25", "POSTGRES_MAX_OVERFLOW": "10",
+            **postgres_settings_from_url(database_url)}
+
+
+@pytest.fixture
+def memory_app():
+    app = CaseFiles(env=memory_env())
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def pg_app(postgres_env):
+    app = CaseFiles(env=postgres_env)
+    yield app
+    app.close()
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def casefiles(request):
+    """The same service scenario on the in-memory store and on real PostgreSQL."""
+    if request.param == "memory":
+        return request.getfixturevalue("memory_app")
+    return request.getfixturevalue("pg_app")
+
+
+def meta(effective: str = "2024-03-01", actor: str = "staff", role: str = "registration_staff",
+         reason: str | None = None, reference: str | None = None) -> Meta:
+    return Meta(actor_id=actor, actor_role=role, effective_date=date.fromisoformat(effective),
+                correlation_id=str(uuid.uuid4()), reason=reason, reference=reference)
