@@ -87,3 +87,24 @@ def meta(effective: str = "2024-03-01", actor: str = "staff", role: str = "regis
          reason: str | None = None, reference: str | None = None) -> Meta:
     return Meta(actor_id=actor, actor_role=role, effective_date=date.fromisoformat(effective),
                 correlation_id=str(uuid.uuid4()), reason=reason, reference=reference)
+
+
+@pytest.fixture
+def tokens(pg_app) -> dict[str, str]:
+    from tests.support import open_accounts
+
+    return open_accounts(pg_app, meta("2020-01-01", actor="setup", role="admin"))
+
+
+@pytest.fixture
+def api(pg_app, tokens):
+    """The JSON API over the real PostgreSQL store, with a token per test account."""
+    from adapters.web import create_app
+    from tests.support import Api
+
+    web = create_app({"CASEFILES": pg_app, "TESTING": True})
+    return Api(web.test_client(), tokens)
+
+
+def stored_event_count(casefiles) -> int:
+    return casefiles.recorder.max_notification_id() or 0
