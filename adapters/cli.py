@@ -43,14 +43,105 @@ def run(host: str, port: int, no_demo: bool) -> None:
     from adapters.demo import load_demo_once
     from adapters.web import create_app
 
+    from adapters.readmodels import Worker
+
     casefiles = _casefiles()
     if not no_demo:
         load_demo_once(casefiles, echo=click.echo)
+    worker = Worker(dict(casefiles.env)).start()
     app = create_app({"CASEFILES": casefiles})
-    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops); the projection worker runs "
+               "in this process")
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        worker.stop()
+
+
+@main.command()
+def worker() -> None:
+    """Run every projection, following new events as they are recorded."""
+    import signal
+    import threading
+
+    from adapters.readmodels import Worker
+
+    casefiles = _casefiles()
+    running = Worker(dict(casefiles.env)).start()
+    casefiles.close()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    click.echo("worker running (Ctrl-C stops)")
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+@main.group()
+def projections() -> None:
+    """The read models: status and rebuild."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each projection's position, the log's head, and the lag."""
+    from adapters.readmodels import status
+
+    casefiles = _casefiles()
+    click.echo(f"{'projection':12} {'position':>10} {'head':>10} {'lag':>8}")
+    for row in status(dict(casefiles.env)):
+        click.echo(f"{row['projection']:12} {row['position']:>10} {row['head']:>10} "
+                   f"{row['lag']:>8}")
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10000))
+def projections_rebuild(name: str | None, batch: int) -> None:
+    """Replay from the start into a fresh copy, compare checksums with the live view, and
+    replace it (when no worker is running; with a worker running, compare only)."""
+    from adapters.readmodels import READ_MODELS, rebuild
+
+    if name is not None and name not in READ_MODELS:
+        raise click.BadParameter(f"one of {', '.join(READ_MODELS)}", param_hint="NAME")
+    casefiles = _casefiles()
+    failed = False
+    for each in [name] if name else list(READ_MODELS):
+        result = rebuild(dict(casefiles.env), each, batch=batch, echo=click.echo)
+        click.echo(f"{each}: {result['events']} events in {result['seconds']}s "
+                   f"({result['events_per_second']} events/s); checksum "
+                   f"{result['comparison']}; "
+                   + ("replaced the live view" if result["replaced"] else
+                      "live view kept (a worker is running, or it moved on)"))
+        failed = failed or result["comparison"] == "DIFFERENT"
+    sys.exit(1 if failed else 0)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain against the event log; name the first broken entry."""
+    import json
+
+    from adapters.readmodels import open_view
+    from adapters.web.reads import recorded_events
+    from projections.audit import verify
+
+    casefiles = _casefiles()
+    view = open_view(dict(casefiles.env), "audittrail")
+    up_to = view.max_tracking_id(casefiles.name) or 0
+    result = verify(view.entries(), recorded_events(casefiles, up_to))
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    sys.exit(0 if result.ok else 1)
 
 
 @main.command()

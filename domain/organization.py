@@ -63,6 +63,18 @@ def is_exempt_year(registered_on: date, year: int) -> bool:
 class Organization(Aggregate):
     """A registered social organization, or a recorded (备案) community organization."""
 
+    class Event(Aggregate.Event):
+        """Every event after creation; it remembers the latest business date applied, so a
+        snapshot tells which 'as of' dates it can serve (time travel)."""
+
+        meta: Meta
+
+        def mutate(self, aggregate):  # type: ignore[override]
+            aggregate = super().mutate(aggregate)
+            aggregate.latest_effective_date = max(aggregate.latest_effective_date,
+                                                  self.meta.effective_date)
+            return aggregate
+
     class Founded(Aggregate.Created):
         identifier: str
         code: str | None
@@ -101,6 +113,7 @@ class Organization(Aggregate):
         self.supervisory_unit = supervisory_unit
         self.founded_on = founded_on
         self.registered_on = meta.effective_date
+        self.latest_effective_date = meta.effective_date
         self.certificate_valid_until = certificate_valid_until
         self.imported = imported
         self.status = "active"

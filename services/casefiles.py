@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -80,6 +80,22 @@ class MetaAsDict(Transcoding):
         return Meta(**data)
 
 
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    transcoder.register(MetaAsDict())
+
+
+def make_transcoder() -> JSONTranscoder:
+    """The transcoder of the event store, for read models that keep aggregate states."""
+    from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, UUIDAsHex
+
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO(),
+                        MetaAsDict()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
 class AccountOpened(DomainEvent):
     """An entry of the log that lists every account (the library's EventSourcedLog)."""
 
@@ -125,8 +141,7 @@ class CaseFiles(Application):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-        transcoder.register(MetaAsDict())
+        register_domain_transcodings(transcoder)
 
     # ----------------------------------------------------------------- reading
 
@@ -143,6 +158,48 @@ class CaseFiles(Application):
         if not events:
             raise OrganizationNotFound(f"no organization {identifier}", field="code")
         return events
+
+    def organization_at(self, identifier: str, *, as_of: date | None = None,
+                        known_at: datetime | None = None) -> Organization:
+        """The organization bitemporally: ``as_of`` keeps the events in effect on that
+        business date, ``known_at`` those recorded by that moment; both together is the
+        state in effect on ``as_of`` as the office knew it at ``known_at``.
+
+        A snapshot is a valid start when everything before it qualifies: it was recorded
+        by ``known_at`` and the latest effective date it had seen is on or before
+        ``as_of``; the events after it are replayed with the same filter."""
+        org_id = Organization.create_id(identifier)
+        start: Organization | None = None
+        if self.snapshots is not None:
+            for snapshot in self.snapshots.get(org_id, desc=True):
+                candidate = snapshot.mutate(None)
+                if known_at is not None and candidate.modified_on > known_at:
+                    continue
+                if as_of is not None and candidate.latest_effective_date > as_of:
+                    continue
+                start = candidate
+                break
+        org = start
+        for event in self.events.get(org_id, gt=start.version if start else None):
+            if known_at is not None and event.timestamp > known_at:
+                break
+            if as_of is not None and event.meta.effective_date > as_of:
+                continue
+            org = event.mutate(org) if org is None else self._apply_out_of_sequence(org, event)
+        if org is None:
+            when = " and ".join(filter(None, [as_of and f"in effect on {as_of}",
+                                               known_at and f"known at {known_at.isoformat()}"]))
+            raise OrganizationNotFound(f"no organization {identifier} {when}".strip(),
+                                       field="code")
+        return org
+
+    @staticmethod
+    def _apply_out_of_sequence(org: Organization, event: Any) -> Organization:
+        """Apply an event whose predecessors were filtered out (not yet in effect)."""
+        event.apply(org)
+        org.version = event.originator_version
+        org.modified_on = event.timestamp
+        return org
 
     def get_person(self, person_id: UUID) -> Person:
         try:

@@ -57,7 +57,7 @@ def postgres_env(database_url, schema) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": "adapters.postgres_store:CaseFileRecorder",
             "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": CIPHER_KEY,
             "PSEUDONYM_KEY": PSEUDONYM_KEY, "POSTGRES_SCHEMA": schema,
-            "POSTGRES_POOL_SIZE": "25", "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "30",
             **postgres_settings_from_url(database_url)}
 
 
@@ -97,13 +97,25 @@ def tokens(pg_app) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(pg_app, tokens):
-    """The JSON API over the real PostgreSQL store, with a token per test account."""
-    from adapters.web import create_app
+def worker(postgres_env):
+    """The projection worker, following the events as they are recorded."""
+    from adapters.readmodels import Worker
+
+    running = Worker(postgres_env).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def api(pg_app, tokens, worker):
+    """The JSON API over the real PostgreSQL store and read models, with a token per
+    test account."""
+    from adapters.web import close_app, create_app
     from tests.support import Api
 
     web = create_app({"CASEFILES": pg_app, "TESTING": True})
-    return Api(web.test_client(), tokens)
+    yield Api(web.test_client(), tokens)
+    close_app(web)
 
 
 def stored_event_count(casefiles) -> int:

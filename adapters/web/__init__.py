@@ -57,8 +57,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         casefiles = CaseFiles(env=application_env())
     app.extensions["casefiles"] = casefiles
 
+    from adapters.web import reads  # noqa: F401  (adds the read endpoints to the blueprint)
     from adapters.web.api import ApiError, bp
     from adapters.web.health import health
+
+    if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        from adapters.readmodels import READ_MODELS, open_view
+
+        app.extensions["read_models"] = {name: open_view(dict(casefiles.env), name)
+                                         for name in READ_MODELS}
 
     app.register_blueprint(bp)
     app.register_blueprint(health)
@@ -86,3 +93,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return error_response(e.code or 500, e.name.lower().replace(" ", "_"), e.description)
 
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Release the read models' connections (the CaseFiles application is the caller's)."""
+    for view in app.extensions.get("read_models", {}).values():
+        view.datastore.close()

@@ -20,7 +20,8 @@ from uuid import UUID
 from flask import Blueprint, current_app, g, jsonify, request
 
 from adapters.web import validation as v
-from adapters.web.serialize import event_document, organization_document, plain
+from projections.documents import (event_document, organization_document, plain,
+                                  with_certificate_state)
 from domain.access import allowed, in_scope
 from domain.errors import DomainError
 from domain.meta import Meta
@@ -65,20 +66,25 @@ def current_actor():
     return g.actor
 
 
-def authorize(action: str, org=None) -> Any:
+def authorize(action: str, org=None, *, identifier: str | None = None,
+              jurisdiction: str | None = None) -> Any:
+    """Role may do the action (policy table), and the organization (an aggregate, or its
+    identifier and jurisdiction) lies within the actor's scope. Denials are logged."""
     actor = current_actor()
     if not allowed(actor.role, action):
         log.warning("denied: %s (%s) may not %s %s", actor.username, actor.role, action,
                     request.path)
         raise ApiError(403, "forbidden", f"role {actor.role} may not {action.replace('_', ' ')}")
-    if org is not None and not in_scope(
+    if org is not None:
+        identifier, jurisdiction = org.identifier, org.domicile["jurisdiction"]
+    if jurisdiction is not None and not in_scope(
             role=actor.role, jurisdiction=actor.jurisdiction,
-            own_organization=actor.organization, org_identifier=org.identifier,
-            org_jurisdiction=org.domicile["jurisdiction"]):
+            own_organization=actor.organization, org_identifier=identifier or "",
+            org_jurisdiction=jurisdiction):
         log.warning("denied: %s (%s) outside jurisdiction for %s", actor.username, actor.role,
                     request.path)
         raise ApiError(403, "forbidden_jurisdiction",
-                       f"{org.identifier} is outside your jurisdiction")
+                       f"{identifier or 'the organization'} is outside your jurisdiction")
     return actor
 
 
@@ -137,7 +143,7 @@ def idempotency() -> tuple[str | None, str]:
 
 def respond(result: CommandResult, status: int = 200):
     org = casefiles().get_organization(result.identifier, version=result.version)
-    payload = {"organization": organization_document(org, today()), "version": result.version,
+    payload = {"organization": with_certificate_state(organization_document(org), today()), "version": result.version,
                "position": result.position, **result.result}
     response = jsonify(payload)
     response.status_code = status
@@ -147,7 +153,23 @@ def respond(result: CommandResult, status: int = 200):
         response.headers["X-Position"] = str(result.position)
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    remember_position(response, result.position)
     return response
+
+
+POSITION_COOKIE = "casefile_position"
+
+
+def remember_position(response, position: int | None) -> None:
+    """Read-your-writes: the position of the client's last write travels back in a
+    cookie, and is also kept per actor in this process for clients without cookies."""
+    if position is None:
+        return
+    positions = current_app.extensions.setdefault("last_positions", {})
+    actor = g.actor.username
+    positions[actor] = max(positions.get(actor, 0), position)
+    response.set_cookie(POSITION_COOKIE, str(position), httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SECURE_COOKIES", False))
 
 
 def load_in_scope(code: str, action: str):
@@ -208,14 +230,6 @@ def record_community():
         meta=make_meta(actor, meta_fields), idempotency_key=key, fingerprint=fingerprint,
         **fields)
     return respond(result, 201)
-
-
-@bp.get("/organizations/<code>")
-def read_organization(code: str):
-    org = load_in_scope(code, "read")
-    response = jsonify(organization_document(org, today()))
-    response.headers["ETag"] = f'"{org.version}"'
-    return response
 
 
 @bp.get("/organizations/<code>/events")
@@ -450,4 +464,5 @@ def occupational_ban(person_id: str):
                         "position": result.position})
     response.status_code = 201
     response.headers["ETag"] = f'"{result.version}"'
+    remember_position(response, result.position)
     return response

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from adapters.web import create_app
+from adapters.web import close_app, create_app
 from tests.conftest import stored_event_count
 from tests.support import code, registration
 
@@ -23,6 +23,7 @@ def server(pg_app, tokens):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}", tokens
     httpd.shutdown()
+    close_app(web)
 
 
 def post(url: str, token: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:

@@ -1,4 +1,7 @@
-"""Aggregates and events as JSON documents (dates ISO, amounts as numbers)."""
+"""Aggregates and events as plain JSON documents (dates ISO, amounts as numbers).
+
+The case-file read model stores these documents; the API serves them.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +39,10 @@ def certificate_state(valid_until: date | None, today: date) -> str | None:
     return "valid"
 
 
-def organization_document(org: Organization, today: date) -> dict:
-    """The organization's current state, as the API returns it (no identity numbers:
-    leaders carry only the masked number)."""
+def organization_document(org: Organization) -> dict:
+    """The organization's state as a document (no identity numbers: leaders carry only the
+    masked number). The certificate's expiring/expired state depends on the reading day,
+    so ``with_certificate_state`` adds it when the document is served."""
     return plain({
         "code": org.code,
         "identifier": org.identifier,
@@ -55,7 +59,6 @@ def organization_document(org: Organization, today: date) -> dict:
         "registered_on": org.registered_on,
         "imported": org.imported,
         "certificate": {"valid_until": org.certificate_valid_until,
-                        "state": certificate_state(org.certificate_valid_until, today),
                         "renewals": org.certificate_renewals},
         "changes": org.changes,
         "annual_reports": sorted(org.annual_reports.values(), key=lambda r: r["year"]),
@@ -77,6 +80,12 @@ def organization_document(org: Organization, today: date) -> dict:
     })
 
 
+def with_certificate_state(document: dict, today: date) -> dict:
+    valid_until = document["certificate"]["valid_until"]
+    state = certificate_state(date.fromisoformat(valid_until) if valid_until else None, today)
+    return {**document, "certificate": {**document["certificate"], "state": state}}
+
+
 EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 
 
@@ -90,3 +99,30 @@ def event_document(event: Any) -> dict:
         "meta": event.meta,
         "data": data,
     })
+
+
+def risk_flags(org: Organization) -> list[str]:
+    """What needs attention, from the record itself (the network issue adds warnings)."""
+    flags = []
+    if org.active_listings():
+        flags.append("credit_listed")
+    if any(r["status"] == "overdue" for r in org.rectifications.values()):
+        flags.append("overdue_rectification")
+    if any(r["status"] != "completed" for r in org.rectifications.values()):
+        flags.append("open_rectification")
+    if any((e["review"] or {}).get("risk_level") == "high" for e in org.major_events.values()):
+        flags.append("high_risk_major_event")
+    if any(e["late"] for e in org.major_events.values()):
+        flags.append("late_major_event")
+    latest = latest_conclusion(org)
+    if latest is not None and latest["result"] == "unqualified":
+        flags.append("unqualified")
+    if org.status == "suspended":
+        flags.append("suspended")
+    return flags
+
+
+def latest_conclusion(org: Organization) -> dict | None:
+    if not org.conclusions:
+        return None
+    return org.conclusions[max(org.conclusions, key=int)]

@@ -1,0 +1,257 @@
+"""Running the read models: the worker (the library's ProjectionRunner per projection,
+following new events through the PostgreSQL subscription), rebuilds with a checksum
+comparison, and status.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psycopg
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+
+from adapters.postgres_views import (PostgresAuditView, PostgresCaseFileView,
+                                     PostgresStatefulView, PostgresStatisticsView)
+from projections.audit import AuditProjection
+from projections.base import OrganizationProjection
+from projections.casefile import CaseFileProjection
+from projections.statistics import StatisticsProjection
+from services.casefiles import CaseFiles
+
+log = logging.getLogger(__name__)
+
+WORKER_LOCK = 7_261_001  # pg advisory lock held by a running worker
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    projection: type[OrganizationProjection]
+    view: type[PostgresStatefulView]
+    tables: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+
+READ_MODELS = {m.name: m for m in (
+    ReadModel(CaseFileProjection, PostgresCaseFileView, ("states", "rows")),
+    ReadModel(AuditProjection, PostgresAuditView, ("states", "entries")),
+    ReadModel(StatisticsProjection, PostgresStatisticsView, ("states", "counts")),
+)}
+
+
+SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "9"}
+
+
+def open_view(env: dict[str, str], name: str, prefix: str | None = None) -> PostgresStatefulView:
+    """The PostgreSQL view of a read model, live (``{name}_*`` tables) or under a prefix."""
+    model = READ_MODELS[name]
+    factory = PostgresFactory(Environment(name, {**env, **SMALL_POOL}))
+    view = model.view(factory.datastore, tracking_table_name=f"{prefix or name}_tracking")
+    view.create_table()
+    return view
+
+
+def connection_info(env: dict[str, str]) -> dict[str, Any]:
+    return {"dbname": env["POSTGRES_DBNAME"], "host": env["POSTGRES_HOST"],
+            "port": env.get("POSTGRES_PORT", "5432"), "user": env["POSTGRES_USER"],
+            "password": env.get("POSTGRES_PASSWORD", "")}
+
+
+class Worker:
+    """Runs every projection; a projection that fails is logged and restarted with
+    back-off from its tracked position (it resumes, nothing is applied twice)."""
+
+    def __init__(self, env: dict[str, str], names: tuple[str, ...] = tuple(READ_MODELS)):
+        self.env = {**env, **SMALL_POOL}
+        self.names = names
+        self.stopping = threading.Event()
+        self.errors: dict[str, str] = {}
+        self._lock_conn: psycopg.Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Worker":
+        # Create every table here, once: concurrent CREATE ... IF NOT EXISTS (and CREATE OR
+        # REPLACE FUNCTION) statements from the runners' threads would race each other.
+        CaseFiles(env=self.env).close()
+        for name in self.names:
+            open_view(self.env, name).datastore.close()
+        self.env["CREATE_TABLE"] = "no"
+        self._lock_conn = psycopg.connect(**connection_info(self.env), autocommit=True)
+        self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s)", (WORKER_LOCK,))
+        self._thread = threading.Thread(target=self.run, name="projection-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._supervise, args=(name,), daemon=True,
+                                    name=f"projection-{name}") for name in self.names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def _supervise(self, name: str) -> None:
+        model = READ_MODELS[name]
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                runner = ProjectionRunner(application_class=CaseFiles,
+                                          projection_class=model.projection,
+                                          view_class=model.view, env=self.env)
+                try:
+                    with runner:
+                        self.errors.pop(name, None)
+                        backoff = 0.5
+                        while not self.stopping.is_set():
+                            runner.run_forever(timeout=0.5)
+                finally:
+                    runner.view.datastore.close()
+            except Exception as e:  # logged, then restarted from the tracked position
+                self.errors[name] = f"{type(e).__name__}: {e}"
+                log.error("projection %s stopped: %s; restarting in %.1fs", name,
+                          self.errors[name], backoff)
+                if self.stopping.wait(backoff):
+                    break
+                backoff = min(backoff * 2, 30.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+
+
+def status(env: dict[str, str]) -> list[dict]:
+    app = CaseFiles(env=env)
+    try:
+        head = app.recorder.max_notification_id() or 0
+        rows = []
+        for name in READ_MODELS:
+            view = open_view(env, name)
+            position = view.max_tracking_id(app.name) or 0
+            rows.append({"projection": name, "position": position, "head": head,
+                         "lag": head - position})
+        return rows
+    finally:
+        app.close()
+
+
+def wait_for(view: PostgresStatefulView, position: int, timeout: float) -> bool:
+    """Poll the view's tracking position until it reaches ``position`` or time runs out."""
+    deadline = time.monotonic() + timeout
+    interval = 0.002
+    while True:
+        if (view.max_tracking_id("casefile") or 0) >= position:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 2, 0.05)
+
+
+class Progress:
+    """A one-line progress bar on stderr: done/total, events/s, ETA."""
+
+    def __init__(self, total: int, label: str, echo: Callable[[str], Any] | None = None):
+        self.total, self.label, self.started = max(total, 1), label, time.monotonic()
+        self.done = 0
+        self.last = 0.0
+
+    def update(self, done: int, force: bool = False) -> None:
+        self.done = done
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate else 0
+        width = 30
+        filled = int(width * done / self.total)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{self.total} {rate:,.0f} events/s ETA {eta:,.0f}s ")
+        sys.stderr.flush()
+
+    def finish(self) -> float:
+        self.update(self.done, force=True)
+        sys.stderr.write("\n")
+        return time.monotonic() - self.started
+
+
+def rebuild(env: dict[str, str], name: str, *, batch: int = 500,
+            echo: Callable[[str], Any] = print, progress: bool = True) -> dict:
+    """Replay every event into a fresh copy of the view, compare its checksum with the
+    live view at the same position, and, when no worker is running, swap it in."""
+    model = READ_MODELS[name]
+    app = CaseFiles(env=env)
+    prefix = f"{name}_rb{int(time.time())}"
+    shadow = open_view(env, name, prefix)
+    projection = model.projection(view=shadow)
+    head = app.recorder.max_notification_id() or 0
+    bar = Progress(head, f"rebuild {name}") if progress else None
+    position, done = 0, 0
+    started = time.monotonic()
+    while position < head:
+        notifications = app.recorder.select_notifications(start=position + 1, limit=batch,
+                                                          stop=head)
+        if not notifications:
+            break
+        events = [(app.mapper.to_domain_event(n), n.id) for n in notifications]
+        projection.process_batch(events, Tracking(app.name, notifications[-1].id))
+        position = notifications[-1].id
+        done += len(notifications)
+        if bar:
+            bar.update(done)
+    seconds = bar.finish() if bar else time.monotonic() - started
+    result = {"projection": name, "events": done, "seconds": round(seconds, 3),
+              "events_per_second": round(done / seconds) if seconds else None,
+              "position": position}
+    live = open_view(env, name)
+    if not wait_for(live, position, timeout=30):
+        result["comparison"] = "live view is behind the rebuild; not compared"
+    else:
+        rebuilt_sum = shadow.checksum(up_to=position)
+        live_sum = live.checksum(up_to=position)
+        result["rebuilt_checksum"], result["live_checksum"] = rebuilt_sum, live_sum
+        result["comparison"] = "identical" if rebuilt_sum == live_sum else "DIFFERENT"
+    result["replaced"] = _swap_if_no_worker(env, model, live, prefix, position)
+    if not result["replaced"]:
+        shadow.drop_tables([*model.tables, "tracking"])
+    app.close()
+    return result
+
+
+def _swap_if_no_worker(env: dict[str, str], model: ReadModel, live: PostgresStatefulView,
+                       prefix: str, position: int) -> bool:
+    with psycopg.connect(**connection_info(env), autocommit=True) as conn:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (WORKER_LOCK,)).fetchone()[0]
+        if not locked:
+            return False  # a worker is running: it keeps its view; compare only
+        try:
+            if (live.max_tracking_id("casefile") or 0) > position:
+                return False
+            schema = live.datastore.schema or "public"
+            with conn.transaction():
+                for suffix in (*model.tables, "tracking"):
+                    conn.execute(psycopg.sql.SQL("DROP TABLE IF EXISTS {0}.{1}").format(
+                        psycopg.sql.Identifier(schema),
+                        psycopg.sql.Identifier(f"{model.name}_{suffix}")))
+                    conn.execute(psycopg.sql.SQL("ALTER TABLE {0}.{1} RENAME TO {2}").format(
+                        psycopg.sql.Identifier(schema),
+                        psycopg.sql.Identifier(f"{prefix}_{suffix}"),
+                        psycopg.sql.Identifier(f"{model.name}_{suffix}")))
+            return True
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (WORKER_LOCK,))

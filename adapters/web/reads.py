@@ -1,0 +1,214 @@
+"""Reads from the read models: case files (with read-your-writes and time travel),
+search, the audit trail and its verification, statistics."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+from flask import current_app, g, jsonify, request
+
+from adapters.web.api import (CHINA, POSITION_COOKIE, ApiError, authorize, bp, casefiles,
+                              current_actor, today)
+from domain.codes import jurisdiction_prefix, validate_jurisdiction
+from domain.errors import InvalidValue
+from projections.audit import verify
+from projections.documents import organization_document, with_certificate_state
+from projections.statistics import pass_rates
+
+READ_WAIT_SECONDS = 2.0
+
+
+def read_models():
+    models = current_app.extensions.get("read_models")
+    if models is None:
+        raise ApiError(503, "read_models_unavailable",
+                       "the read models need PostgreSQL; this service runs without them")
+    return models
+
+
+def fresh(name: str):
+    """The named view, once it has reached the reader's last write (up to a bound; the
+    answer says how far it got in X-Position either way)."""
+    from adapters.readmodels import wait_for
+
+    view = read_models()[name]
+    g.view_fresh = wait_for(view, wanted_position(), READ_WAIT_SECONDS)
+    return view
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+        raise ApiError(400, "invalid_value", f"{name} must be a whole number from {low} to "
+                                             f"{high}", name)
+    return int(raw)
+
+
+def wanted_position() -> int:
+    """The position this reader must see: ``?after=``, the cookie of its last write, or
+    its last write through this process."""
+    wanted = _int_arg("after", 0, 0, 10 ** 15)
+    cookie = request.cookies.get(POSITION_COOKIE, "")
+    if cookie.isdigit():
+        wanted = max(wanted, int(cookie))
+    positions = current_app.extensions.get("last_positions", {})
+    return max(wanted, positions.get(g.actor.username, 0))
+
+
+def _time_travel_args() -> tuple[date | None, datetime | None]:
+    as_of = known_at = None
+    if "as_of" in request.args:
+        try:
+            as_of = date.fromisoformat(request.args["as_of"])
+        except ValueError:
+            raise ApiError(400, "invalid_value", "as_of must be a date YYYY-MM-DD",
+                           "as_of") from None
+    if "known_at" in request.args:
+        try:
+            known_at = datetime.fromisoformat(request.args["known_at"].replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(400, "invalid_value", "known_at must be an ISO 8601 timestamp",
+                           "known_at") from None
+        if known_at.tzinfo is None:
+            known_at = known_at.replace(tzinfo=CHINA)
+    return as_of, known_at
+
+
+@bp.get("/organizations/<code>")
+def read_organization(code: str):
+    """The case file. It waits (up to a bound) for the read model to reach the reader's
+    last write; if the read model is behind or absent it answers from the event log."""
+    current_actor()
+    as_of, known_at = _time_travel_args()
+    if as_of or known_at:
+        org = casefiles().organization_at(code, as_of=as_of, known_at=known_at)
+        authorize("read", org)
+        document = with_certificate_state(organization_document(org), as_of or today())
+        response = jsonify({**document, "as_of": as_of and as_of.isoformat(),
+                            "known_at": known_at and known_at.isoformat()})
+        response.headers["ETag"] = f'"{org.version}"'
+        return response
+    row = None
+    models = current_app.extensions.get("read_models")
+    if models is not None:
+        from adapters.readmodels import wait_for
+
+        if wait_for(models["casefiles"], wanted_position(), READ_WAIT_SECONDS):
+            row = models["casefiles"].get(code)
+    if row is None:
+        org = casefiles().get_organization(code)
+        authorize("read", org)
+        response = jsonify(with_certificate_state(organization_document(org), today()))
+        response.headers["ETag"] = f'"{org.version}"'
+        response.headers["X-Served-From"] = "event-log"
+        return response
+    authorize("read", identifier=row["identifier"], jurisdiction=row["jurisdiction"])
+    document = with_certificate_state(row["document"], today())
+    response = jsonify({**document, "risk_flags": row["risk_flags"],
+                        "timeline": row["timeline"], "position": row["position"]})
+    response.headers["ETag"] = f'"{row["version"]}"'
+    response.headers["X-Position"] = str(row["position"])
+    return response
+
+
+@bp.get("/organizations")
+def search_organizations():
+    """Search the register within the reader's jurisdiction."""
+    actor = authorize("read")
+    jurisdiction = request.args.get("jurisdiction")
+    if jurisdiction is not None:
+        try:
+            validate_jurisdiction(jurisdiction)
+        except InvalidValue as e:
+            raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    prefix = jurisdiction_prefix(jurisdiction) if jurisdiction else None
+    if actor.role not in ("auditor",):
+        if actor.role == "organization":
+            raise ApiError(403, "forbidden", "an organization reads its own case file only")
+        own = jurisdiction_prefix(actor.jurisdiction)
+        if prefix is None or not prefix.startswith(own):
+            if prefix is not None and not own.startswith(prefix):
+                raise ApiError(403, "forbidden_jurisdiction",
+                               "that jurisdiction is outside yours", "jurisdiction")
+            prefix = own
+    text = request.args.get("q")
+    if text is not None and len(text) > 100:
+        raise ApiError(400, "invalid_value", "q is longer than 100 characters", "q")
+    limit = _int_arg("limit", 50, 1, 500)
+    offset = _int_arg("offset", 0, 0, 10 ** 7)
+    total, rows = fresh("casefiles").search(
+        text=text, jurisdiction=prefix, status=request.args.get("status"),
+        org_type=request.args.get("type"), risk_flag=request.args.get("risk"),
+        credit_list=request.args.get("list"), limit=limit, offset=offset)
+    for row in rows:
+        row["certificate_valid_until"] = (row["certificate_valid_until"].isoformat()
+                                          if row["certificate_valid_until"] else None)
+    return jsonify({"total": total, "limit": limit, "offset": offset, "organizations": rows})
+
+
+def _entry(row: dict) -> dict:
+    out = dict(row)
+    out["aggregate_id"] = str(row["aggregate_id"])
+    out["recorded_at"] = row["recorded_at"].isoformat()
+    out["effective_date"] = row["effective_date"].isoformat() if row["effective_date"] else None
+    out.pop("canonical")
+    return out
+
+
+@bp.get("/organizations/<code>/audit")
+def organization_audit(code: str):
+    """Every change to one organization: who, when, why, field-level before/after."""
+    org = casefiles().get_organization(code)
+    authorize("read", org)
+    entries = fresh("audittrail").entries(identifier=org.identifier)
+    return jsonify({"identifier": org.identifier, "entries": [_entry(e) for e in entries]})
+
+
+@bp.get("/audit/verify")
+def verify_audit_trail():
+    """Recompute the hash chain from the event log; name the first broken entry."""
+    authorize("read_all")
+    view = read_models()["audittrail"]
+    app = casefiles()
+    up_to = view.max_tracking_id(app.name) or 0
+    result = verify(view.entries(), recorded_events(app, up_to))
+    return jsonify({**result.as_dict(), "checked_at": datetime.now(timezone.utc).isoformat()})
+
+
+def recorded_events(app, up_to: int, page: int = 1000):
+    position = 0
+    while position < up_to:
+        notifications = app.recorder.select_notifications(start=position + 1, limit=page,
+                                                          stop=up_to)
+        if not notifications:
+            return
+        for n in notifications:
+            yield app.mapper.to_domain_event(n), n.id
+        position = notifications[-1].id
+
+
+@bp.get("/statistics")
+def statistics():
+    """Counts per year and kind for a jurisdiction (rolled up), with pass rates."""
+    actor = authorize("read")
+    jurisdiction = request.args.get("jurisdiction") or actor.jurisdiction
+    if jurisdiction is None:
+        raise ApiError(400, "invalid_value", "jurisdiction is required", "jurisdiction")
+    try:
+        validate_jurisdiction(jurisdiction)
+    except InvalidValue as e:
+        raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    if actor.role != "auditor":
+        own = jurisdiction_prefix(actor.jurisdiction or "")
+        if not actor.jurisdiction or not jurisdiction_prefix(jurisdiction).startswith(own):
+            raise ApiError(403, "forbidden_jurisdiction", "that jurisdiction is outside yours",
+                           "jurisdiction")
+    year = _int_arg("year", 0, 1980, 2100) if "year" in request.args else None
+    totals = fresh("statistics").totals(
+        jurisdiction_prefix=jurisdiction_prefix(jurisdiction), year=year)
+    return jsonify({"jurisdiction": jurisdiction, "years": {
+        str(y): {"counts": counts, "inspection_pass_rates": pass_rates(counts)}
+        for y, counts in totals.items()}})

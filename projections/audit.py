@@ -1,0 +1,193 @@
+"""The audit trail: one entry per recorded event, chained by hashes.
+
+Each entry holds who did what, when it was recorded and when it takes effect, why, the
+field-level before/after values, whether it was recorded late (rule 12), and a hash that
+covers the canonical event and the previous entry's hash. Personal data is redacted
+before it is canonicalized (identity numbers masked, password and token hashes removed),
+so the trail can be shown and exported; the verifier recomputes every entry from the
+event log and the chain, and names the first entry that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from domain.codes import mask_id_number
+from domain.organization import Organization
+from projections.base import OrganizationProjection, StatefulView
+from projections.casefile import recorded_late
+from projections.documents import organization_document, plain
+
+GENESIS = "0" * 64
+SECRET_FIELDS = {"password_hash", "token_hash"}
+
+
+def canonical_event(event: Any, position: int) -> dict:
+    """The event as the audit trail keeps it: redacted, plain JSON."""
+    data = {}
+    for key, value in event.__dict__.items():
+        if key in ("originator_id", "originator_version", "timestamp", "originator_topic",
+                   "meta"):
+            continue
+        if key == "id_number" and isinstance(value, str):
+            value = mask_id_number(value)
+        elif key in SECRET_FIELDS:
+            value = "[redacted]"
+        data[key] = value
+    meta = getattr(event, "meta", None)
+    return plain({
+        "position": position, "aggregate_id": str(event.originator_id),
+        "version": event.originator_version, "type": type(event).__qualname__,
+        "recorded_at": event.timestamp, "meta": meta.as_dict() if meta else None,
+        "data": data})
+
+
+def canonical_json(canonical: dict) -> str:
+    return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(previous_hash: str, canonical: str) -> str:
+    return hashlib.sha256(f"{previous_hash}\n{canonical}".encode()).hexdigest()
+
+
+def field_changes(before: Any, after: Any, path: str = "") -> list[dict]:
+    """Leaf-level differences between two plain documents: ``{field, before, after}``."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes = []
+        for key in list(before) + [k for k in after if k not in before]:
+            if key == "version":
+                continue
+            changes += field_changes(before.get(key), after.get(key),
+                                     f"{path}.{key}" if path else key)
+        return changes
+    if isinstance(before, list) and isinstance(after, list):
+        changes = []
+        for i in range(max(len(before), len(after))):
+            changes += field_changes(before[i] if i < len(before) else None,
+                                     after[i] if i < len(after) else None, f"{path}[{i}]")
+        return changes
+    if before == after:
+        return []
+    return [{"field": path, "before": before, "after": after}]
+
+
+@dataclass
+class AuditEntry:
+    position: int
+    aggregate_id: str
+    identifier: str | None
+    event_type: str
+    actor_id: str | None
+    actor_role: str | None
+    recorded_at: str
+    effective_date: str | None
+    reason: str | None
+    reference: str | None
+    changes: list[dict]
+    late: bool
+    canonical: str
+    previous_hash: str = ""
+    hash: str = ""
+
+
+class AuditView(StatefulView):
+    @abstractmethod
+    def head(self) -> tuple[int, str]:
+        """(position, hash) of the last entry; (0, GENESIS) when empty."""
+
+    @abstractmethod
+    def entries(self, *, identifier: str | None = None, after: int = 0,
+                limit: int | None = None) -> list[dict]:
+        """Entries in position order, all or one organization's."""
+
+
+class AuditProjection(OrganizationProjection[AuditView]):
+    name = "audittrail"
+
+    def before(self, org: Organization | None) -> Any:
+        return organization_document(org) if org is not None else {}
+
+    def rows_for(self, event: Any, position: int, before: Any,
+                 org: Organization | None) -> list[Any]:
+        canonical = canonical_event(event, position)
+        if org is not None:
+            changes = field_changes(before, organization_document(org))
+            identifier = org.identifier
+        else:
+            changes = [{"field": k, "before": None, "after": v}
+                       for k, v in canonical["data"].items()]
+            identifier = None
+        meta = canonical["meta"] or {}
+        return [AuditEntry(
+            position=position, aggregate_id=canonical["aggregate_id"], identifier=identifier,
+            event_type=canonical["type"], actor_id=meta.get("actor_id"),
+            actor_role=meta.get("actor_role"), recorded_at=canonical["recorded_at"],
+            effective_date=meta.get("effective_date"), reason=meta.get("reason"),
+            reference=meta.get("reference"), changes=changes,
+            late=recorded_late(event) if org is not None else False,
+            canonical=canonical_json(canonical))]
+
+
+def link(entries: Sequence[AuditEntry], previous_hash: str) -> None:
+    """Chain the entries after the given hash."""
+    for entry in entries:
+        entry.previous_hash = previous_hash
+        entry.hash = previous_hash = chain_hash(previous_hash, entry.canonical)
+
+
+@dataclass
+class Verification:
+    ok: bool
+    verified: int
+    head_position: int
+    head_hash: str
+    first_broken: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "verified_entries": self.verified,
+                "head": {"position": self.head_position, "hash": self.head_hash},
+                "first_broken": self.first_broken}
+
+
+def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]]) -> Verification:
+    """Walk the stored entries and the event log side by side: every entry must be the
+    canonical form of the event at its position, and chained to the one before."""
+    previous, count, head_position = GENESIS, 0, 0
+    log = iter(recorded)
+    for entry in stored:
+        problem, at = None, entry["position"]
+        expected = next(log, None)
+        if expected is None:
+            problem = "the entry has no event in the log"
+        else:
+            event, position = expected
+            if entry["position"] > position:
+                problem, at = (f"the entry for position {position} is missing (deleted)",
+                               position)
+            elif entry["position"] < position:
+                problem = f"an entry for position {entry['position']} appears again"
+            elif json.loads(entry["canonical"]).get("position") != position:
+                problem = (f"the entry holds the event of position "
+                           f"{json.loads(entry['canonical']).get('position')} (reordered)")
+            elif entry["canonical"] != canonical_json(canonical_event(event, position)):
+                problem = "the entry differs from the recorded event (altered)"
+        if problem is None and entry["previous_hash"] != previous:
+            problem = "the entry does not link to the previous entry's hash"
+        if problem is None and entry["hash"] != chain_hash(previous, entry["canonical"]):
+            problem = "the entry's hash does not match its content"
+        if problem is not None:
+            return Verification(False, count, head_position, previous,
+                                {"position": at, "problem": problem})
+        previous, head_position = entry["hash"], entry["position"]
+        count += 1
+    missing = next(log, None)
+    if missing is not None:
+        return Verification(False, count, head_position, previous,
+                            {"position": missing[1],
+                             "problem": "the event has no audit entry (deleted or not yet "
+                                        "projected)"})
+    return Verification(True, count, head_position, previous)

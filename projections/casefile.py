@@ -1,0 +1,112 @@
+"""The case file (案卷): one row per organization, built from its events.
+
+Indexed columns for search (code, name, type, status, jurisdiction, certificate end,
+credit lists, latest conclusion, rating, risk flags), the full document, and a timeline
+with one entry per event (who, when recorded, when in effect, and whether it was recorded
+late under rule 12).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from domain.organization import Organization
+from projections.base import OrganizationProjection, StatefulView
+from projections.documents import latest_conclusion, organization_document, risk_flags
+
+CHINA = timezone(timedelta(hours=8))
+CREDIT_INFORMATION_EVENTS = ("PenaltyImposed", "PenaltyRescinded", "CreditListed",
+                             "CreditListingRemoved")
+TIMELY_WORKING_DAYS = 5  # rule 12: credit information within 5 working days of the decision
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Monday-to-Friday days after ``start`` up to and including ``end`` (public holidays
+    are not modelled)."""
+    days, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days += 1
+    return days
+
+
+def recorded_late(event: Any) -> bool:
+    if type(event).__name__ not in CREDIT_INFORMATION_EVENTS:
+        return False
+    recorded_on = event.timestamp.astimezone(CHINA).date()
+    return working_days_between(event.meta.effective_date, recorded_on) > TIMELY_WORKING_DAYS
+
+
+@dataclass
+class TimelineEntry:
+    organization_id: UUID
+    position: int
+    entry: dict
+
+
+@dataclass
+class CaseFileRow:
+    organization_id: UUID
+    identifier: str
+    code: str | None
+    name: str
+    org_type: str
+    status: str
+    jurisdiction: str
+    certificate_valid_until: date | None
+    credit_lists: list[str]
+    latest_conclusion: str | None
+    latest_conclusion_year: int | None
+    rating: str | None
+    risk_flags: list[str]
+    version: int
+    document: dict
+
+
+def case_file_row(org: Organization) -> CaseFileRow:
+    latest = latest_conclusion(org)
+    return CaseFileRow(
+        organization_id=org.id, identifier=org.identifier, code=org.code, name=org.name,
+        org_type=org.org_type, status=org.status, jurisdiction=org.domicile["jurisdiction"],
+        certificate_valid_until=org.certificate_valid_until,
+        credit_lists=sorted({c["list"] for c in org.active_listings()}),
+        latest_conclusion=latest["result"] if latest else None,
+        latest_conclusion_year=latest["year"] if latest else None,
+        rating=org.level["grade"] if org.level else None, risk_flags=risk_flags(org),
+        version=org.version, document=organization_document(org))
+
+
+class CaseFileView(StatefulView):
+    @abstractmethod
+    def get(self, identifier: str) -> dict | None:
+        """One organization: ``{"row": {...columns}, "document": {...}, "timeline": [...]}``."""
+
+    @abstractmethod
+    def search(self, *, text: str | None = None, jurisdiction: str | None = None,
+               status: str | None = None, org_type: str | None = None,
+               risk_flag: str | None = None, credit_list: str | None = None,
+               limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+        """Rows matching the filters (by name), and the total count."""
+
+
+class CaseFileProjection(OrganizationProjection[CaseFileView]):
+    """Processes every event (tracking each), so a reader waiting for the position of its
+    last write never waits for an event this view does not show."""
+
+    name = "casefiles"
+
+    def rows_for(self, event: Any, position: int, before: Any,
+                 org: Organization | None) -> list[Any]:
+        if org is None:
+            return []
+        return [TimelineEntry(org.id, position, {
+            "position": position, "version": event.originator_version,
+            "type": type(event).__name__, "effective_date": event.meta.effective_date.isoformat(),
+            "recorded_at": event.timestamp.isoformat(), "actor": event.meta.actor_id,
+            "role": event.meta.actor_role, "reason": event.meta.reason,
+            "reference": event.meta.reference, "late": recorded_late(event)})]
