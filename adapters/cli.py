@@ -122,6 +122,81 @@ def projections_rebuild(name: str | None, batch: int) -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.group(invoke_without_command=True)
+@click.pass_context
+def relay(ctx: click.Context) -> None:
+    """Publish the recorded events to Kafka (KAFKA_BOOTSTRAP_SERVERS); `relay status`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import signal
+    import threading
+
+    from adapters.kafka_relay import KafkaSettings, Relay
+
+    env = dict(_casefiles().env)
+    settings = KafkaSettings.from_env(env)
+    if settings is None:
+        raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS (and KAFKA_API_VERSION=0.9 for "
+                               "the test broker)")
+    running = Relay(env, settings).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    click.echo(f"relaying to {settings.bootstrap_servers} topic {settings.topic} "
+               "(Ctrl-C stops)")
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+@relay.command("status")
+def relay_status_command() -> None:
+    """The relay's position, the log's head and the lag."""
+    from adapters.kafka_relay import relay_status
+
+    s = relay_status(dict(_casefiles().env))
+    click.echo(f"position {s['position']}  head {s['head']}  lag {s['lag']}  "
+               f"{'configured' if s['configured'] else 'KAFKA_BOOTSTRAP_SERVERS not set'}")
+
+
+@main.command()
+@click.option("--group", default="casefile-example", show_default=True)
+@click.option("--db", "db_path", default="var/consumer.sqlite", show_default=True)
+@click.option("--idle-timeout", type=float, default=None,
+              help="Stop after this many seconds without messages (default: run forever).")
+def consume(group: str, db_path: str, idle_timeout: float | None) -> None:
+    """A worked example of a downstream consumer: its own view in SQLite."""
+    from adapters.consumer import OrganizationsView, consume as run_consumer
+    from adapters.kafka_relay import KafkaSettings
+
+    settings = KafkaSettings.from_env(dict(os.environ))
+    if settings is None:
+        raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS")
+    stats = run_consumer(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic, group=group,
+        db_path=db_path, api_version=settings.api_version, idle_timeout=idle_timeout,
+        on_batch=lambda s: click.echo(f"processed {s.processed}, duplicates dropped "
+                                      f"{s.duplicates}, gaps {s.gaps}"))
+    view = OrganizationsView(db_path)
+    click.echo(f"done: processed {stats.processed}, duplicates dropped {stats.duplicates}; "
+               f"organizations by status: {view.counts_by_status()}")
+    view.close()
+
+
+@main.command()
+@click.option("--out", default="docs/events", show_default=True)
+def schemas(out: str) -> None:
+    """Write the JSON Schemas of the published events and the AsyncAPI document."""
+    from pathlib import Path
+
+    from adapters.event_schemas import write_schemas
+
+    for path in write_schemas(Path(out)):
+        click.echo(path)
+
+
 @main.group()
 def audit() -> None:
     """The audit trail."""
@@ -151,8 +226,13 @@ def audit_verify() -> None:
 def demo(orgs: int, years: int, seed: int) -> None:
     """Generate a deterministic demo district (for trying things and for benchmarks)."""
     from adapters.demo import generate
+    from domain.errors import DomainError
 
-    generate(_casefiles(), orgs=orgs, years=years, seed=seed, echo=click.echo, progress=True)
+    try:
+        generate(_casefiles(), orgs=orgs, years=years, seed=seed, echo=click.echo,
+                 progress=True)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
 
 
 @main.group()

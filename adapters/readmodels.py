@@ -28,7 +28,16 @@ from services.casefiles import CaseFiles
 
 log = logging.getLogger(__name__)
 
-WORKER_LOCK = 7_261_001  # pg advisory lock held by a running worker
+WORKER_LOCK = 7_261_001  # pg advisory lock held (shared) by every running worker
+
+
+def worker_lock(env: dict[str, str]) -> tuple[int, int]:
+    """The advisory lock key: one per schema, so separate deployments in one database (and
+    parallel test schemas) do not see each other's workers."""
+    import zlib
+
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    return WORKER_LOCK, zlib.crc32(schema.encode()) - 2 ** 31
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,9 @@ def connection_info(env: dict[str, str]) -> dict[str, Any]:
 
 
 class Worker:
-    """Runs every projection; a projection that fails is logged and restarted with
-    back-off from its tracked position (it resumes, nothing is applied twice)."""
+    """Runs every projection, and the Kafka relay when KAFKA_BOOTSTRAP_SERVERS is set; a
+    projection that fails is logged and restarted with back-off from its tracked position
+    (it resumes, nothing is applied twice)."""
 
     def __init__(self, env: dict[str, str], names: tuple[str, ...] = tuple(READ_MODELS)):
         self.env = {**env, **SMALL_POOL}
@@ -87,7 +97,12 @@ class Worker:
             open_view(self.env, name).datastore.close()
         self.env["CREATE_TABLE"] = "no"
         self._lock_conn = psycopg.connect(**connection_info(self.env), autocommit=True)
-        self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s)", (WORKER_LOCK,))
+        self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s, %s)",
+                                worker_lock(self.env))
+        from adapters.kafka_relay import KafkaSettings, Relay
+
+        kafka = KafkaSettings.from_env(self.env)
+        self.relay = Relay(self.env, kafka).start() if kafka else None
         self._thread = threading.Thread(target=self.run, name="projection-worker", daemon=True)
         self._thread.start()
         return self
@@ -126,6 +141,8 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+        if getattr(self, "relay", None) is not None:
+            self.relay.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._lock_conn is not None:
@@ -236,7 +253,8 @@ def rebuild(env: dict[str, str], name: str, *, batch: int = 500,
 def _swap_if_no_worker(env: dict[str, str], model: ReadModel, live: PostgresStatefulView,
                        prefix: str, position: int) -> bool:
     with psycopg.connect(**connection_info(env), autocommit=True) as conn:
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (WORKER_LOCK,)).fetchone()[0]
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                              worker_lock(env)).fetchone()[0]
         if not locked:
             return False  # a worker is running: it keeps its view; compare only
         try:
@@ -254,4 +272,4 @@ def _swap_if_no_worker(env: dict[str, str], model: ReadModel, live: PostgresStat
                         psycopg.sql.Identifier(f"{model.name}_{suffix}")))
             return True
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (WORKER_LOCK,))
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", worker_lock(env))

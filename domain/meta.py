@@ -27,6 +27,7 @@ class Meta:
     correlation_id: str
     reason: str | None = None
     reference: str | None = None
+    imported: bool = False  # back-filled from an earlier register (demo, bulk import)
 
     def as_dict(self) -> dict:
         d = asdict(self)

@@ -355,6 +355,8 @@ class Organization(Aggregate):
                                 f"{LEVEL_MIN_REGISTERED_YEARS} full years of registration",
                                 rule="rating_registered_two_years")
         last = on.year - 1
+        if str(last) not in self.conclusions and on.month <= 6:
+            last -= 1  # last year's inspection is not concluded before its 31 May deadline
         last_conclusion = self.conclusions.get(str(last))
         if not self._exempt(last) and last >= self.registered_on.year:
             if last_conclusion is None or last_conclusion["result"] == "unqualified":
@@ -430,13 +432,14 @@ class Organization(Aggregate):
         self.status = status
         self.status_since = meta.effective_date
         self.closure = {"status": status, "on": meta.effective_date, "reason": meta.reason,
-                        "reference": meta.reference}
+                        "reference": meta.reference, "leaders": sorted(self.leaders)}
         for person_id in list(self.leaders):
             self._end_post(person_id, "organization " + status, meta.effective_date)
 
     def _end_post(self, person_id: str, reason: str, on: date) -> None:
         leader = self.leaders.pop(person_id)
-        self.former_leaders.append({**leader, "departed_on": on, "departure_reason": reason})
+        self.former_leaders.append({**leader, "departed_on": on, "departure_reason": reason,
+                                    "departure_audit_done": False})
 
     # -------------------------------------------------------------- major events
 

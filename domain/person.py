@@ -138,3 +138,13 @@ class Person(Aggregate):
         self.sanctioned_organizations.append({"organization": organization, "status": status,
                                               "on": meta.effective_date})
         self.posts.pop(organization, None)
+
+    def lift_sanction(self, *, organization: str, meta: Meta) -> None:
+        """The revocation was rescinded: it no longer counts against this person."""
+        if any(s["organization"] == organization for s in self.sanctioned_organizations):
+            self._sanction_lifted(organization=organization, meta=meta)
+
+    @event("SanctionLifted")
+    def _sanction_lifted(self, organization: str, meta: Meta) -> None:
+        self.sanctioned_organizations = [s for s in self.sanctioned_organizations
+                                         if s["organization"] != organization]

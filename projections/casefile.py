@@ -36,7 +36,7 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def recorded_late(event: Any) -> bool:
-    if type(event).__name__ not in CREDIT_INFORMATION_EVENTS:
+    if type(event).__name__ not in CREDIT_INFORMATION_EVENTS or event.meta.imported:
         return False
     recorded_on = event.timestamp.astimezone(CHINA).date()
     return working_days_between(event.meta.effective_date, recorded_on) > TIMELY_WORKING_DAYS

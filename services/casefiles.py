@@ -74,7 +74,7 @@ class MetaAsDict(Transcoding):
     def encode(self, obj: Meta) -> dict:
         return {"actor_id": obj.actor_id, "actor_role": obj.actor_role,
                 "effective_date": obj.effective_date, "correlation_id": obj.correlation_id,
-                "reason": obj.reason, "reference": obj.reference}
+                "reason": obj.reason, "reference": obj.reference, "imported": obj.imported}
 
     def decode(self, data: dict) -> Meta:
         return Meta(**data)
@@ -472,6 +472,30 @@ class CaseFiles(Application):
                                           idempotency_key=idempotency_key,
                                           fingerprint=fingerprint)
 
+    def rescind_penalty(self, identifier: str, *, decision_number: str, meta: Meta,
+                        expected_version: int | None = None,
+                        idempotency_key: str | None = None,
+                        fingerprint: str = "") -> CommandResult:
+        """A rescinded revocation no longer bars the leaders it removed (rule 8)."""
+
+        def decide(org: Organization):
+            closure = org.closure or {}
+            revoked = (org.penalties.get(decision_number, {}).get("kind") == "revocation"
+                       and org.status == "revoked")
+            org.rescind_penalty(decision_number=decision_number, meta=meta)
+            persons = []
+            if revoked:
+                for person_id in closure.get("leaders", []):
+                    person = self.get_person(UUID(person_id))
+                    person.lift_sanction(organization=identifier, meta=meta)
+                    persons.append(person)
+            return persons, {}
+
+        return self._organization_command(identifier, decide, meta=meta,
+                                          expected_version=expected_version,
+                                          idempotency_key=idempotency_key,
+                                          fingerprint=fingerprint)
+
     def record_occupational_ban(self, person_id: UUID, *, banned_from: date,
                                 banned_until: date | None, meta: Meta,
                                 expected_version: int | None = None,
@@ -573,7 +597,6 @@ SIMPLE_COMMANDS = {
     "rectification_completion": "complete_rectification",
     "rectification_overdue": "mark_rectification_overdue",
     "management_suggestion": "issue_management_suggestion",
-    "penalty_rescission": "rescind_penalty",
     "resumption": "resume_activities",
     "credit_listing": "list_on_credit_list",
     "credit_listing_removal": "remove_from_credit_list",

@@ -66,6 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.extensions["read_models"] = {name: open_view(dict(casefiles.env), name)
                                          for name in READ_MODELS}
+        from adapters.kafka_relay import KafkaSettings, relay_tracking
+
+        if KafkaSettings.from_env(dict(casefiles.env)) is not None:
+            app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
 
     app.register_blueprint(bp)
     app.register_blueprint(health)
@@ -99,3 +103,5 @@ def close_app(app: Flask) -> None:
     """Release the read models' connections (the CaseFiles application is the caller's)."""
     for view in app.extensions.get("read_models", {}).values():
         view.datastore.close()
+    if "relay_tracking" in app.extensions:
+        app.extensions["relay_tracking"].datastore.close()

@@ -314,8 +314,6 @@ COMMANDS = [
             "rectification", {"note": v.text()}, _with(notice_number="notice_number")),
     Command("management-suggestions", "management_suggestion", "management_suggestion",
             {"number": v.line(max_len=64), "content": v.text()}),
-    Command("penalties/<decision_number>/rescission", "penalty_rescission", "penalty", {},
-            _with(decision_number="decision_number")),
     Command("resumption", "resumption", "penalty", {}),
     Command("credit-listings", "credit_listing", "credit_listing",
             {"list": v.enum(CREDIT_LISTS)}, _with(credit_list="list")),
@@ -364,6 +362,13 @@ def impose_penalty(code: str):
     fields.setdefault("suspended_until", None)
     result = casefiles().close_organization(org.identifier, "penalty", **ctx, **fields)
     return respond(result, 201)
+
+
+@bp.post("/organizations/<code>/penalties/<decision_number>/rescission")
+def rescind_penalty(code: str, decision_number: str):
+    org, fields, ctx = _organization_write(code, "penalty", {})
+    return respond(casefiles().rescind_penalty(org.identifier, decision_number=decision_number,
+                                               **ctx))
 
 
 def _closing(how: str, action: str):

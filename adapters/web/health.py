@@ -22,4 +22,13 @@ def readyz():
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify({"status": "ready", "database": "ok", "position": position or 0})
+    report = {"status": "ready", "database": "ok", "position": position or 0}
+    for name, view in current_app.extensions.get("read_models", {}).items():
+        tracked = view.max_tracking_id(casefiles.name) or 0
+        report.setdefault("projections", {})[name] = {"position": tracked,
+                                                      "lag": (position or 0) - tracked}
+    relay = current_app.extensions.get("relay_tracking")
+    if relay is not None:
+        tracked = relay.max_tracking_id(casefiles.name) or 0
+        report["relay"] = {"position": tracked, "lag": (position or 0) - tracked}
+    return jsonify(report)

@@ -198,3 +198,20 @@ def test_identity_numbers_are_not_stored_in_plaintext(pg_app, postgres_env, data
                     assert number.encode() not in raw, f"plaintext identity number in {table}"
                     assert "示例协会".encode() not in raw, f"plaintext event data in {table}"
     assert pg_app.get_person(pg_app.person_id_for(numbers[0])).id_number == numbers[0]
+
+
+def test_a_rescinded_revocation_no_longer_bars_its_leaders(casefiles):
+    register(casefiles, 1)
+    register(casefiles, 2)
+    appoint(casefiles, 1, 7)
+    casefiles.close_organization(code(1), "penalty", meta=meta("2022-01-01"),
+                                 decision_number="P9", kind="revocation", legal_basis="art 30",
+                                 amount=None, decision_date=date(2022, 1, 1),
+                                 suspended_until=None)
+    with pytest.raises(RuleViolation):
+        appoint(casefiles, 2, 7)
+    casefiles.rescind_penalty(code(1), decision_number="P9",
+                              meta=meta("2022-06-01", reason="court ruling"))
+    assert casefiles.get_organization(code(1)).status == "active"
+    appoint(casefiles, 2, 7)
+    assert code(2) in casefiles.get_person(casefiles.person_id_for(id_number(n=7))).posts

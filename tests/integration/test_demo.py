@@ -1,0 +1,139 @@
+"""The demo district: valid by the domain's own rules, deterministic, loaded once."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from adapters.demo import DEMO_ACCOUNTS, Progress, generate, load_demo_once
+from domain.errors import Conflict
+from domain.meta import ROLES
+from domain.organization import Organization, is_exempt_year
+
+TODAY = date(2026, 6, 30)
+ORGS, YEARS, SEED = 60, 4, 2024
+
+
+def organizations(app) -> list[Organization]:
+    """Every organization that has events in the store, in the order first recorded."""
+    notifications = app.recorder.select_notifications(1, 10_000_000)
+    ids = dict.fromkeys(n.originator_id for n in notifications
+                        if n.topic.startswith("domain.organization:Organization."))
+    return [app.repository.get(i) for i in ids]
+
+
+def fingerprint(orgs: list[Organization]) -> dict[str, tuple]:
+    return {o.identifier: (o.version, o.status, tuple(sorted(
+        (y, c["result"]) for y, c in o.conclusions.items()))) for o in orgs}
+
+
+def test_generated_district_obeys_the_rules_and_is_deterministic(pg_app, memory_app):
+    lines: list[str] = []
+    summary = generate(pg_app, orgs=ORGS, years=YEARS, seed=SEED, echo=lines.append,
+                       progress=False, today=TODAY)
+    assert summary["organizations"] == ORGS
+    assert summary["community_organizations"] == ORGS // 10
+    assert summary["events"] == pg_app.recorder.max_notification_id()
+    assert lines and "organizations" in lines[0]
+
+    orgs = organizations(pg_app)
+    assert len(orgs) == ORGS + ORGS // 10
+    # every organization loads, also by its identifier
+    for org in orgs:
+        assert pg_app.get_organization(org.identifier).version == org.version
+    registered = [o for o in orgs if o.org_type != "community_organization"]
+    assert Counter(o.code[1] for o in registered).keys() <= {"1", "2", "3"}
+    assert {o.domicile["jurisdiction"][:6] for o in orgs} == {"310110"}
+
+    results = Counter(c["result"] for o in orgs for c in o.conclusions.values())
+    assert results["qualified"] and results["basically_qualified"] and results["unqualified"]
+    assert results["unqualified"] > results["basically_qualified"]
+
+    for org in registered:
+        legal_reps = [p for p, leader in org.leaders.items()
+                      if "legal_representative" in leader["roles"]]
+        if org.status == "active":
+            assert len(legal_reps) == 1, org.identifier
+        for year, report in org.annual_reports.items():
+            assert report["filed_on"].year > int(year)
+            assert not is_exempt_year(org.registered_on, int(year))
+        for year, conclusion in org.conclusions.items():
+            if year not in org.annual_reports:
+                assert conclusion["result"] == "unqualified"
+        for inspection in org.inspections:
+            if inspection["on_site"]:
+                assert len(set(inspection["inspectors"])) >= 2
+        # the Person aggregates agree with the organization's leaders
+        for person_id in org.leaders:
+            person = pg_app.get_person(UUID(person_id))
+            assert org.identifier in person.posts
+    assert any(o.status in ("deregistered", "revoked") for o in orgs)
+    assert any(o.penalties for o in orgs)
+    assert any(o.credit_listings for o in orgs)
+    assert any(o.rectifications for o in orgs)
+    assert any(o.major_events for o in orgs)
+    assert any(o.former_leaders for o in orgs)
+
+    # the same seed on another store gives the same district
+    again = generate(memory_app, orgs=ORGS, years=YEARS, seed=SEED, echo=lambda _: None,
+                     progress=False, today=TODAY)
+    assert {k: v for k, v in again.items() if k != "seconds"} == \
+        {k: v for k, v in summary.items() if k != "seconds"}
+    assert fingerprint(organizations(memory_app)) == fingerprint(orgs)
+
+
+def test_generating_twice_into_one_store_is_refused(memory_app):
+    generate(memory_app, orgs=5, years=2, seed=1, echo=lambda _: None, today=TODAY)
+    with pytest.raises(Conflict):
+        generate(memory_app, orgs=5, years=2, seed=1, echo=lambda _: None, today=TODAY)
+
+
+def test_progress_bar_shows_organizations_rate_and_eta():
+    stream = io.StringIO()
+    bar = Progress(10, True, stream)
+    bar.update(5, 100, force=True)
+    bar.finish(10, 200)
+    text = stream.getvalue()
+    assert "5/10 orgs" in text and "10/10 orgs" in text
+    assert "events/s" in text and "ETA" in text and text.endswith("\n")
+
+
+def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):
+    first: list[str] = []
+    tokens = load_demo_once(pg_app, first.append, orgs=20, years=3, seed=SEED,
+                            progress=False, today=TODAY)
+    assert {a[2] for a in DEMO_ACCOUNTS} == set(ROLES) - {"system"}
+    assert set(tokens) == {a[0] for a in DEMO_ACCOUNTS}
+    text = "\n".join(first)
+    passwords = dict(re.findall(r"^\s+(demo-[a-z]+)\s.*password: (\S+)$", text, re.M))
+    assert set(passwords) == set(tokens)
+    for username, password in passwords.items():
+        assert pg_app.authenticate_password(username, password).username == username
+    for username, token in tokens.items():
+        assert token in text
+        assert pg_app.authenticate_token(token).username == username
+    demo_org = pg_app.get_account("demo-org").organization
+    assert pg_app.get_organization(demo_org).status == "active"
+    assert pg_app.get_account("demo-officer").jurisdiction == \
+        pg_app.get_organization(demo_org).domicile["jurisdiction"]
+    loaded = len(organizations(pg_app))
+    assert loaded == 20 + 2
+
+    position = pg_app.recorder.max_notification_id()
+    second: list[str] = []
+    tokens_again = load_demo_once(pg_app, second.append, orgs=20, years=3, seed=SEED,
+                                  progress=False, today=TODAY)
+    new = pg_app.recorder.select_notifications(position + 1, 1000)
+    assert [n.topic for n in new] == ["domain.account:Account.TokenIssued"] * len(tokens)
+    text = "\n".join(second)
+    assert "password:" not in text
+    assert "casefile accounts password demo-staff" in text
+    for username, token in tokens_again.items():
+        assert token != tokens[username]
+        assert pg_app.authenticate_token(token).username == username
+    assert len(organizations(pg_app)) == loaded
