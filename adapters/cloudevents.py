@@ -1,0 +1,82 @@
+"""Recorded events as CloudEvents 1.0 (JSON structured mode), the format on Kafka.
+
+What is published (docs/EVENTS.md): organization events with their data and meta, and
+person events without identity numbers or birth dates. Account events (password and
+token hashes) are never published. Leaders' names are published unless
+``KAFKA_REDACT_NAMES=yes``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid5
+
+from domain.account import Account
+from domain.organization import Organization
+from domain.person import Person
+from projections.documents import plain
+
+SPEC_VERSION = "1.0"
+TYPE_PREFIX = "cn.gov.civilaffairs.socorg"
+NEVER_PUBLISHED = {"id_number", "birth_date", "password_hash", "token_hash"}
+NAME_FIELDS = {"name", "person_name"}
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    source: str = "urn:casefile:civil-affairs"
+    redact_names: bool = False
+
+
+def event_id(originator_id: UUID, version: int) -> str:
+    """A stable id: the same event always gets the same id, so consumers can drop the
+    duplicates that re-publishing after a failure may produce."""
+    return str(uuid5(originator_id, str(version)))
+
+
+def aggregate_kind(event: Any) -> str | None:
+    qualname = type(event).__qualname__
+    for cls, kind in ((Organization, "organization"), (Person, "person")):
+        if qualname.startswith(cls.__name__ + ".") and isinstance(event, (cls.Event,
+                                                                          cls.Created)):
+            return kind
+    return None
+
+
+def is_published(event: Any) -> bool:
+    return aggregate_kind(event) is not None and not isinstance(event, Account.Event)
+
+
+def event_type(event: Any) -> str:
+    return f"{TYPE_PREFIX}.{aggregate_kind(event)}.{type(event).__name__}.v1"
+
+
+def to_cloudevent(event: Any, position: int, subject: str,
+                  settings: PublishSettings = PublishSettings()) -> dict:
+    data = {}
+    for key, value in event.__dict__.items():
+        if key in ("originator_id", "originator_version", "timestamp", "originator_topic"):
+            continue
+        if key in NEVER_PUBLISHED or (settings.redact_names and key in NAME_FIELDS):
+            continue
+        data[key] = value
+    payload = plain(data)
+    payload.update({"aggregate_id": str(event.originator_id),
+                    "version": event.originator_version, "position": position})
+    return {
+        "specversion": SPEC_VERSION,
+        "id": event_id(event.originator_id, event.originator_version),
+        "source": settings.source,
+        "type": event_type(event),
+        "subject": subject,
+        "time": event.timestamp.isoformat(),
+        "datacontenttype": "application/json",
+        "sequence": str(position),
+        "data": payload,
+    }
+
+
+def encode(cloudevent: dict) -> bytes:
+    return json.dumps(cloudevent, ensure_ascii=False, separators=(",", ":")).encode()

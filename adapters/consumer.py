@@ -1,0 +1,127 @@
+"""A worked example of a downstream consumer (``casefile consume``).
+
+It reads the topic in a consumer group, keeps a small view of its own in SQLite (each
+organization's name, status and last version, and counts by status), drops duplicates
+by CloudEvent id, and commits its Kafka offsets only after the view and the ids it has
+seen are committed, so a crash replays messages rather than loses them, and the replayed
+ones are dropped as duplicates. A team writing their own consumer follows the same
+three steps: dedupe by id, apply in one local transaction, then commit the offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS organizations (
+    aggregate_id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT, status TEXT,
+    last_version INTEGER NOT NULL, last_position INTEGER NOT NULL, events INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS gaps (aggregate_id TEXT, expected INTEGER, got INTEGER);
+"""
+
+STATUS_BY_TYPE = {"Registered": "active", "Recorded": "active", "Deregistered": "deregistered",
+                  "RegistrationRevoked": "revoked", "Banned": "banned",
+                  "ActivitiesResumed": "active"}
+
+
+@dataclass
+class ConsumerStats:
+    processed: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+class OrganizationsView:
+    """The consumer's own view, in SQLite."""
+
+    def __init__(self, path: str | Path):
+        self.db = sqlite3.connect(str(path))
+        self.db.executescript(SCHEMA)
+
+    def apply(self, message: dict, stats: ConsumerStats) -> None:
+        """Apply one CloudEvent unless its id was seen; call ``commit`` after a batch."""
+        if self.db.execute("SELECT 1 FROM seen WHERE id = ?", (message["id"],)).fetchone():
+            stats.duplicates += 1
+            return
+        self.db.execute("INSERT INTO seen (id) VALUES (?)", (message["id"],))
+        stats.processed += 1
+        kind = message["type"].split(".")[-2]
+        stats.by_type[kind] = stats.by_type.get(kind, 0) + 1
+        if ".organization." not in message["type"]:
+            return
+        data = message["data"]
+        row = self.db.execute("SELECT last_version FROM organizations WHERE aggregate_id = ?",
+                              (data["aggregate_id"],)).fetchone()
+        expected = (row[0] if row else 0) + 1
+        if data["version"] != expected:
+            stats.gaps += 1
+            self.db.execute("INSERT INTO gaps VALUES (?, ?, ?)",
+                            (data["aggregate_id"], expected, data["version"]))
+        status = STATUS_BY_TYPE.get(kind)
+        if kind == "PenaltyImposed":
+            status = {"suspension": "suspended", "revocation": "revoked"}.get(data.get("kind"))
+        self.db.execute(
+            "INSERT INTO organizations (aggregate_id, subject, name, status, last_version, "
+            "last_position, events) VALUES (?, ?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT (aggregate_id) DO UPDATE SET "
+            "name = coalesce(excluded.name, organizations.name), "
+            "status = coalesce(excluded.status, organizations.status), "
+            "last_version = max(organizations.last_version, excluded.last_version), "
+            "last_position = excluded.last_position, events = organizations.events + 1",
+            (data["aggregate_id"], message["subject"], data.get("name"), status,
+             data["version"], data["position"]))
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def counts_by_status(self) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT coalesce(status, 'unknown'), count(*) FROM organizations GROUP BY 1"))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def consume(*, bootstrap_servers: str, topic: str, group: str, db_path: str | Path,
+            api_version: tuple[int, ...] | None = None, from_beginning: bool = True,
+            idle_timeout: float | None = None, max_messages: int | None = None,
+            on_batch: Callable[[ConsumerStats], Any] | None = None) -> ConsumerStats:
+    """Consume until idle for ``idle_timeout`` seconds (None: forever) or ``max_messages``."""
+    from kafka import KafkaConsumer
+
+    config: dict[str, Any] = {"bootstrap_servers": bootstrap_servers.split(",")}
+    if api_version:
+        config["api_version"] = api_version
+    consumer = KafkaConsumer(topic, group_id=group, enable_auto_commit=False,
+                             auto_offset_reset="earliest" if from_beginning else "latest",
+                             **config)
+    view = OrganizationsView(db_path)
+    stats = ConsumerStats()
+    last_message = time.monotonic()
+    try:
+        while True:
+            batches = consumer.poll(timeout_ms=500, max_records=1000)
+            records = [r for batch in batches.values() for r in batch]
+            if records:
+                for record in records:
+                    view.apply(json.loads(record.value), stats)
+                view.commit()       # first the view and the ids seen...
+                consumer.commit()   # ...then the offsets
+                last_message = time.monotonic()
+                if on_batch:
+                    on_batch(stats)
+            elif idle_timeout is not None and time.monotonic() - last_message > idle_timeout:
+                break
+            if max_messages is not None and stats.processed + stats.duplicates >= max_messages:
+                break
+    finally:
+        consumer.close()
+        view.close()
+    return stats
