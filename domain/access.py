@@ -16,11 +16,11 @@ STAFF_WRITES = frozenset({
 })
 
 POLICY: dict[str, frozenset[str]] = {
-    "registration_staff": STAFF_WRITES | {"read"},
+    "registration_staff": STAFF_WRITES | {"read", "read_persons"},
     "supervisory_unit": frozenset({"read", "major_event_review"}),
     "sub_district_office": frozenset({"read", "record_community"}),
     "information_officer": frozenset({"read"}),
-    "auditor": frozenset({"read", "read_all"}),
+    "auditor": frozenset({"read", "read_all", "read_persons"}),
     "organization": frozenset({"read", "annual_report", "major_event_report"}),
     "admin": frozenset({"manage_accounts"}),
 }

@@ -28,7 +28,7 @@ def validate_credit_code(code: object, field: str = "code") -> str:
         raise InvalidValue(
             f"{field} contains characters outside the code's character set: {''.join(bad)}"
             " (I, O, S, V, Z and lower case are not used)", field=field)
-    if not code[2:8].isdigit():
+    if not re.fullmatch(r"[0-9]{6}", code[2:8]):
         raise InvalidValue(f"{field} positions 3-8 must be the 6-digit division code", field=field)
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
@@ -54,7 +54,7 @@ def id_number_check_character(first17: str) -> str:
 
 def validate_id_number(value: object, field: str = "id_number") -> str:
     """A resident identity number (GB 11643): 17 digits and a check character."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{17}[\dX]", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         raise InvalidValue(f"{field} must be an 18-character identity number", field=field)
     if id_number_check_character(value[:17]) != value[17]:
         raise InvalidValue(f"{field} fails its check character", field=field)
@@ -74,7 +74,7 @@ def mask_id_number(value: str) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-JURISDICTION_RE = re.compile(r"\d{12}")
+JURISDICTION_RE = re.compile(r"[0-9]{12}")
 
 
 def validate_jurisdiction(value: object, field: str = "jurisdiction") -> str:

@@ -23,3 +23,8 @@ class RuleViolation(DomainError):
 
 class Conflict(DomainError):
     """The thing already exists (a second registration of one code, a duplicate number)."""
+
+
+class NotFound(DomainError):
+    """A numbered item of the case (a report, a notice, a decision, a listing, a leader)
+    that does not exist."""

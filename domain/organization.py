@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.codes import (CIVIL_AFFAIRS_CATEGORIES, jurisdiction_level, validate_credit_code,
                           validate_jurisdiction)
-from domain.errors import Conflict, InvalidValue, RuleViolation
+from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 
 ORG_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/organizations")
@@ -119,6 +119,7 @@ class Organization(Aggregate):
         self.status = "active"
         self.status_since = meta.effective_date
         self.suspended_until: date | None = None
+        self.suspension_decision: str | None = None
         self.changes: list[dict] = []
         self.annual_reports: dict[str, dict] = {}
         self.conclusions: dict[str, dict] = {}
@@ -220,9 +221,8 @@ class Organization(Aggregate):
         try:
             return self.leaders[person_id]
         except KeyError:
-            raise RuleViolation(f"person {person_id} is not a current leader of "
-                                f"{self.identifier}", rule="not_a_leader",
-                                field="person") from None
+            raise NotFound(f"person {person_id} is not a current leader of "
+                           f"{self.identifier}", rule="not_a_leader", field="person") from None
 
     def _exempt(self, year: int) -> bool:
         return is_exempt_year(self.registered_on, year)
@@ -240,6 +240,9 @@ class Organization(Aggregate):
             if field not in CHANGEABLE_FIELDS:
                 raise InvalidValue(f"changes.{field} cannot be changed by a change registration;"
                                    f" changeable: {', '.join(CHANGEABLE_FIELDS)}",
+                                   field=f"changes.{field}")
+            if new is None and field != "supervisory_unit":
+                raise InvalidValue(f"changes.{field} must not be null",
                                    field=f"changes.{field}")
             if field == "domicile":
                 self._check_domicile(new)
@@ -429,10 +432,12 @@ class Organization(Aggregate):
         self._close("banned", meta)
 
     def _close(self, status: str, meta: Meta) -> None:
+        previous_status = self.status
         self.status = status
         self.status_since = meta.effective_date
         self.closure = {"status": status, "on": meta.effective_date, "reason": meta.reason,
-                        "reference": meta.reference, "leaders": sorted(self.leaders)}
+                        "reference": meta.reference, "leaders": sorted(self.leaders),
+                        "previous_status": previous_status}
         for person_id in list(self.leaders):
             self._end_post(person_id, "organization " + status, meta.effective_date)
 
@@ -482,7 +487,7 @@ class Organization(Aggregate):
                                field="risk_level")
         report = self.major_events.get(report_id)
         if report is None:
-            raise RuleViolation(f"no major-event report {report_id}", rule="unknown_report",
+            raise NotFound(f"no major-event report {report_id}", rule="unknown_report",
                                 field="id")
         if report["review"] is not None:
             raise RuleViolation(f"major-event report {report_id} was already reviewed",
@@ -542,7 +547,7 @@ class Organization(Aggregate):
     def _open_rectification(self, notice_number: str) -> dict:
         rectification = self.rectifications.get(notice_number)
         if rectification is None:
-            raise RuleViolation(f"no rectification notice {notice_number}",
+            raise NotFound(f"no rectification notice {notice_number}",
                                 rule="unknown_rectification", field="id")
         if rectification["status"] == "completed":
             raise RuleViolation(f"rectification {notice_number} is already completed",
@@ -643,6 +648,7 @@ class Organization(Aggregate):
             self.status = "suspended"
             self.status_since = meta.effective_date
             self.suspended_until = suspended_until
+            self.suspension_decision = decision_number
         elif kind == "revocation":
             self._close("revoked", meta)
 
@@ -650,7 +656,7 @@ class Organization(Aggregate):
         """After reconsideration or a court ruling; its effect on the status is undone."""
         penalty = self.penalties.get(decision_number)
         if penalty is None:
-            raise RuleViolation(f"no penalty decision {decision_number}",
+            raise NotFound(f"no penalty decision {decision_number}",
                                 rule="unknown_penalty", field="id")
         if penalty["rescinded"]:
             raise RuleViolation(f"penalty {decision_number} was already rescinded",
@@ -665,11 +671,13 @@ class Organization(Aggregate):
         penalty = self.penalties[decision_number]
         penalty["rescinded"] = True
         penalty["rescinded_on"] = meta.effective_date
-        if penalty["kind"] == "suspension" and self.status == "suspended":
-            self.status, self.suspended_until = "active", None
+        if (penalty["kind"] == "suspension" and self.status == "suspended"
+                and getattr(self, "suspension_decision", None) == decision_number):
+            self.status, self.suspended_until, self.suspension_decision = "active", None, None
             self.status_since = meta.effective_date
         elif penalty["kind"] == "revocation" and self.status == "revoked":
-            self.status, self.closure = "active", None
+            previous = (self.closure or {}).get("previous_status", "active")
+            self.status, self.closure = previous, None
             self.status_since = meta.effective_date
 
     def resume_activities(self, *, meta: Meta) -> None:
@@ -677,11 +685,14 @@ class Organization(Aggregate):
         if self.status != "suspended":
             raise RuleViolation(f"{self.identifier} is {self.status}, not suspended",
                                 rule="not_suspended")
+        if self.suspended_until and meta.effective_date < self.suspended_until:
+            raise RuleViolation(f"the suspension runs until {self.suspended_until}; rescind "
+                                "the penalty to lift it earlier", rule="suspension_in_force")
         self._activities_resumed(meta=meta)
 
     @event("ActivitiesResumed")
     def _activities_resumed(self, meta: Meta) -> None:
-        self.status, self.suspended_until = "active", None
+        self.status, self.suspended_until, self.suspension_decision = "active", None, None
         self.status_since = meta.effective_date
 
     def active_listings(self) -> list[dict]:
@@ -709,7 +720,7 @@ class Organization(Aggregate):
     def remove_from_credit_list(self, *, listing_id: str, meta: Meta) -> None:
         listing = self.credit_listings.get(listing_id)
         if listing is None:
-            raise RuleViolation(f"no credit listing {listing_id}", rule="unknown_listing",
+            raise NotFound(f"no credit listing {listing_id}", rule="unknown_listing",
                                 field="id")
         if listing["removed_on"] is not None:
             raise RuleViolation(f"listing {listing_id} was already removed",
@@ -762,6 +773,9 @@ class Organization(Aggregate):
                                 rule="serving_official_approval", field="approval_reference")
         if term_end <= term_start:
             raise InvalidValue("term_end must be after term_start", field="term_end")
+        if public_notice is not None and public_notice["from"] > public_notice["to"]:
+            raise InvalidValue("public_notice.from must not be after public_notice.to",
+                               field="public_notice.from")
         if public_notice is not None and public_notice["to"] > meta.effective_date:
             raise RuleViolation(f"the pre-appointment public notice runs until "
                                 f"{public_notice['to']}: appoint after it ends",

@@ -9,7 +9,7 @@ from eventsourcing.persistence import OperationalError, InterfaceError
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, DomainError, InvalidValue, RuleViolation
+from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
 from services.casefiles import (CaseFiles, IdempotencyKeyReused, OrganizationNotFound,
                                 PersonNotFound, VersionConflict)
 
@@ -28,6 +28,8 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 def status_of(error: DomainError) -> tuple[int, str]:
     if isinstance(error, (OrganizationNotFound, PersonNotFound)):
         return 404, "not_found"
+    if isinstance(error, NotFound):
+        return 404, error.rule or "not_found"
     if isinstance(error, VersionConflict):
         return 409, "version_conflict"
     if isinstance(error, Conflict):
@@ -91,6 +93,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                   "the database is unavailable; retry shortly")
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(413)
+    def too_large(e: HTTPException):
+        return error_response(413, "request_entity_too_large",
+                              f"the body is larger than the limit of {MAX_BODY_BYTES // 1024} KiB")
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

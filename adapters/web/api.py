@@ -90,8 +90,9 @@ def authorize(action: str, org=None, *, identifier: str | None = None,
 
 # ---------------------------------------------------------------------- requests
 
-META_SCHEMA = {"effective_date": v.a_date(required=False), "reason": v.text(False, 1000),
-               "reference": v.line(False, 100)}
+META_SCHEMA = {"effective_date": v.a_date(required=False, nullable=True),
+               "reason": v.text(False, 1000, nullable=True),
+               "reference": v.line(False, 100, nullable=True)}
 
 
 def body() -> dict:
@@ -113,6 +114,10 @@ def parse_body(schema: dict[str, v.F]) -> tuple[dict, dict]:
 
 
 def make_meta(actor, meta_fields: dict) -> Meta:
+    effective = meta_fields.get("effective_date")
+    if effective is not None and effective > today():
+        raise ApiError(400, "invalid_value", f"effective_date {effective} is in the future; "
+                       "record what has taken effect", "effective_date")
     correlation = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
     return Meta(actor_id=actor.username, actor_role=actor.role,
                 effective_date=meta_fields.get("effective_date") or today(),
@@ -211,7 +216,7 @@ def register():
     return respond(result, 201)
 
 
-COMMUNITY = {"code": v.credit_code(required=False), "name": v.line(max_len=200),
+COMMUNITY = {"code": v.credit_code(required=False, nullable=True), "name": v.line(max_len=200),
              "domicile": DOMICILE, "business_scope": v.text(max_len=2000),
              "founded_on": v.a_date()}
 
@@ -283,7 +288,7 @@ COMMANDS = [
     Command("changes", "change", "change",
             {"changes": v.obj({"name": v.line(False, 200), "domicile": v.obj(
                 DOMICILE.schema, required=False), "business_scope": v.text(False, 2000),
-                "registered_funds": v.money(False), "supervisory_unit": v.line(False)}),
+                "registered_funds": v.money(False), "supervisory_unit": v.line(False, nullable=True)}),
              "approval_date": v.a_date()}),
     Command("annual-reports", "annual_report", "annual_report", REPORT_FIELDS),
     Command("annual-inspections", "annual_inspection", "annual_inspection",
@@ -448,7 +453,7 @@ def register_person():
 
 @bp.get("/persons/<person_id>")
 def read_person(person_id: str):
-    authorize("read")
+    authorize("read_persons")
     return jsonify(person_document(casefiles().get_person(_person_id(person_id))))
 
 
@@ -458,6 +463,8 @@ def occupational_ban(person_id: str):
     pid = _person_id(person_id)
     casefiles().get_person(pid)
     fields, meta_fields = parse_body({"from": v.a_date(), "until": v.a_date(False, True)})
+    if fields.get("until") and fields["until"] < fields["from"]:
+        raise ApiError(400, "invalid_value", "until must not be before from", "until")
     if not meta_fields.get("reason"):
         raise ApiError(400, "invalid_value", "reason is required", "reason")
     key, fingerprint = idempotency()

@@ -78,8 +78,8 @@ def obj(schema: dict[str, F], required: bool = True, nullable: bool = False) -> 
     return F("object", required, schema=schema, nullable=nullable)
 
 
-def credit_code(required: bool = True) -> F:
-    return F("str", required, max_len=18, check=validate_credit_code)
+def credit_code(required: bool = True, nullable: bool = False) -> F:
+    return F("str", required, max_len=18, check=validate_credit_code, nullable=nullable)
 
 
 def jurisdiction() -> F:
@@ -112,13 +112,18 @@ def parse(body: Any, schema: dict[str, F], prefix: str = "") -> dict[str, Any]:
 
 def convert(value: Any, spec: F, path: str) -> Any:
     if value is None:
-        if spec.nullable or not spec.required:
+        if spec.nullable:
             return None
         raise BadRequest(f"{path} must not be null", field=path)
     kind = spec.kind
     if kind == "str":
         if not isinstance(value, str):
             raise BadRequest(f"{path} must be a string", field=path)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(f"{path} holds characters that are not valid Unicode",
+                             field=path) from None
         value = value.strip()
         if not value:
             raise BadRequest(f"{path} must not be empty", field=path)
@@ -132,14 +137,14 @@ def convert(value: Any, spec: F, path: str) -> Any:
             raise BadRequest(f"{path} must be one of {', '.join(spec.choices)}", field=path)
         return value
     if kind == "date":
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise BadRequest(f"{path} must be a date YYYY-MM-DD", field=path)
         try:
             return date.fromisoformat(value)
         except ValueError:
             raise BadRequest(f"{path} is not a real date: {value}", field=path) from None
     if kind == "decimal":
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BadRequest(f"{path} must be a number", field=path)
         try:
             number = Decimal(str(value))
