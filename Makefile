@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test venv clean-data
+.PHONY: run test venv clean-data kafka tools
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null || { echo "need Python 3.11 (python3.11 or python3)"; exit 1; }
@@ -20,8 +20,20 @@ venv: $(VENV)/.installed
 run: venv
 	PORT=$(PORT) $(BIN)/casefile run
 
-test: venv
+# kcat (a Kafka client that is not kafka-python) for the stream's interoperability test.
+tools:
+	@command -v kcat >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq kcat >/dev/null) || \
+	  echo "could not install kcat: install the Debian package kcat by hand"; }
+
+test: venv tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# A local Kafka 0.9.0.1 on 127.0.0.1:9092 (fetched with npm, run with Java), until Ctrl-C.
+kafka:
+	@bash scripts/kafka.sh run
+
 clean-data:
+	-@bash scripts/kafka.sh stop
+	-@KAFKA_VAR=var/kafka-test bash scripts/kafka.sh stop
 	rm -rf var/

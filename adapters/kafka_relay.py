@@ -139,10 +139,11 @@ class Relay:
                 continue
             message = to_cloudevent(event, notification.id, self.subject(event),
                                     self.settings.publish)
+            # Structured mode: the content type travels in the message itself (Kafka 0.9
+            # has no message headers).
             futures.append(producer.send(
                 self.settings.topic, key=str(event.originator_id).encode(),
-                value=encode(message),
-                headers=[("content-type", b"application/cloudevents+json")]))
+                value=encode(message)))
         producer.flush(timeout=30)
         for future in futures:
             future.get(timeout=30)  # raises unless the broker acknowledged (acks=all)

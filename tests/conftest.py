@@ -120,3 +120,19 @@ def api(pg_app, tokens, worker):
 
 def stored_event_count(casefiles) -> int:
     return casefiles.recorder.max_notification_id() or 0
+
+
+@pytest.fixture(scope="session")
+def kafka():
+    """The local Kafka 0.9.0.1 test broker (scripts/kafka.sh), started once per session."""
+    from tests.kafka_broker import LocalKafka
+
+    broker = LocalKafka()
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka) -> str:
+    return kafka.bootstrap
