@@ -31,6 +31,8 @@ def main() -> None:
     """Case files of social organizations: operational commands."""
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -214,7 +216,7 @@ def audit_verify() -> None:
     casefiles = _casefiles()
     view = open_view(dict(casefiles.env), "audittrail")
     up_to = view.max_tracking_id(casefiles.name) or 0
-    result = verify(view.entries(), recorded_events(casefiles, up_to))
+    result = verify(view.all_entries(up_to), recorded_events(casefiles, up_to))
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     sys.exit(0 if result.ok else 1)
 

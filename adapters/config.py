@@ -72,6 +72,9 @@ def embedded_database_url() -> str:
     """Start (or join) the private PostgreSQL in var/pgdata, from the pgserver wheel."""
     global _embedded
     if _embedded is None:
+        import warnings
+
+        warnings.filterwarnings("ignore", module="platformdirs")  # no XDG_RUNTIME_DIR: fine
         import pgserver  # only needed for the embedded default
 
         _embedded = pgserver.get_server(var_dir() / "pgdata", cleanup_mode="stop")

@@ -26,6 +26,8 @@ from services.casefiles import make_transcoder
 class PostgresStatefulView(PostgresTrackingRecorder, StatefulView):
     """Keeps each organization's state (the aggregate, transcoded like a snapshot)."""
 
+    positional_checksum = True  # checksum(up_to=P) covers exactly the rows as of P
+
     def __init__(self, datastore: PostgresDatastore, *,
                  tracking_table_name: str = "view_tracking", **kwargs: Any):
         super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
@@ -243,16 +245,26 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
             p=SQL(", ").join(SQL("%s") for _ in self.FIELDS)), params)
 
     def entries(self, *, identifier: str | None = None, after: int = 0,
-                limit: int | None = None) -> list[dict]:
-        condition = SQL("position > %s")
-        params: list[Any] = [after]
+                up_to: int | None = None, limit: int | None = None) -> list[dict]:
+        condition = SQL("position > %s AND position <= %s")
+        params: list[Any] = [after, up_to if up_to is not None else 2 ** 62]
         if identifier is not None:
-            condition = SQL("identifier = %s AND position > %s")
-            params = [identifier, after]
+            condition = SQL("identifier = %s AND position > %s AND position <= %s")
+            params = [identifier, *params]
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT * FROM {t} WHERE {c} ORDER BY position LIMIT %s").format(
                 t=self.entries_table, c=condition), [*params, limit])
             return curs.fetchall()
+
+    def all_entries(self, up_to: int, page: int = 2000):
+        """Every entry up to a position, read page by page."""
+        after = 0
+        while True:
+            rows = self.entries(after=after, up_to=up_to, limit=page)
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["position"]
 
     def checksum(self, up_to: int | None = None) -> tuple[int, str]:
         return self._digest(SQL(
@@ -262,6 +274,7 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
 
 
 class PostgresStatisticsView(PostgresStatefulView, StatisticsView):
+    positional_checksum = False  # sums cannot be cut at a position
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
         self.counts_table = self.table("counts")

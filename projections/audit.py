@@ -101,8 +101,12 @@ class AuditView(StatefulView):
 
     @abstractmethod
     def entries(self, *, identifier: str | None = None, after: int = 0,
-                limit: int | None = None) -> list[dict]:
+                up_to: int | None = None, limit: int | None = None) -> list[dict]:
         """Entries in position order, all or one organization's."""
+
+    @abstractmethod
+    def all_entries(self, up_to: int) -> Iterable[dict]:
+        """Every entry up to a position, in order (streamed)."""
 
 
 class AuditProjection(OrganizationProjection[AuditView]):

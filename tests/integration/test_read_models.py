@@ -79,7 +79,7 @@ def test_the_audit_trail_shows_field_changes_and_verifies(pg_app, postgres_env, 
             "after": "basically_qualified"} in correction["changes"]
     assert correction["actor_id"] == "staff" and correction["effective_date"] == date(2023, 9, 1)
     head = pg_app.recorder.max_notification_id()
-    result = verify(view.entries(), recorded_events(pg_app, head))
+    result = verify(view.all_entries(head), recorded_events(pg_app, head))
     assert result.ok and result.verified == head
 
 
@@ -103,7 +103,8 @@ def test_tampering_with_the_audit_trail_is_detected(pg_app, postgres_env, runnin
         for statement in tamper.split("; "):
             conn.execute(statement.format(t=f'{postgres_env["POSTGRES_SCHEMA"]}.audittrail_entries',
                                           p=p, q=p + 1))
-    result = verify(view.entries(), recorded_events(pg_app, pg_app.recorder.max_notification_id()))
+    head = pg_app.recorder.max_notification_id()
+    result = verify(view.all_entries(head), recorded_events(pg_app, head))
     assert not result.ok
     assert result.first_broken["position"] == p
     assert problem in result.first_broken["problem"]
