@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.popo import POPOProcessRecorder
 
 from services.ports import IdempotencyRecord
 
 
-class InMemoryCaseFileRecorder(POPOApplicationRecorder):
+class InMemoryCaseFileRecorder(POPOProcessRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}

@@ -1,8 +1,10 @@
 """The event store's PostgreSQL recorder, extended with the idempotency log.
 
-The library's ``PostgresApplicationRecorder`` calls ``_insert_events`` inside the same
-transaction as the insert of the stored events; we use that hook to insert the
-Idempotency-Key row, so a command's key and its events commit or roll back together.
+The library's recorder calls ``_insert_events`` inside the same transaction as the insert
+of the stored events; we use that hook to insert the Idempotency-Key row, so a command's
+key and its events commit or roll back together. It is a process recorder: the rules
+that follow the log save what they decide with the tracking position of the event they
+processed (``save(..., tracking=...)``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import json
 from typing import Any, Sequence
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
 from services.ports import IdempotencyRecord
 
 
-class CaseFileRecorder(PostgresApplicationRecorder):
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name=events_table_name)
+class CaseFileRecorder(PostgresProcessRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
+                 tracking_table_name: str | None = None):
+        super().__init__(datastore, events_table_name=events_table_name,
+                         tracking_table_name=tracking_table_name
+                         or events_table_name.removesuffix("_events") + "_tracking")
         self.idempotency_table_name = events_table_name.removesuffix("_events") + "_idempotency"
         table = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
                                       Identifier(self.idempotency_table_name))

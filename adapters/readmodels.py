@@ -20,11 +20,14 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from adapters.postgres_views import (PostgresAuditView, PostgresCaseFileView,
-                                     PostgresStatefulView, PostgresStatisticsView)
+                                     PostgresNetworkView, PostgresStatefulView,
+                                     PostgresStatisticsView)
 from projections.audit import AuditProjection
 from projections.base import OrganizationProjection
 from projections.casefile import CaseFileProjection
+from projections.network import NetworkProjection
 from projections.statistics import StatisticsProjection
+from domain.meta import Meta
 from services.casefiles import CaseFiles
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,8 @@ READ_MODELS = {m.name: m for m in (
     ReadModel(CaseFileProjection, PostgresCaseFileView, ("states", "rows")),
     ReadModel(AuditProjection, PostgresAuditView, ("states", "entries")),
     ReadModel(StatisticsProjection, PostgresStatisticsView, ("states", "counts")),
+    ReadModel(NetworkProjection, PostgresNetworkView,
+              ("states", "warnings", "proposals", "nodes")),
 )}
 
 
@@ -82,8 +87,11 @@ class Worker:
     projection that fails is logged and restarted with back-off from its tracked position
     (it resumes, nothing is applied twice)."""
 
-    def __init__(self, env: dict[str, str], names: tuple[str, ...] = tuple(READ_MODELS)):
+    def __init__(self, env: dict[str, str], names: tuple[str, ...] = tuple(READ_MODELS),
+                 run_rules: bool = True, run_clock: bool = True):
         self.env = {**env, **SMALL_POOL}
+        self.run_rules = run_rules
+        self.run_clock = run_clock
         self.names = names
         self.stopping = threading.Event()
         self.errors: dict[str, str] = {}
@@ -111,6 +119,8 @@ class Worker:
     def run(self) -> None:
         threads = [threading.Thread(target=self._supervise, args=(name,), daemon=True,
                                     name=f"projection-{name}") for name in self.names]
+        if self.run_rules:
+            threads.append(threading.Thread(target=self._rules, daemon=True, name="rules"))
         for t in threads:
             t.start()
         for t in threads:
@@ -143,6 +153,35 @@ class Worker:
                     break
                 backoff = min(backoff * 2, 30.0)
 
+    def _rules(self) -> None:
+        """The rules that follow events, and the daily clock (once a day, catching up)."""
+        from adapters.web.api import today as china_today
+        from services.network import RulesEngine
+
+        backoff, ticked = 0.5, None
+        while not self.stopping.is_set():
+            app = None
+            try:
+                app = CaseFiles(env=self.env)
+                engine = RulesEngine(app)
+                while not self.stopping.is_set():
+                    if self.run_clock and ticked != china_today():
+                        clock_tick(self.env, china_today())
+                        ticked = china_today()
+                    if engine.process_pending() == 0:
+                        self.stopping.wait(0.2)
+                    backoff = 0.5
+            except Exception as e:  # logged, then resumed from the rules' tracked position
+                self.errors["rules"] = f"{type(e).__name__}: {e}"
+                log.error("rules stopped: %s; restarting in %.1fs", self.errors["rules"],
+                          backoff)
+                if self.stopping.wait(backoff):
+                    break
+                backoff = min(backoff * 2, 30.0)
+            finally:
+                if app is not None:
+                    app.close()
+
     def stop(self) -> None:
         self.stopping.set()
         if getattr(self, "relay", None) is not None:
@@ -151,6 +190,36 @@ class Worker:
             self._thread.join(timeout=10)
         if self._lock_conn is not None:
             self._lock_conn.close()
+
+
+def clock_tick(env: dict[str, str], until: "date | None" = None) -> list:
+    """Run the daily clock up to ``until`` (default today in China): first bring the rules
+    and the views it reads up to date, then tick every day not yet ticked."""
+    from datetime import date as date_type
+
+    from adapters.web.api import today as china_today
+    from services.network import RulesEngine
+
+    until = until or china_today()
+    app = CaseFiles(env=env)
+    try:
+        engine = RulesEngine(app)
+        engine.process_pending()
+        for name in ("casefiles", "network"):
+            catch_up(env, name)
+        casefiles, network = open_view(env, "casefiles"), open_view(env, "network")
+        try:
+            meta = Meta(actor_id="clock", actor_role="system", effective_date=until,
+                        correlation_id=f"clock:{until}")
+            days = engine.tick(until, casefiles.open_identifiers(), network.open_warning_ids(),
+                               meta)
+        finally:
+            casefiles.datastore.close()
+            network.datastore.close()
+        engine.process_pending()  # what the clock recorded may trigger event rules
+        return days
+    finally:
+        app.close()
 
 
 def status(env: dict[str, str]) -> list[dict]:

@@ -12,14 +12,16 @@ STAFF_WRITES = frozenset({
     "deregister", "revoke", "ban", "major_event_review", "inspection", "rectification",
     "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
     "term_election", "occupational_ban", "annual_report", "major_event_report",
-    "record_community",
+    "record_community", "raise_warning", "handle_warning", "manage_rules",
+    "decide_proposal", "manage_network",
 })
 
 POLICY: dict[str, frozenset[str]] = {
     "registration_staff": STAFF_WRITES | {"read", "read_persons"},
     "supervisory_unit": frozenset({"read", "major_event_review"}),
-    "sub_district_office": frozenset({"read", "record_community"}),
-    "information_officer": frozenset({"read"}),
+    "sub_district_office": frozenset({"read", "record_community", "raise_warning",
+                                      "handle_warning"}),
+    "information_officer": frozenset({"read", "raise_warning", "handle_warning"}),
     "auditor": frozenset({"read", "read_all", "read_persons"}),
     "organization": frozenset({"read", "annual_report", "major_event_report"}),
     "admin": frozenset({"manage_accounts"}),

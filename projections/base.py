@@ -48,11 +48,18 @@ def is_organization_event(event: Any) -> bool:
 class OrganizationProjection(Projection[TView], Generic[TView]):
     """Subclasses derive rows from each event with ``rows_for``."""
 
+    keeps_states = True  # False: rows_for sees every event with no organization state
+
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_batch([(domain_event, tracking.notification_id)], tracking)
 
     def process_batch(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
+        if not self.keeps_states:
+            rows = [row for event, position in events
+                    for row in self.rows_for(event, position, None, None)]
+            self.view.store([], rows, tracking)
+            return
         ids = list({e.originator_id for e, _ in events if is_organization_event(e)})
         states = self.view.load_states(ids) if ids else {}
         changed: dict[UUID, Organization] = {}

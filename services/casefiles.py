@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
+from eventsourcing.application import (AggregateNotFoundError, Application, EventSourcedLog,
+                                       ProcessingEvent)
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
 from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import resolve_topic
 
@@ -29,6 +30,7 @@ from domain.errors import Conflict, DomainError, RuleViolation
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.person import Person
+from services.network import NetworkUseCases
 from services.ports import IdempotencyLog, IdempotencyRecord
 
 PERSON_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/persons")
@@ -115,7 +117,7 @@ class CommandResult:
 Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
 
 
-class CaseFiles(Application):
+class CaseFiles(NetworkUseCases, Application):
     """The case-management application: organizations, persons and accounts."""
 
     name = "casefile"
@@ -132,6 +134,16 @@ class CaseFiles(Application):
             raise ValueError("PSEUDONYM_KEY is required: the secret that derives person ids")
         self._pseudonym_key = key.encode()
         self.account_log = EventSourcedLog(self.events, ACCOUNT_LOG_ID, AccountOpened)
+
+    def save_processed(self, tracking: Tracking, *objs: Aggregate):
+        """Save what processing one recorded event decided, with that event's tracking
+        position, in one transaction (as the library's EventSourcedProjection does)."""
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*objs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def construct_recorder(self):
         topic = self.env.get("APPLICATION_RECORDER_TOPIC")

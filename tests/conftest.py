@@ -98,10 +98,11 @@ def tokens(pg_app) -> dict[str, str]:
 
 @pytest.fixture
 def worker(postgres_env):
-    """The projection worker, following the events as they are recorded."""
+    """The projection worker, following the events as they are recorded. The rules and the
+    clock are left out here (they record events of their own); the network tests run them."""
     from adapters.readmodels import Worker
 
-    running = Worker(postgres_env).start()
+    running = Worker(postgres_env, run_rules=False).start()
     yield running
     running.stop()
 

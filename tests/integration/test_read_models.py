@@ -45,7 +45,7 @@ def some_history(app) -> None:
 
 @pytest.fixture
 def running(postgres_env):
-    worker = Worker(postgres_env).start()
+    worker = Worker(postgres_env, run_rules=False).start()
     yield worker
     worker.stop()
 
@@ -125,7 +125,7 @@ def test_statistics_count_conclusions_after_corrections(pg_app, postgres_env, ru
 def test_rebuild_matches_the_live_views_and_replaces_them_when_no_worker_runs(
         pg_app, postgres_env):
     some_history(pg_app)
-    worker = Worker(postgres_env).start()
+    worker = Worker(postgres_env, run_rules=False).start()
     caught_up(postgres_env, pg_app)
     compared = rebuild(postgres_env, "casefiles", batch=7, progress=False)
     assert compared["comparison"] == "identical" and compared["replaced"] is False
@@ -137,7 +137,7 @@ def test_rebuild_matches_the_live_views_and_replaces_them_when_no_worker_runs(
         assert result["events"] == pg_app.recorder.max_notification_id()
     assert all(row["lag"] == 0 for row in status(postgres_env))
     register(pg_app, 3)  # the rebuilt views go on from where they are
-    worker = Worker(postgres_env).start()
+    worker = Worker(postgres_env, run_rules=False).start()
     caught_up(postgres_env, pg_app)
     assert open_view(postgres_env, "casefiles").get(code(3))["version"] == 1
     worker.stop()
@@ -146,12 +146,12 @@ def test_rebuild_matches_the_live_views_and_replaces_them_when_no_worker_runs(
 def test_a_worker_restarted_anywhere_applies_each_event_exactly_once(pg_app, postgres_env):
     register(pg_app, 1)
     for round_ in range(4):
-        worker = Worker(postgres_env).start()
+        worker = Worker(postgres_env, run_rules=False).start()
         for i in range(15):
             pg_app.execute(code(1), "interview", meta=meta(), person_name=f"p{round_}-{i}",
                            person_role="chair", topics=["t"])
         worker.stop()  # stopped wherever it got to
-    worker = Worker(postgres_env).start()
+    worker = Worker(postgres_env, run_rules=False).start()
     caught_up(postgres_env, pg_app)
     worker.stop()
     row = open_view(postgres_env, "casefiles").get(code(1))

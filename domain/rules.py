@@ -1,0 +1,149 @@
+"""The rules of DOMAIN.md section 5, as data: each a row with a name, a version, what
+triggers it, and parameters with the defaults given there, which a jurisdiction may
+override. A change of a rule is itself an event (the Rule aggregate), so every firing
+can say which version of which rule fired.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.codes import jurisdiction_contains, validate_jurisdiction
+from domain.errors import InvalidValue
+from domain.meta import Meta
+
+RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/rules")
+
+# name -> (title, trigger, parameters with defaults)
+CATALOG: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "record_not_changed_silently": (
+        "A rule never changes the record silently: it records a warning or a proposal, "
+        "and decisions with legal effect are confirmed or rejected by staff",
+        "principle", {}),
+    "abnormal_activity_listing": (
+        "Abnormal-activity list (活动异常名录): triggers and removal", "events+clock",
+        {"annual_report_deadline": "05-31", "small_fine_limit": 50000,
+         "removal_working_days": 5, "auto_removal_months": 6}),
+    "serious_dishonesty_listing": (
+        "Serious-dishonesty list (严重违法失信名单): triggers and removal", "events+clock",
+        {"years_on_abnormal_list": 2, "large_fine_limit": 50000,
+         "repeat_penalties": 2, "repeat_window_years": 3, "removal_years": 2}),
+    "annual_inspection": (
+        "Annual inspection (年检): one report and conclusion a year; not filed by the "
+        "deadline is concluded unqualified", "clock",
+        {"supervisory_unit_deadline": "03-31", "registration_authority_deadline": "05-31",
+         "exempt_months": 6}),
+    "certificate_expiry": (
+        "Certificate: expiring within 90 days and expired raise warnings", "clock",
+        {"expiring_days": 90, "severity_expiring": "low", "severity_expired": "medium"}),
+    "zombie_candidate": (
+        "Zombie candidate (僵尸型): no annual report two years running, or no activity "
+        "for two years", "clock",
+        {"missed_reports": 2, "inactive_years": 2, "severity": "medium"}),
+    "rating": (
+        "Rating (等级评估): 1A-5A, valid 5 years, eligibility", "command",
+        {"valid_years": 5, "min_registered_years": 2}),
+    "leaders": (
+        "Leaders: bans, sanctioned organizations, retired and serving officials", "command",
+        {"sanctioned_years": 5, "retired_max_posts": 1, "retired_max_terms": 2,
+         "retired_max_age": 70}),
+    "major_event_reporting": (
+        "Major events: reported in time; late reports and high-risk reviews raise warnings",
+        "events", {"notice_days": 15, "notice_days_leadership": 60,
+                   "severity_late": "low", "severity_high_risk": "high"}),
+    "double_random_sampling": (
+        "Double-random sampling (双随机): ratios by authority level, high-risk ratio, "
+        "inspectors per on-site check", "command",
+        {"ratio_district": 0.03, "ratio_city": 0.04, "ratio_province": 0.05,
+         "ratio_high_risk": 0.10, "on_site_ratio": 0.005, "inspectors_per_check": 2}),
+    "warning_escalation": (
+        "Escalation: not handled within 3 days at committee level goes to the sub-district, "
+        "within 7 days at sub-district level to the district", "clock",
+        {"committee_days": 3, "sub_district_days": 7}),
+    "timeliness": (
+        "Credit information recorded within 5 working days of the decision; late entries "
+        "are shown", "events", {"working_days": 5}),
+}
+
+
+def rule_id(name: str) -> UUID:
+    return uuid5(RULE_NAMESPACE, name)
+
+
+class Rule(Aggregate):
+    """One rule: its current parameters and per-jurisdiction overrides, versioned."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return rule_id(name)
+
+    @event("Defined")
+    def __init__(self, name: str, title: str, trigger: str, parameters: dict, meta: Meta):
+        self.name = name
+        self.title = title
+        self.trigger = trigger
+        self.parameters = parameters
+        self.overrides: dict[str, dict] = {}
+        self.rule_version = 1
+
+    @classmethod
+    def define(cls, name: str, meta: Meta) -> "Rule":
+        title, trigger, parameters = CATALOG[name]
+        return cls(name=name, title=title, trigger=trigger, parameters=dict(parameters),
+                   meta=meta)
+
+    def change(self, *, parameters: dict | None, jurisdiction: str | None,
+               meta: Meta) -> None:
+        """Change defaults (no jurisdiction) or one jurisdiction's overrides. Only known
+        parameters, with values of the default's type."""
+        if not meta.reason:
+            raise InvalidValue("reason must say why the rule changes", field="reason")
+        if jurisdiction is not None:
+            validate_jurisdiction(jurisdiction)
+        parameters = parameters or {}
+        if not parameters:
+            raise InvalidValue("parameters must change at least one value", field="parameters")
+        for key, value in parameters.items():
+            if key not in self.parameters:
+                raise InvalidValue(f"parameters.{key} is not a parameter of {self.name}; "
+                                   f"known: {', '.join(sorted(self.parameters)) or 'none'}",
+                                   field=f"parameters.{key}")
+            default = self.parameters[key]
+            numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+            if numeric and (isinstance(value, bool) or not isinstance(value, (int, float))
+                            or value < 0):
+                raise InvalidValue(f"parameters.{key} must be a non-negative number",
+                                   field=f"parameters.{key}")
+            if isinstance(default, str) and not isinstance(value, str):
+                raise InvalidValue(f"parameters.{key} must be a string",
+                                   field=f"parameters.{key}")
+        self._changed(parameters=parameters, jurisdiction=jurisdiction,
+                      version=self.rule_version + 1, meta=meta)
+
+    @event("Changed")
+    def _changed(self, parameters: dict, jurisdiction: str | None, version: int,
+                 meta: Meta) -> None:
+        if jurisdiction is None:
+            self.parameters = {**self.parameters, **parameters}
+        else:
+            self.overrides[jurisdiction] = {**self.overrides.get(jurisdiction, {}),
+                                            **parameters}
+        self.rule_version = version
+
+    def parameters_for(self, jurisdiction: str | None) -> dict:
+        """Defaults, overridden by every node on the way down to the jurisdiction
+        (district, then sub-district, then committee)."""
+        values = dict(self.parameters)
+        if jurisdiction is not None:
+            for node in sorted(self.overrides, key=lambda c: len(c.rstrip("0"))):
+                if jurisdiction_contains(node, jurisdiction):
+                    values.update(self.overrides[node])
+        return values
+
+    @property
+    def actor(self) -> str:
+        """How a firing names its actor: the rule and its version."""
+        return f"rule:{self.name}@v{self.rule_version}"
