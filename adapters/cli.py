@@ -200,6 +200,91 @@ def schemas(out: str) -> None:
 
 
 @main.group()
+def clock() -> None:
+    """The daily clock that runs the date rules."""
+
+
+@clock.command("tick")
+@click.option("--date", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Tick up to this date (default: today, China Standard Time).")
+def clock_tick_command(until) -> None:
+    """Evaluate the date rules for every day not yet ticked, up to the date."""
+    from adapters.readmodels import clock_tick
+
+    days = clock_tick(dict(_casefiles().env), until.date() if until else None)
+    click.echo(f"ticked {len(days)} day(s)" + (f": {days[0]} .. {days[-1]}" if days else
+                                               " (already ticked)"))
+
+
+@main.group()
+def rules() -> None:
+    """The rules of DOMAIN.md section 5, as data."""
+
+
+@rules.command("list")
+def rules_list() -> None:
+    for rule in _casefiles().rules().values():
+        click.echo(f"{rule.name} v{rule.rule_version} ({rule.trigger}): {rule.title}")
+        for key, value in rule.parameters.items():
+            click.echo(f"    {key} = {value}")
+        for jurisdiction, values in rule.overrides.items():
+            click.echo(f"    override {jurisdiction}: {values}")
+
+
+@rules.command("set")
+@click.argument("name")
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--jurisdiction", default=None, help="Override for this jurisdiction only.")
+@click.option("--reason", required=True, help="Why the rule changes (recorded).")
+def rules_set(name: str, assignments: tuple[str, ...], jurisdiction: str | None,
+              reason: str) -> None:
+    """Change parameters: casefile rules set NAME key=value ... --reason TEXT"""
+    import json
+
+    from domain.errors import DomainError
+
+    parameters = {}
+    for assignment in assignments:
+        key, _, raw = assignment.partition("=")
+        try:
+            parameters[key] = json.loads(raw)
+        except ValueError:
+            parameters[key] = raw
+    meta = _admin_meta(reason)
+    try:
+        rule = _casefiles().change_rule(name, parameters=parameters, jurisdiction=jurisdiction,
+                                        meta=meta)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"{rule.name} is now version {rule.rule_version}")
+
+
+@main.group()
+def network() -> None:
+    """The network's nodes and information officers."""
+
+
+@network.command("node")
+@click.argument("code")
+@click.argument("name")
+def network_node(code: str, name: str) -> None:
+    """Establish a node (district, sub-district or committee) by its 12-digit code."""
+    _casefiles().establish_node(code=code, name=name, meta=_admin_meta("node established"))
+    click.echo(f"node {code} {name} established")
+
+
+@network.command("assign")
+@click.argument("code")
+@click.argument("username")
+@click.option("--remove", is_flag=True)
+def network_assign(code: str, username: str, remove: bool) -> None:
+    """Assign an information officer to a node (or --remove)."""
+    node = _casefiles().assign_officer(code, username, _admin_meta("officer assignment"),
+                                       remove=remove)
+    click.echo(f"{code} officers: {', '.join(sorted(node.officers)) or '-'}")
+
+
+@main.group()
 def audit() -> None:
     """The audit trail."""
 

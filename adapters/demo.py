@@ -1091,6 +1091,10 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
                                    organization=demo_org if role == "organization" else None,
                                    meta=meta)
             passwords[username] = password
+        if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+            from adapters.demo_network import exercise_network
+
+            exercise_network(casefiles, today, echo, seed)
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
                 correlation_id=str(uuid.uuid4()), reason="demo token at start")
     tokens: dict[str, str] = {}

@@ -59,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         casefiles = CaseFiles(env=application_env())
     app.extensions["casefiles"] = casefiles
 
-    from adapters.web import reads  # noqa: F401  (adds the read endpoints to the blueprint)
+    from adapters.web import network, reads  # noqa: F401  (add their endpoints to the blueprint)
+    from adapters.web import plans  # noqa
     from adapters.web.api import ApiError, bp
     from adapters.web.health import health
 

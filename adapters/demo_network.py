@@ -1,0 +1,131 @@
+"""The demo district's early-warning network: nodes, officers, warnings raised by hand,
+the rules run over the demo's history and the clock run over the last two weeks, so every
+rule has fired and every indicator of the network view has something to show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from random import Random
+from typing import Any, Callable
+
+from domain.errors import DomainError
+from domain.meta import Meta
+from domain.network import SEVERITIES
+
+DISTRICT = "310110000000"
+CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is raised
+
+
+def _meta(actor: str, role: str, on: date, reason: str | None = None) -> Meta:
+    return Meta(actor_id=actor, actor_role=role, effective_date=on,
+                correlation_id=str(uuid.uuid4()), reason=reason, imported=True)
+
+
+def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = print,
+                     seed: int = 2024) -> dict:
+    from adapters.demo import SUB_DISTRICT_NAMES
+    from adapters.readmodels import catch_up, clock_tick, open_view
+    from services.network import RulesEngine
+
+    env = dict(casefiles.env)
+    rng = Random(seed)
+    catch_up(env, "casefiles")
+    view = open_view(env, "casefiles")
+    try:
+        committees = sorted({row["jurisdiction"] for row in view.search(limit=100000)[1]})
+        members = {c: [r["identifier"] for r in view.search(jurisdiction=c, status="active",
+                                                            limit=1000)[1]]
+                   for c in committees}
+    finally:
+        view.datastore.close()
+    staff = lambda on, reason=None: _meta("demo-staff", "registration_staff", on, reason)  # noqa
+
+    start = today - timedelta(days=60)
+    casefiles.establish_node(code=DISTRICT, name="杨浦区", meta=staff(start))
+    for sub in sorted({c[:9] + "000" for c in committees}):
+        casefiles.establish_node(code=sub, name=SUB_DISTRICT_NAMES[int(sub[6:9]) - 1] + "街道",
+                                 meta=staff(start))
+    for committee in committees:
+        casefiles.establish_node(code=committee, name=f"第{int(committee[9:])}居委会",
+                                 meta=staff(start))
+    casefiles.assign_officer("310110001001", "demo-officer", staff(start))
+    casefiles.assign_officer("310110001000", "demo-street", staff(start))
+
+    casefiles.change_rule("certificate_expiry", parameters={"expiring_days": 120},
+                          jurisdiction="310110012000",
+                          meta=staff(start, "pilot: earlier notice of expiring certificates"))
+
+    raised = 0
+    for i, committee in enumerate(committees[:12]):
+        if not members[committee]:
+            continue
+        organization = rng.choice(members[committee])
+        on = today - timedelta(days=rng.randint(1, 12))
+        officer = ("demo-officer", "information_officer") if committee == "310110001001" \
+            else ("demo-street", "sub_district_office")
+        source = rng.choice(["information_officer", "tip_off", "public_opinion"])
+        try:
+            warning = casefiles.raise_warning(
+                organization=organization, severity=SEVERITIES[i % 3], source=source,
+                title=rng.choice(["活动场所人员聚集异常", "群众投诉收费问题", "网络舆情：资金去向",
+                                  "负责人长期失联"]),
+                description="信息员走访发现", key=f"demo:{i}",
+                meta=_meta(officer[0], officer[1], on))
+        except DomainError:
+            continue
+        raised += 1
+        if i % 4 == 1:
+            casefiles.handle_warning(warning.id, "acknowledgement",
+                                     meta=_meta(officer[0], officer[1], on))
+        elif i % 4 == 2:
+            casefiles.handle_warning(warning.id, "resolution", note="已约谈并整改",
+                                     meta=_meta(officer[0], officer[1], on),
+                                     )
+
+    # credit information recorded later than 5 working days after the decision (rule 12)
+    for committee in committees[:2]:
+        if members[committee]:
+            decided = today - timedelta(days=14)
+            try:
+                casefiles.close_organization(
+                    members[committee][0], "penalty",
+                    meta=Meta(actor_id="demo-staff", actor_role="registration_staff",
+                              effective_date=decided, correlation_id=str(uuid.uuid4()),
+                              reason="recorded late", reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
+                    decision_number=f"杨民罚〔{today.year}〕L{committee[-3:]}", kind="warning",
+                    legal_basis="《社会团体登记管理条例》第三十条", amount=None,
+                    decision_date=decided, suspended_until=None)
+            except DomainError:
+                pass
+
+    engine = RulesEngine(casefiles)
+    engine.process_pending()
+    clock_tick(env, today - timedelta(days=CLOCK_DAYS))
+    days = clock_tick(env, today)
+
+    catch_up(env, "network")
+    network = open_view(env, "network")
+    try:
+        _, proposals = network.proposals(prefix=None, status="proposed", limit=30, offset=0)
+    finally:
+        network.datastore.close()
+    confirmed = rejected = 0
+    for i, proposal in enumerate(proposals):
+        try:
+            if i % 5 == 4:
+                casefiles.decide_proposal(proposal["proposal_id"], confirm=False,
+                                          meta=staff(today, "复核后不予列入"))
+                rejected += 1
+            else:
+                casefiles.decide_proposal(proposal["proposal_id"], confirm=True,
+                                          meta=staff(today, "复核确认"))
+                confirmed += 1
+        except DomainError:
+            continue
+    engine.process_pending()
+    summary = {"nodes": 1 + len({c[:9] for c in committees}) + len(committees),
+               "warnings_raised_by_hand": raised, "clock_days": len(days) + 1,
+               "proposals_confirmed": confirmed, "proposals_rejected": rejected}
+    echo(f"early-warning network: {summary}")
+    return summary
