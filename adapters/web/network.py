@@ -46,6 +46,7 @@ def network_node(code: str):
     monthly counts of warnings raised over the last 12 months."""
     authorize("read")
     _node_in_scope(code)
+    fresh("casefiles")  # the organizations' figures come from the case files
     view = fresh("network")
     prefix = jurisdiction_prefix(code)
     day = today()
@@ -81,6 +82,7 @@ def network_organizations(code: str):
     flag = request.args.get("flag", "")
     if flag not in FLAGS:
         raise ApiError(400, "invalid_value", f"flag must be one of {', '.join(FLAGS)}", "flag")
+    fresh("casefiles")
     total, rows = fresh("network").organizations(
         jurisdiction_prefix(code), flag, today(), _int_arg("limit", 100, 1, 1000),
         _int_arg("offset", 0, 0, 10 ** 7))
