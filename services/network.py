@@ -458,17 +458,18 @@ class RulesEngine:
         years = [last_due - i for i in range(missed)]
         due = [y for y in years if y >= org.registered_on.year
                and not is_exempt_year(org.registered_on, y)]
+        decided = []
         if len(due) == missed and not any(str(y) in org.annual_reports for y in due):
-            return self.warn("zombie_candidate", org,
-                             f"zombie-reports:{org.identifier}:{last_due}", "severity",
-                             f"no annual report for {min(due)}-{max(due)}", day, corr)
+            decided += self.warn("zombie_candidate", org,
+                                 f"zombie-reports:{org.identifier}:{last_due}", "severity",
+                                 f"no annual report for {min(due)}-{max(due)}", day, corr)
         inactive = int(params["inactive_years"])
         if add_years(org.latest_effective_date, inactive) <= day:
-            return self.warn("zombie_candidate", org,
-                             f"zombie-inactive:{org.identifier}:{org.latest_effective_date}",
-                             "severity", f"nothing recorded since {org.latest_effective_date}",
-                             day, corr)
-        return []
+            decided += self.warn(
+                "zombie_candidate", org,
+                f"zombie-inactive:{org.identifier}:{org.latest_effective_date}", "severity",
+                f"nothing recorded since {org.latest_effective_date}", day, corr)
+        return decided
 
     def listings_over_time(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
         jurisdiction = org.domicile["jurisdiction"]

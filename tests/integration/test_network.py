@@ -281,3 +281,46 @@ def test_an_acknowledged_warning_does_not_climb(pg_app, postgres_env):
     active = figures(postgres_env, "310110000000", D)["warnings_active"]
     pg_app.handle_warning(warning.id, "resolution", note="已核实", meta=meta(D.isoformat()))
     assert figures(postgres_env, "310110000000", D)["warnings_active"] == active - 1
+
+
+def test_suspension_and_revocation_propose_the_serious_dishonesty_list(pg_app):
+    register(pg_app, 1)
+    register(pg_app, 2)
+    penalty(pg_app, 1, "P1", "suspension", until=date(2024, 9, 1))
+    pg_app.close_organization(code(2), "revoke", meta=meta("2024-03-01", reason="fraud"))
+    RulesEngine(pg_app).process_pending()
+    proposals = fired(pg_app, Proposal, "serious_dishonesty_listing")
+    assert sorted(p.organization for p in proposals) == [code(1), code(2)]
+    assert {p.credit_list for p in proposals} == {"serious_dishonesty"}
+
+
+def test_nothing_recorded_for_two_years_is_a_zombie_candidate(pg_app, postgres_env):
+    registered_with_certificate(pg_app, date(2030, 1, 1))
+    pg_app.execute(code(1), "interview", meta=meta("2023-06-10"), person_name="x",
+                   person_role="y", topics=["t"])
+    clock_tick(postgres_env, date(2025, 6, 9))
+    assert not [w for w in fired(pg_app, EarlyWarning, "zombie_candidate")
+                if "nothing recorded" in w.title]
+    clock_tick(postgres_env, date(2025, 6, 10))
+    [zombie] = [w for w in fired(pg_app, EarlyWarning, "zombie_candidate")
+                if "nothing recorded" in w.title]
+    assert zombie.rule == "rule:zombie_candidate@v1" and "2023-06-10" in zombie.title
+
+
+def test_credit_information_recorded_late_is_flagged(pg_app, postgres_env):
+    """Rule 12: more than 5 working days between the decision and its recording."""
+    from datetime import datetime, timezone
+
+    register(pg_app, 1)
+    today = datetime.now(timezone(timedelta(hours=8))).date()
+    late_day, timely_day = today - timedelta(days=14), today - timedelta(days=1)
+    penalty(pg_app, 1, "LATE", "warning", on=late_day.isoformat())
+    penalty(pg_app, 1, "TIMELY", "warning", on=timely_day.isoformat())
+    catch_up(postgres_env, "audittrail")
+    catch_up(postgres_env, "casefiles")
+    entries = open_view(postgres_env, "audittrail").entries(identifier=code(1))
+    flags = {e["reference"] or e["effective_date"].isoformat(): e["late"] for e in entries
+             if e["event_type"] == "Organization.PenaltyImposed"}
+    assert flags == {late_day.isoformat(): True, timely_day.isoformat(): False}
+    timeline = open_view(postgres_env, "casefiles").get(code(1))["timeline"]
+    assert [e["late"] for e in timeline if e["type"] == "PenaltyImposed"] == [True, False]
