@@ -63,6 +63,19 @@ def run(host: str, port: int, no_demo: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+              show_default="8000 or $PORT")
+@click.option("--workers", type=int, default=None, help="Processes (default 2 x cores).")
+@click.option("--threads", type=int, default=None, help="Threads per process (default 4).")
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the API under gunicorn (production); run `casefile worker` beside it."""
+    from adapters.serve import serve as run_gunicorn
+
+    run_gunicorn(host, port, workers, threads)
+
+
+@main.command()
 def worker() -> None:
     """Run every projection, following new events as they are recorded."""
     import signal

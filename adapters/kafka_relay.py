@@ -29,6 +29,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
+from adapters.postgres_ddl import SerializedDDL
 from adapters.cloudevents import PublishSettings, encode, is_published, to_cloudevent
 from domain.organization import Organization
 from services.casefiles import CaseFiles
@@ -66,10 +67,14 @@ class KafkaSettings:
         return config
 
 
+class RelayTrackingRecorder(SerializedDDL, PostgresTrackingRecorder):
+    """The relay's position (table ``relay_tracking``)."""
+
+
 def relay_tracking(env: dict[str, str]) -> PostgresTrackingRecorder:
     factory = PostgresFactory(Environment(RELAY_NAME, {**env, "POSTGRES_POOL_SIZE": "1",
                                                        "POSTGRES_MAX_OVERFLOW": "2"}))
-    recorder = factory.tracking_recorder()
+    recorder = factory.tracking_recorder(RelayTrackingRecorder)
     recorder.create_table()
     return recorder
 

@@ -16,10 +16,11 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.postgres_ddl import SerializedDDL
 from services.ports import IdempotencyRecord
 
 
-class CaseFileRecorder(PostgresProcessRecorder):
+class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
                  tracking_table_name: str | None = None):
         super().__init__(datastore, events_table_name=events_table_name,

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
+from adapters.postgres_ddl import SerializedDDL
 from domain.organization import Organization
 from projections.audit import GENESIS, AuditEntry, AuditView, link
 from projections.base import StatefulView
@@ -24,7 +25,7 @@ from projections.statistics import Count, StatisticsView
 from services.casefiles import make_transcoder
 
 
-class PostgresStatefulView(PostgresTrackingRecorder, StatefulView):
+class PostgresStatefulView(SerializedDDL, PostgresTrackingRecorder, StatefulView):
     """Keeps each organization's state (the aggregate, transcoded like a snapshot)."""
 
     positional_checksum = True  # checksum(up_to=P) covers exactly the rows as of P

@@ -74,8 +74,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
 
+    from adapters.web.openapi import docs
+
     app.register_blueprint(bp)
     app.register_blueprint(health)
+    app.register_blueprint(docs)
 
     @app.errorhandler(ApiError)
     def api_error(e: ApiError):

@@ -106,8 +106,25 @@ def body() -> dict:
     return data
 
 
-def parse_body(schema: dict[str, v.F]) -> tuple[dict, dict]:
-    """Split the body into the command's fields and the meta fields."""
+def accepts(schema: dict[str, v.F], summary: str | None = None):
+    """Declare the body an endpoint accepts: ``parse_body`` checks it and /openapi.json
+    documents it, from this one declaration."""
+    def declare(view):
+        view.body_schema = schema
+        if summary:
+            view.summary = summary
+        return view
+    return declare
+
+
+def declared_schema() -> dict[str, v.F]:
+    return getattr(current_app.view_functions[request.endpoint], "body_schema", {})
+
+
+def parse_body(schema: dict[str, v.F] | None = None) -> tuple[dict, dict]:
+    """Split the body into the command's fields and the meta fields; the schema is the
+    one the endpoint declared with ``accepts`` unless given."""
+    schema = declared_schema() if schema is None else schema
     parsed = v.parse(body(), {**schema, **META_SCHEMA})
     meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in META_SCHEMA}
     return parsed, meta_fields
@@ -197,9 +214,11 @@ REGISTRATION = {
 
 
 @bp.post("/organizations")
+@accepts(REGISTRATION)
 def register():
+    """Register an organization (成立登记)."""
     actor = authorize("register")
-    fields, meta_fields = parse_body(REGISTRATION)
+    fields, meta_fields = parse_body()
     jurisdiction_ok = in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
                                own_organization=actor.organization,
                                org_identifier=fields["code"],
@@ -222,9 +241,11 @@ COMMUNITY = {"code": v.credit_code(required=False, nullable=True), "name": v.lin
 
 
 @bp.post("/community-organizations")
+@accepts(COMMUNITY)
 def record_community():
+    """Record a community organization (备案)."""
     actor = authorize("record_community")
-    fields, meta_fields = parse_body(COMMUNITY)
+    fields, meta_fields = parse_body()
     if not in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
                     own_organization=actor.organization, org_identifier="",
                     org_jurisdiction=fields["domicile"]["jurisdiction"]):
@@ -258,7 +279,7 @@ class Command:
 def _run(spec: Command, code: str, url_args: dict):
     org = load_in_scope(code, spec.action)
     actor = g.actor
-    fields, meta_fields = parse_body(spec.schema)
+    fields, meta_fields = parse_body()
     key, fingerprint = idempotency()
     result = casefiles().execute(org.identifier, spec.command,
                                  meta=make_meta(actor, meta_fields),
@@ -341,6 +362,8 @@ def _register_command(spec: Command) -> None:
         return _run(spec, code, url_args)
 
     view.__name__ = "command_" + spec.command
+    view.body_schema = spec.schema
+    view.summary = spec.command.replace("_", " ")
     bp.add_url_rule(f"/organizations/<code>/{spec.path}", view_func=view, methods=["POST"])
 
 
@@ -348,9 +371,9 @@ for _spec in COMMANDS:
     _register_command(_spec)
 
 
-def _organization_write(code: str, action: str, schema: dict[str, v.F]):
+def _organization_write(code: str, action: str):
     org = load_in_scope(code, action)
-    fields, meta_fields = parse_body(schema)
+    fields, meta_fields = parse_body()
     key, fingerprint = idempotency()
     return org, fields, dict(meta=make_meta(g.actor, meta_fields),
                              expected_version=expected_version(), idempotency_key=key,
@@ -358,11 +381,12 @@ def _organization_write(code: str, action: str, schema: dict[str, v.F]):
 
 
 @bp.post("/organizations/<code>/penalties")
+@accepts({"decision_number": v.line(max_len=64), "kind": v.enum(PENALTY_KINDS),
+          "legal_basis": v.text(max_len=1000), "amount": v.money(False, nullable=True),
+          "decision_date": v.a_date(), "suspended_until": v.a_date(False, nullable=True)})
 def impose_penalty(code: str):
-    org, fields, ctx = _organization_write(code, "penalty", {
-        "decision_number": v.line(max_len=64), "kind": v.enum(PENALTY_KINDS),
-        "legal_basis": v.text(max_len=1000), "amount": v.money(False, nullable=True),
-        "decision_date": v.a_date(), "suspended_until": v.a_date(False, nullable=True)})
+    """Impose a penalty (行政处罚); a suspension suspends, a revocation revokes."""
+    org, fields, ctx = _organization_write(code, "penalty")
     fields.setdefault("amount", None)
     fields.setdefault("suspended_until", None)
     result = casefiles().close_organization(org.identifier, "penalty", **ctx, **fields)
@@ -370,15 +394,18 @@ def impose_penalty(code: str):
 
 
 @bp.post("/organizations/<code>/penalties/<decision_number>/rescission")
+@accepts({})
 def rescind_penalty(code: str, decision_number: str):
-    org, fields, ctx = _organization_write(code, "penalty", {})
+    """Rescind a penalty after reconsideration or a court ruling."""
+    org, fields, ctx = _organization_write(code, "penalty")
     return respond(casefiles().rescind_penalty(org.identifier, decision_number=decision_number,
                                                **ctx))
 
 
 def _closing(how: str, action: str):
+    @accepts({})
     def view(code: str):
-        org, fields, ctx = _organization_write(code, action, {})
+        org, fields, ctx = _organization_write(code, action)
         if how in ("revoke", "ban") and not ctx["meta"].reason:
             raise ApiError(400, "invalid_value", "reason is required", "reason")
         return respond(casefiles().close_organization(org.identifier, how, **ctx))
@@ -398,30 +425,33 @@ PERSON = v.obj({"name": v.line(max_len=100), "id_number": v.id_number()})
 
 
 @bp.post("/organizations/<code>/leaders")
+@accepts({"person": PERSON, "roles": v.F("list", True, maximum=5, item=v.enum(LEADER_ROLES)),
+          "term_start": v.a_date(), "term_end": v.a_date(),
+          "public_notice": v.obj({"from": v.a_date(), "to": v.a_date()}, False, True),
+          "official_status": v.enum(OFFICIAL_STATUSES, False),
+          "approval_reference": v.line(False, 100, True),
+          "replaces": v.line(False, 64, True), "departure_audit_done": v.boolean(False)})
 def appoint_leader(code: str):
-    org, fields, ctx = _organization_write(code, "leadership", {
-        "person": PERSON, "roles": v.F("list", True, maximum=5, item=v.enum(LEADER_ROLES)),
-        "term_start": v.a_date(), "term_end": v.a_date(),
-        "public_notice": v.obj({"from": v.a_date(), "to": v.a_date()}, False, True),
-        "official_status": v.enum(OFFICIAL_STATUSES, False),
-        "approval_reference": v.line(False, 100, True), "replaces": v.line(False, 64, True),
-        "departure_audit_done": v.boolean(False)})
+    """Appoint a leader; a new legal representative replaces the serving one."""
+    org, fields, ctx = _organization_write(code, "leadership")
     result = casefiles().appoint_leader(org.identifier, **ctx, **fields)
     return respond(result, 201)
 
 
 @bp.post("/organizations/<code>/leaders/<person_id>/departure")
+@accepts({"departure_reason": v.text(max_len=1000), "departure_audit_done": v.boolean()})
 def leader_departure(code: str, person_id: str):
-    org, fields, ctx = _organization_write(code, "leadership", {
-        "departure_reason": v.text(max_len=1000), "departure_audit_done": v.boolean()})
+    """Record a leader's departure."""
+    org, fields, ctx = _organization_write(code, "leadership")
     return respond(casefiles().record_leader_departure(org.identifier, person_id, **ctx,
                                                        **fields))
 
 
 @bp.post("/organizations/<code>/term-elections")
+@accepts({"term_start": v.a_date(), "term_end": v.a_date()})
 def term_election(code: str):
-    org, fields, ctx = _organization_write(code, "term_election", {
-        "term_start": v.a_date(), "term_end": v.a_date()})
+    """Record a term election (换届)."""
+    org, fields, ctx = _organization_write(code, "term_election")
     return respond(casefiles().hold_term_election(org.identifier, **ctx, **fields), 201)
 
 
@@ -442,9 +472,11 @@ def _person_id(value: str) -> UUID:
 
 
 @bp.post("/persons")
+@accepts(PERSON.schema)
 def register_person():
+    """Look up or record a person by identity number; answers the pseudonymous id."""
     actor = authorize("leadership")
-    fields, meta_fields = parse_body(PERSON.schema)
+    fields, meta_fields = parse_body()
     person, created = casefiles().register_person(meta=make_meta(actor, meta_fields), **fields)
     response = jsonify(person_document(person))
     response.status_code = 201 if created else 200
@@ -458,11 +490,13 @@ def read_person(person_id: str):
 
 
 @bp.post("/persons/<person_id>/occupational-bans")
+@accepts({"from": v.a_date(), "until": v.a_date(False, True)})
 def occupational_ban(person_id: str):
+    """Record an occupational ban (从业禁止) against a person."""
     actor = authorize("occupational_ban")
     pid = _person_id(person_id)
     casefiles().get_person(pid)
-    fields, meta_fields = parse_body({"from": v.a_date(), "until": v.a_date(False, True)})
+    fields, meta_fields = parse_body()
     if fields.get("until") and fields["until"] < fields["from"]:
         raise ApiError(400, "invalid_value", "until must not be before from", "until")
     if not meta_fields.get("reason"):

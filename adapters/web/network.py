@@ -10,8 +10,8 @@ from uuid import UUID
 from flask import g, jsonify, request
 
 from adapters.web import validation as v
-from adapters.web.api import (ApiError, authorize, bp, casefiles, current_actor, make_meta,
-                              parse_body, remember_position, today)
+from adapters.web.api import (ApiError, accepts, authorize, bp, casefiles, current_actor,
+                              make_meta, parse_body, remember_position, today)
 from adapters.web.reads import _int_arg, fresh
 from domain.codes import jurisdiction_contains, jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
@@ -112,12 +112,13 @@ def _respond_warning(warning, status: int = 200):
 
 
 @bp.post("/warnings")
+@accepts({"organization": v.line(max_len=40), "severity": v.enum(SEVERITIES),
+          "source": v.enum(tuple(s for s in SOURCES if s != "rule")),
+          "title": v.line(max_len=200), "description": v.text(max_len=4000)})
 def raise_warning():
+    """Raise a warning about an organization, at its residents' committee."""
     actor = authorize("raise_warning")
-    fields, meta_fields = parse_body({
-        "organization": v.line(max_len=40), "severity": v.enum(SEVERITIES),
-        "source": v.enum(tuple(s for s in SOURCES if s != "rule")),
-        "title": v.line(max_len=200), "description": v.text(max_len=4000)})
+    fields, meta_fields = parse_body()
     org = casefiles().get_organization(fields["organization"])
     authorize("raise_warning", org)
     key = request.headers.get("Idempotency-Key") or secrets.token_hex(16)
@@ -131,8 +132,7 @@ def _handle(warning_id: str, action: str):
     warning = casefiles().get_warning(_uuid(warning_id, "warning"))
     authorize("handle_warning", identifier=warning.organization,
               jurisdiction=warning.jurisdiction)
-    schema = {"note": v.text(max_len=2000)} if action == "resolution" else {}
-    fields, meta_fields = parse_body(schema)
+    fields, meta_fields = parse_body()
     from adapters.web.api import expected_version
 
     warning = casefiles().handle_warning(warning.id, action, meta=make_meta(actor, meta_fields),
@@ -143,7 +143,10 @@ def _handle(warning_id: str, action: str):
 
 for _action in ("acknowledgement", "escalation", "resolution"):
     bp.add_url_rule(f"/warnings/<warning_id>/{_action}", f"warning_{_action}",
-                    lambda warning_id, _a=_action: _handle(warning_id, _a), methods=["POST"])
+                    accepts({"note": v.text(max_len=2000)} if _action == "resolution" else {},
+                            f"warning {_action}")(
+                        lambda warning_id, _a=_action: _handle(warning_id, _a)),
+                    methods=["POST"])
 
 
 @bp.get("/warnings")
@@ -249,7 +252,7 @@ def _decide(proposal_id: str, confirm: bool):
     proposal = casefiles().get_proposal(_uuid(proposal_id, "proposal"))
     authorize("decide_proposal", identifier=proposal.organization,
               jurisdiction=proposal.jurisdiction)
-    _, meta_fields = parse_body({})
+    _, meta_fields = parse_body()
     proposal, position = casefiles().decide_proposal(proposal.id, confirm=confirm,
                                                      meta=make_meta(actor, meta_fields))
     response = jsonify(plain({"id": str(proposal.id), "kind": proposal.kind,
@@ -261,37 +264,45 @@ def _decide(proposal_id: str, confirm: bool):
 
 
 bp.add_url_rule("/proposals/<proposal_id>/confirmation", "proposal_confirmation",
-                lambda proposal_id: _decide(proposal_id, True), methods=["POST"])
+                accepts({}, "confirm a proposal")(lambda proposal_id: _decide(proposal_id, True)),
+                methods=["POST"])
 bp.add_url_rule("/proposals/<proposal_id>/rejection", "proposal_rejection",
-                lambda proposal_id: _decide(proposal_id, False), methods=["POST"])
+                accepts({}, "reject a proposal")(lambda proposal_id: _decide(proposal_id, False)),
+                methods=["POST"])
 
 
 # -------------------------------------------------------------- nodes and officers
 
 @bp.put("/network/<code>")
+@accepts({"name": v.line(max_len=100)})
 def establish_node(code: str):
+    """Establish a node of the network."""
     actor = authorize("manage_network")
     _node_in_scope(code)
-    fields, meta_fields = parse_body({"name": v.line(max_len=100)})
+    fields, meta_fields = parse_body()
     node = casefiles().establish_node(code=code, name=fields["name"],
                                       meta=make_meta(actor, meta_fields))
     return jsonify({"code": node.code, "name": node.name, "level": node.level}), 201
 
 
 @bp.post("/network/<code>/officers")
+@accepts({"username": v.line(max_len=64)})
 def assign_officer(code: str):
+    """Assign an information officer to a node."""
     actor = authorize("manage_network")
     _node_in_scope(code)
-    fields, meta_fields = parse_body({"username": v.line(max_len=64)})
+    fields, meta_fields = parse_body()
     node = casefiles().assign_officer(code, fields["username"], make_meta(actor, meta_fields))
     return jsonify({"code": node.code, "officers": sorted(node.officers)}), 201
 
 
 @bp.post("/network/<code>/officers/<username>/removal")
+@accepts({})
 def remove_officer(code: str, username: str):
+    """Remove an information officer from a node."""
     actor = authorize("manage_network")
     _node_in_scope(code)
-    _, meta_fields = parse_body({})
+    _, meta_fields = parse_body()
     node = casefiles().assign_officer(code, username, make_meta(actor, meta_fields),
                                       remove=True)
     return jsonify({"code": node.code, "officers": sorted(node.officers)})

@@ -12,8 +12,8 @@ import secrets
 from flask import jsonify
 
 from adapters.web import validation as v
-from adapters.web.api import ApiError, authorize, bp, casefiles, current_actor, make_meta, today, \
-    parse_body
+from adapters.web.api import ApiError, accepts, authorize, bp, casefiles, current_actor, \
+    make_meta, parse_body, today
 from adapters.web.reads import read_models
 from domain.access import allowed
 from domain.codes import jurisdiction_contains, jurisdiction_prefix
@@ -44,9 +44,10 @@ PLAN = {
 
 
 @bp.post("/inspection-plans")
+@accepts(PLAN)
 def plan_inspection():
     actor = authorize("inspection")
-    fields, meta_fields = parse_body(PLAN)
+    fields, meta_fields = parse_body()
     jurisdiction = fields["jurisdiction"]
     try:
         validate_plan_jurisdiction(jurisdiction)

@@ -1,0 +1,175 @@
+"""The production web server: gunicorn serving ``adapters.web.create_app()``.
+
+``casefile serve`` runs it. The master process resolves the configuration once (it starts
+the embedded PostgreSQL when no DATABASE_URL is set, and creates the key files in ``var/``
+if they are missing), then forks the workers; each worker builds its own application
+(its own CaseFiles, connection pools and read-model views) after the fork, never at
+import and never in the master, so no database connection is shared across processes.
+
+Run the projections and the Kafka relay as separate processes (``casefile worker``,
+``casefile relay``): the web workers only record commands and read the read models.
+
+| setting | default | meaning |
+|---|---|---|
+| WEB_WORKERS | ``2 * cores`` | worker processes |
+| WEB_THREADS | ``4`` | threads per worker (gthread worker class when above 1) |
+| WEB_TIMEOUT | ``30`` | seconds a request may take before its worker is restarted |
+| WEB_MAX_REQUESTS | ``0`` (never) | restart a worker after this many requests (with jitter) |
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import import_module
+from typing import Any, Callable
+
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THREADS = 4
+AppFactory = Callable[[], Any]
+
+
+def default_workers() -> int:
+    return 2 * (os.cpu_count() or 1)
+
+
+def _resolve(factory: "str | AppFactory | None") -> AppFactory:
+    if factory is None:
+        from adapters.web import create_app
+
+        return create_app
+    if callable(factory):
+        return factory
+    module, _, name = factory.partition(":")
+    return getattr(import_module(module), name or "create_app")
+
+
+def prepare_environment() -> None:
+    """In the master, before the fork: settle what every worker must agree on.
+
+    Without DATABASE_URL the embedded server is started here, once, and its address is
+    handed to the workers in DATABASE_URL (each worker starting it would race). The key
+    files are created here too: workers creating ``var/cipher.key`` concurrently would
+    race on its exclusive create."""
+    from adapters import config
+
+    if not os.environ.get("DATABASE_URL") and not (os.environ.get("POSTGRES_DBNAME")
+                                                   and os.environ.get("POSTGRES_HOST")):
+        os.environ["DATABASE_URL"] = config.embedded_database_url()
+    config.cipher_key()
+    config.pseudonym_key()
+
+
+def prepare_database(app_factory: "str | AppFactory | None" = None) -> None:
+    """In the master, before the fork: build the application once so that it creates its
+    tables (event store, read models, relay tracking), then release it, and tell the
+    workers not to create them again (CREATE_TABLE=no). Workers booting at the same time
+    would otherwise race each other's CREATE TABLE / CREATE TYPE / CREATE OR REPLACE
+    FUNCTION statements ("duplicate key value violates unique constraint
+    pg_type_typname_nsp_index") and fail to boot. It also fails fast, in the master, when
+    the database is unreachable."""
+    app = _resolve(app_factory)()
+    for candidate in _unwrap(app):
+        _close(candidate)
+    os.environ["CREATE_TABLE"] = "no"
+
+
+def _unwrap(app: Any) -> list[Any]:
+    """The Flask app(s) inside a WSGI app: itself, or those a DispatcherMiddleware wraps."""
+    found = [app]
+    inner = getattr(app, "app", None)
+    if inner is not None:
+        found.append(inner)
+    found.extend(getattr(app, "mounts", {}).values())
+    return [a for a in found if isinstance(getattr(a, "extensions", None), dict)]
+
+
+def _close(flask_app: Any) -> None:
+    from adapters.web import close_app
+
+    if "casefiles" not in flask_app.extensions:
+        return
+    close_app(flask_app)
+    flask_app.extensions["casefiles"].close()
+
+
+class CaseFileServer(BaseApplication):
+    """A gunicorn application whose WSGI app is built in each worker after the fork."""
+
+    def __init__(self, options: dict[str, Any] | None = None,
+                 app_factory: "str | AppFactory | None" = None):
+        self.options = dict(options or {})
+        self.app_factory = app_factory
+        self.application: Any = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.cfg.settings
+        for key, value in self.options.items():
+            if key in settings and value is not None:
+                self.cfg.set(key, value)
+        # The app is never preloaded: load() runs in each worker after the fork.
+        self.cfg.set("preload_app", False)
+        self.cfg.set("post_fork", _post_fork)
+        self.cfg.set("worker_exit", _worker_exit)
+
+    def load(self) -> Any:
+        # gunicorn calls this in the worker (preload_app is off), after post_fork.
+        self.application = _resolve(self.app_factory)()
+        _loaded.append(self.application)
+        return self.application
+
+
+_loaded: list[Any] = []  # the application built in this worker process
+
+
+def _post_fork(server: Any, worker: Any) -> None:
+    server.log.info("worker %s forked; building its application", worker.pid)
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """Release the worker's connections when it stops."""
+    for app in _loaded:
+        for flask_app in _unwrap(app):
+            try:
+                _close(flask_app)
+            except Exception as e:  # shutting down: log and go on
+                server.log.warning("closing the application failed: %s", e)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          threads: int | None = None, *, app_factory: "str | AppFactory | None" = None,
+          **options: Any) -> None:
+    """Serve the JSON API with gunicorn until stopped (SIGTERM or SIGINT: graceful).
+
+    ``workers`` defaults to ``WEB_WORKERS`` or twice the cores, ``threads`` to
+    ``WEB_THREADS`` or 4; ``app_factory`` (a callable or ``"module:function"``) replaces
+    ``adapters.web:create_app``; other keyword arguments are gunicorn settings."""
+    workers = workers or int(os.environ.get("WEB_WORKERS", 0)) or default_workers()
+    threads = threads or int(os.environ.get("WEB_THREADS", 0)) or DEFAULT_THREADS
+    prepare_environment()
+    prepare_database(app_factory)
+    config = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": int(os.environ.get("WEB_TIMEOUT", "30")),
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "max_requests": int(os.environ.get("WEB_MAX_REQUESTS", "0")),
+        "max_requests_jitter": int(os.environ.get("WEB_MAX_REQUESTS", "0")) // 10,
+        "accesslog": os.environ.get("WEB_ACCESS_LOG") or None,
+        "errorlog": "-",
+        "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+        "proc_name": "casefile-web",
+        # A request body is at most 64 KiB (adapters.web.MAX_BODY_BYTES); headers small.
+        "limit_request_field_size": 8190,
+    }
+    config.update(options)
+    log.info("serving on http://%s:%s with %d workers x %d threads", host, port, workers,
+             threads)
+    CaseFileServer(config, app_factory).run()

@@ -1,0 +1,165 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the code: the routes from
+Flask's URL map, each body from the schema its endpoint declares with ``accepts`` (the
+same declaration ``parse_body`` checks requests against). Served at /openapi.json, with
+a readable reference at /docs."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from adapters.web import validation as v
+from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
+
+docs = Blueprint("docs", __name__)
+
+PATTERNS = {
+    validate_credit_code: "^[0-9ABCDEFGHJKLMNPQRTUWXY]{18}$",
+    validate_id_number: "^[0-9]{17}[0-9X]$",
+    validate_jurisdiction: "^[0-9]{12}$",
+}
+META = {"effective_date": "the business date it takes effect (default today, China time; "
+                          "not in the future)",
+        "reason": "why (the paper process's reason)",
+        "reference": "decision or notice number"}
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["status", "code", "message"],
+    "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
+                   "message": {"type": "string"},
+                   "field": {"type": ["string", "null"]}}}}}
+ERRORS = {"400": "malformed input (the message names the field)",
+          "401": "no or unknown API token", "403": "role or jurisdiction refuses it",
+          "404": "unknown organization, person or item", "409": "version conflict or duplicate",
+          "413": "body over 64 KiB", "415": "not application/json",
+          "422": "a domain rule refused it (the code names the rule)",
+          "503": "the database is unavailable (Retry-After)"}
+
+
+def json_schema(spec: v.F) -> dict:
+    kind = spec.kind
+    if kind == "str":
+        schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": spec.max_len}
+        if spec.check in PATTERNS:
+            schema["pattern"] = PATTERNS[spec.check]
+    elif kind == "enum":
+        schema = {"type": "string", "enum": list(spec.choices)}
+    elif kind == "date":
+        schema = {"type": "string", "format": "date"}
+    elif kind == "decimal":
+        schema = {"type": "number", "maximum": float(spec.maximum), "multipleOf": 0.01}
+        if spec.minimum is not None:
+            schema["minimum"] = float(spec.minimum)
+        else:
+            schema["minimum"] = -float(spec.maximum)
+    elif kind == "int":
+        schema = {"type": "integer", "minimum": spec.minimum, "maximum": spec.maximum}
+    elif kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "list":
+        schema = {"type": "array", "maxItems": spec.maximum, "items": json_schema(spec.item)}
+    else:
+        schema = object_schema(spec.schema)
+    if spec.nullable:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+def object_schema(fields: dict[str, v.F]) -> dict:
+    return {"type": "object", "additionalProperties": False,
+            "required": [name for name, spec in fields.items() if spec.required],
+            "properties": {name: json_schema(spec) for name, spec in fields.items()}}
+
+
+def build(app) -> dict:
+    from adapters.web.api import META_SCHEMA
+
+    paths: dict[str, dict] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(("/api/", "/healthz", "/readyz")):
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:(\w+):)?(\w+)>", r"{\2}", rule.rule)
+        parameters = [{"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer"} if conv == "int" else
+                       {"type": "string", "maxLength": 64}}
+                      for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            doc = (view.__doc__ or "").strip().split("\n")[0]
+            operation: dict[str, Any] = {
+                "operationId": f"{rule.endpoint}.{method.lower()}",
+                "summary": getattr(view, "summary", None) or doc or rule.endpoint,
+                "parameters": parameters,
+                "responses": {"200" if method == "GET" else "2XX": {
+                    "description": "success", "content": {"application/json": {
+                        "schema": {"type": "object"}}}},
+                    **{code: {"description": text, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}}
+                       for code, text in ERRORS.items()}}}
+            if rule.rule.startswith("/api/"):
+                operation["security"] = [{"bearer": []}]
+            if method in ("POST", "PUT"):
+                body = object_schema({**getattr(view, "body_schema", {}), **META_SCHEMA})
+                for name, text in META.items():
+                    body["properties"][name]["description"] = text
+                operation["requestBody"] = {"required": True, "content": {
+                    "application/json": {"schema": body}}}
+                operation["parameters"] = parameters + [
+                    {"name": "Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-:.]{1,100}$"}},
+                    {"name": "If-Match", "in": "header", "required": False,
+                     "schema": {"type": "string"}}]
+            paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Social-organization case files (社会组织案卷) API", "version": "1",
+                 "description": "Every write is recorded as an immutable event. See the "
+                                "README for the conventions."},
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR},
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+@docs.get("/openapi.json")
+def openapi_json():
+    return jsonify(build(current_app))
+
+
+@docs.get("/docs")
+def docs_page():
+    """A readable reference of every endpoint and its body, rendered on the server."""
+    spec = build(current_app)
+    rows = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            fields = body.get("schema", {}).get("properties", {})
+            required = set(body.get("schema", {}).get("required", []))
+            described = ", ".join(f"<code>{html.escape(n)}</code>{'*' if n in required else ''}"
+                                  for n in fields)
+            rows.append(f"<tr><td><b>{method.upper()}</b></td><td><code>{html.escape(path)}"
+                        f"</code></td><td>{html.escape(op['summary'])}</td>"
+                        f"<td>{described}</td></tr>")
+    page = ("<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>API</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .6em;"
+            "border-bottom:1px solid #ddd;vertical-align:top}</style></head><body>"
+            "<h1>社会组织案卷 API</h1><p>The machine-readable document: "
+            "<a href='/openapi.json'>/openapi.json</a>. Send <code>Authorization: Bearer "
+            "TOKEN</code>; * marks required fields.</p><table>" + "".join(rows) +
+            "</table></body></html>")
+    return page, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@docs.get("/")
+def index():
+    page = ("<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
+            "<title>社会组织案卷</title></head><body style='font-family:sans-serif;margin:2em'>"
+            "<h1>社会组织案卷 · Social-organization case files</h1>"
+            "<p>The service is running. The JSON API is documented at <a href='/docs'>/docs"
+            "</a> (<a href='/openapi.json'>OpenAPI</a>); health: <a href='/healthz'>/healthz"
+            "</a>, <a href='/readyz'>/readyz</a>. The staff web pages come with the web "
+            "application issue.</p></body></html>")
+    return page, 200, {"Content-Type": "text/html; charset=utf-8"}
