@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import uuid
 from datetime import date
@@ -78,17 +77,22 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
 @main.command()
 def worker() -> None:
     """Run every projection, following new events as they are recorded."""
-    import signal
-    import threading
-
     from adapters.readmodels import Worker
 
     casefiles = _casefiles()
     running = Worker(dict(casefiles.env)).start()
     casefiles.close()
+    _until_stopped(running, "worker running (Ctrl-C stops)")
+
+
+def _until_stopped(running, message: str) -> None:
+    """Wait for Ctrl-C or SIGTERM, then stop what runs (gracefully)."""
+    import signal
+    import threading
+
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    click.echo("worker running (Ctrl-C stops)")
+    click.echo(message)
     try:
         while not done.wait(1.0):
             pass
@@ -143,9 +147,6 @@ def relay(ctx: click.Context) -> None:
     """Publish the recorded events to Kafka (KAFKA_BOOTSTRAP_SERVERS); `relay status`."""
     if ctx.invoked_subcommand is not None:
         return
-    import signal
-    import threading
-
     from adapters.kafka_relay import KafkaSettings, Relay
 
     env = dict(_casefiles().env)
@@ -154,16 +155,8 @@ def relay(ctx: click.Context) -> None:
         raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS (and KAFKA_API_VERSION=0.9 for "
                                "the test broker)")
     running = Relay(env, settings).start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    click.echo(f"relaying to {settings.bootstrap_servers} topic {settings.topic} "
-               "(Ctrl-C stops)")
-    try:
-        while not done.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
-    running.stop()
+    _until_stopped(running, f"relaying to {settings.bootstrap_servers} topic "
+                            f"{settings.topic} (Ctrl-C stops)")
 
 
 @relay.command("status")

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 
 import psycopg
@@ -195,8 +196,6 @@ class Worker:
 def clock_tick(env: dict[str, str], until: "date | None" = None) -> list:
     """Run the daily clock up to ``until`` (default today in China): first bring the rules
     and the views it reads up to date, then tick every day not yet ticked."""
-    from datetime import date as date_type
-
     from adapters.web.api import today as china_today
     from services.network import RulesEngine
 
@@ -280,20 +279,27 @@ class Progress:
         return time.monotonic() - self.started
 
 
+def recorded_pages(app: CaseFiles, position: int, head: int, batch: int):
+    """The recorded events after ``position`` up to ``head``, a page at a time, each
+    as (domain event, position)."""
+    while position < head:
+        notifications = app.recorder.select_notifications(start=position + 1, limit=batch,
+                                                          stop=head)
+        if not notifications:
+            return
+        yield [(app.mapper.to_domain_event(n), n.id) for n in notifications]
+        position = notifications[-1].id
+
+
 def replay(app: CaseFiles, projection: OrganizationProjection, position: int, head: int,
            batch: int, bar: "Progress | None" = None) -> tuple[int, int]:
     """Apply the recorded events after ``position`` up to ``head`` in pages, each page
     with its tracking position in one transaction; return (position, events done)."""
     done = 0
-    while position < head:
-        notifications = app.recorder.select_notifications(start=position + 1, limit=batch,
-                                                          stop=head)
-        if not notifications:
-            break
-        events = [(app.mapper.to_domain_event(n), n.id) for n in notifications]
-        projection.process_batch(events, Tracking(app.name, notifications[-1].id))
-        position = notifications[-1].id
-        done += len(notifications)
+    for events in recorded_pages(app, position, head, batch):
+        position = events[-1][1]
+        projection.process_batch(events, Tracking(app.name, position))
+        done += len(events)
         if bar:
             bar.update(done)
     return position, done

@@ -23,7 +23,6 @@ from adapters.web import validation as v
 from projections.documents import (event_document, organization_document, plain,
                                   with_certificate_state)
 from domain.access import allowed, in_scope
-from domain.errors import DomainError
 from domain.meta import Meta
 from domain.organization import (CONCLUSIONS, CREDIT_LISTS, GRADES, LEADER_ROLES,
                                  MAJOR_EVENT_CATEGORIES, MAJOR_EVENT_RECIPIENTS,

@@ -4,10 +4,10 @@ rules as data, and the proposals staff confirm or reject."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from uuid import UUID
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 
 from adapters.web import validation as v
 from adapters.web.api import (ApiError, accepts, authorize, bp, casefiles, current_actor,

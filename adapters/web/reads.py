@@ -179,15 +179,11 @@ def verify_audit_trail():
 
 
 def recorded_events(app, up_to: int, page: int = 1000):
-    position = 0
-    while position < up_to:
-        notifications = app.recorder.select_notifications(start=position + 1, limit=page,
-                                                          stop=up_to)
-        if not notifications:
-            return
-        for n in notifications:
-            yield app.mapper.to_domain_event(n), n.id
-        position = notifications[-1].id
+    """Every recorded event up to a position, as (domain event, position)."""
+    from adapters.readmodels import recorded_pages
+
+    for events in recorded_pages(app, 0, up_to, page):
+        yield from events
 
 
 @bp.get("/statistics")

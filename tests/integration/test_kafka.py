@@ -20,7 +20,6 @@ from kafka import KafkaConsumer
 from adapters.cloudevents import event_id
 from adapters.consumer import consume
 from adapters.kafka_relay import KafkaSettings, Relay, relay_status
-from domain.organization import Organization
 from tests.conftest import meta
 from tests.integration.test_services import register
 from tests.kafka_broker import API_VERSION
