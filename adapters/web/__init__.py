@@ -74,11 +74,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
 
+    from adapters.web.i18n import init_babel
     from adapters.web.openapi import docs
+    from adapters.web.pages import pages, public
 
+    init_babel(app)
     app.register_blueprint(bp)
     app.register_blueprint(health)
     app.register_blueprint(docs)
+    app.register_blueprint(pages)
+    app.register_blueprint(public)
+    if "read_models" in app.extensions:
+        from adapters.web.sessions import SessionStore
+
+        app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
 
     @app.errorhandler(ApiError)
     def api_error(e: ApiError):

@@ -54,14 +54,23 @@ def today() -> Any:
 # ------------------------------------------------------------------ authentication
 
 def current_actor():
+    """The acting account: from the API token, or (for the staff pages) from the
+    server-side session named by the session cookie."""
     if "actor" not in g:
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            raise ApiError(401, "unauthenticated", "send an API token: Authorization: Bearer ...")
-        try:
-            g.actor = casefiles().authenticate_token(header[len("Bearer "):].strip())
-        except AuthenticationFailed:
-            raise ApiError(401, "unauthenticated", "unknown or revoked API token") from None
+        if header.startswith("Bearer "):
+            try:
+                g.actor = casefiles().authenticate_token(header[len("Bearer "):].strip())
+            except AuthenticationFailed:
+                raise ApiError(401, "unauthenticated", "unknown or revoked API token") from None
+        else:
+            from adapters.web.pages import session_actor
+
+            actor = session_actor()
+            if actor is None:
+                raise ApiError(401, "unauthenticated",
+                               "send an API token: Authorization: Bearer ...")
+            g.actor = actor
     return g.actor
 
 

@@ -151,15 +151,3 @@ def docs_page():
             "TOKEN</code>; * marks required fields.</p><table>" + "".join(rows) +
             "</table></body></html>")
     return page, 200, {"Content-Type": "text/html; charset=utf-8"}
-
-
-@docs.get("/")
-def index():
-    page = ("<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
-            "<title>社会组织案卷</title></head><body style='font-family:sans-serif;margin:2em'>"
-            "<h1>社会组织案卷 · Social-organization case files</h1>"
-            "<p>The service is running. The JSON API is documented at <a href='/docs'>/docs"
-            "</a> (<a href='/openapi.json'>OpenAPI</a>); health: <a href='/healthz'>/healthz"
-            "</a>, <a href='/readyz'>/readyz</a>. The staff web pages come with the web "
-            "application issue.</p></body></html>")
-    return page, 200, {"Content-Type": "text/html; charset=utf-8"}

@@ -1,0 +1,420 @@
+"""The staff web pages (server-rendered Flask + Jinja; no JavaScript build step) and the
+public disclosure pages.
+
+Pages act through exactly the same code as the JSON API: a form is turned into the JSON
+body of the matching API endpoint and that endpoint's view runs with the signed-in
+account as the actor, so validation, authorization, rules and recording are one code
+path. Chinese is the default language, English on request (``?lang=en``), through
+Flask-Babel.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from flask import (Blueprint, current_app, g, make_response, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound as HTTPNotFound
+
+from adapters.web import validation as v
+from adapters.web.sessions import COOKIE
+
+log = logging.getLogger(__name__)
+pages = Blueprint("pages", __name__, template_folder="templates")
+public = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def sessions():
+    return current_app.extensions["sessions"]
+
+
+def session_actor():
+    """The account of the signed-in session, if any; a state-changing request must also
+    carry the session's CSRF token (form field or X-CSRF-Token header)."""
+    store = current_app.extensions.get("sessions")
+    session_id = request.cookies.get(COOKIE)
+    if store is None or not session_id:
+        return None
+    session = store.get(session_id)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS and not g.get("csrf_checked"):
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+        if sent != session.csrf:
+            from adapters.web.api import ApiError
+
+            log.warning("denied: %s request without a valid CSRF token to %s",
+                        session.username, request.path)
+            raise ApiError(403, "csrf", "the form's CSRF token is missing or wrong")
+    g.session = session
+    try:
+        account = current_app.extensions["casefiles"].get_account(session.username)
+    except Exception:  # the account was removed: the session ends with it
+        return None
+    return None if account.disabled else account
+
+
+def secure_cookies() -> bool:
+    setting = current_app.config.get("SECURE_COOKIES", "auto")
+    if setting == "auto":
+        return request.host.split(":")[0] not in ("127.0.0.1", "localhost", "[::1]")
+    return bool(setting)
+
+
+def signed_in():
+    """The signed-in account, or None; a refused CSRF token is not swallowed."""
+    from adapters.web.api import ApiError, current_actor
+
+    try:
+        return current_actor()
+    except ApiError as e:
+        if e.status == 401:
+            return None
+        raise
+
+
+@pages.app_context_processor
+def common() -> dict:
+    return {"actor": g.get("actor"), "csrf": g.session.csrf if g.get("session") else "",
+            "lang": g.get("lang", "zh"), "today": date.today().isoformat()}
+
+
+# ------------------------------------------------------------------- sign-in/out
+
+@pages.get("/signin")
+def signin_form():
+    return render_template("signin.html", error=None, next=request.args.get("next", "/"))
+
+
+@pages.post("/signin")
+def signin():
+    from services.casefiles import AuthenticationFailed
+
+    username = request.form.get("username", "")[:64]
+    password = request.form.get("password", "")[:200]
+    target = request.form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    try:
+        account = current_app.extensions["casefiles"].authenticate_password(username, password)
+    except AuthenticationFailed:
+        log.warning("denied: sign-in failed for %r", username)
+        return render_template("signin.html", error=_("Wrong username or password."),
+                               next=target), 401
+    old = request.cookies.get(COOKIE)
+    if old:
+        sessions().end(old)
+    session_id, _session = sessions().create(account.username)  # a fresh id at sign-in
+    response = make_response(redirect(target))
+    response.set_cookie(COOKIE, session_id, httponly=True, samesite="Lax",
+                        secure=secure_cookies())
+    return response
+
+
+@pages.post("/signout")
+def signout():
+    actor = signed_in()
+    if actor is None:
+        return redirect(url_for("pages.signin_form"))
+    sessions().end(request.cookies[COOKIE])
+    response = make_response(redirect(url_for("pages.signin_form")))
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def require_actor():
+    actor = signed_in()
+    if actor is None:
+        return None
+    return actor
+
+
+def page(template: str, status: int = 200, **context):
+    return render_template(template, **context), status
+
+
+# ------------------------------------------------------------ dispatch to the API
+
+def call_api(method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:
+    """Run the API endpoint for ``path`` as the signed-in account, in-process."""
+    from adapters.web import error_response, status_of
+    from adapters.web.api import ApiError
+    from domain.errors import DomainError
+
+    adapter = current_app.url_map.bind("")
+    try:
+        endpoint, args = adapter.match(path, method=method)
+    except HTTPNotFound:
+        return 404, {"error": {"message": _("Not found."), "field": None}}
+    actor, session = g.actor, g.get("session")
+    with current_app.test_request_context(path + (f"?{query}" if query else ""),
+                                          method=method, json=body,
+                                          headers={"Cookie": request.headers.get("Cookie",
+                                                                                 "")}):
+        g.actor, g.session, g.csrf_checked = actor, session, True
+        try:
+            response = current_app.make_response(current_app.view_functions[endpoint](**args))
+        except ApiError as e:
+            response = error_response(e.status, e.code, e.message, e.field)
+        except DomainError as e:
+            status, code = status_of(e)
+            response = error_response(status, code, e.message, e.field)
+        return response.status_code, response.get_json(silent=True) or {}
+
+
+# --------------------------------------------------------------------- the pages
+
+@pages.get("/")
+def home():
+    actor = require_actor()
+    if actor is None:
+        return redirect(url_for("pages.signin_form"))
+    if actor.role == "organization":
+        return redirect(url_for("pages.case_file", code=actor.organization))
+    if actor.jurisdiction:
+        return redirect(url_for("pages.network", code=actor.jurisdiction))
+    return redirect(url_for("pages.organizations"))
+
+
+def _login_redirect():
+    return redirect(url_for("pages.signin_form", next=request.full_path.rstrip("?")))
+
+
+@pages.get("/organizations")
+def organizations():
+    if require_actor() is None:
+        return _login_redirect()
+    query = {k: v for k, v in request.args.items()
+             if k in ("q", "status", "type", "risk", "list", "offset") and v}
+    status, data = call_api("GET", "/api/v1/organizations",
+                            query="&".join(f"{k}={_q(v)}" for k, v in query.items()))
+    return page("organizations.html", status=200 if status == 200 else status, data=data,
+                query=query)
+
+
+def _q(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+@pages.get("/organizations/<code>")
+def case_file(code: str):
+    if require_actor() is None:
+        return _login_redirect()
+    as_of, known_at = request.args.get("as_of", ""), request.args.get("known_at", "")
+    query = "&".join(f"{k}={_q(v)}" for k, v in (("as_of", as_of), ("known_at", known_at))
+                     if v)
+    status, org = call_api("GET", f"/api/v1/organizations/{code}", query=query)
+    if status != 200:
+        return page("error.html", status, error=org.get("error", {}))
+    _, warnings = call_api("GET", "/api/v1/warnings",
+                           query=f"jurisdiction={org['domicile']['jurisdiction']}")
+    org_warnings = [w for w in warnings.get("warnings", []) if w["organization"] == code]
+    return page("casefile.html", org=org, warnings=org_warnings, as_of=as_of,
+                known_at=known_at, forms=command_forms(code))
+
+
+@pages.get("/organizations/<code>/audit")
+def audit(code: str):
+    if require_actor() is None:
+        return _login_redirect()
+    status, trail = call_api("GET", f"/api/v1/organizations/{code}/audit")
+    if status != 200:
+        return page("error.html", status, error=trail.get("error", {}))
+    _, verification = call_api("GET", "/api/v1/audit/verify")
+    return page("audit.html", code=code, trail=trail, verification=verification)
+
+
+@pages.get("/network/<code>")
+def network(code: str):
+    if require_actor() is None:
+        return _login_redirect()
+    status, node = call_api("GET", f"/api/v1/network/{code}")
+    if status != 200:
+        return page("error.html", status, error=node.get("error", {}))
+    _, stats = call_api("GET", "/api/v1/statistics", query=f"jurisdiction={code}")
+    return page("network.html", node=node, stats=stats)
+
+
+@pages.get("/network/<code>/organizations")
+def network_organizations(code: str):
+    if require_actor() is None:
+        return _login_redirect()
+    status, data = call_api("GET", f"/api/v1/network/{code}/organizations",
+                            query=f"flag={_q(request.args.get('flag', ''))}")
+    if status != 200:
+        return page("error.html", status, error=data.get("error", {}))
+    return page("drilldown.html", code=code, data=data)
+
+
+@pages.get("/warnings")
+def warnings():
+    if require_actor() is None:
+        return _login_redirect()
+    status_filter = request.args.get("status", "open")
+    status, data = call_api("GET", "/api/v1/warnings", query=f"status={_q(status_filter)}")
+    if status != 200:
+        return page("error.html", status, error=data.get("error", {}))
+    return page("warnings.html", data=data, status_filter=status_filter)
+
+
+@pages.post("/warnings/<warning_id>/<action>")
+def warning_action(warning_id: str, action: str):
+    if require_actor() is None:
+        return _login_redirect()
+    if action not in ("acknowledgement", "escalation", "resolution"):
+        return page("error.html", 404, error={"message": _("Not found.")})
+    body = {"note": request.form.get("note", "")} if action == "resolution" else {}
+    status, result = call_api("POST", f"/api/v1/warnings/{warning_id}/{action}", body)
+    if status >= 400:
+        return page("error.html", status, error=result.get("error", {}))
+    return redirect(url_for("pages.warnings"))
+
+
+# --------------------------------------------------------------------- the forms
+
+def command_forms(code: str) -> list[dict]:
+    """Every POST endpoint under the organization, as a form to offer."""
+    forms = []
+    for rule in current_app.url_map.iter_rules():
+        if "POST" not in rule.methods or not rule.rule.startswith("/api/v1/organizations/<code>/"):
+            continue
+        suffix = rule.rule[len("/api/v1/organizations/<code>/"):]
+        if "<" in suffix:
+            continue  # forms on items (a report, a notice) open from the item
+        view = current_app.view_functions[rule.endpoint]
+        forms.append({"name": suffix, "title": getattr(view, "summary", None)
+                      or (view.__doc__ or suffix).strip().split("\n")[0]})
+    return sorted(forms, key=lambda f: f["name"])
+
+
+def _form_schema(code: str, name: str):
+    from adapters.web.api import META_SCHEMA
+
+    path = f"/api/v1/organizations/{code}/{name}"
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(path, method="POST")
+    except HTTPNotFound:
+        return None, None
+    schema = getattr(current_app.view_functions[endpoint], "body_schema", {})
+    return path, {**schema, **META_SCHEMA}
+
+
+def flatten(schema: dict[str, v.F], prefix: str = "") -> list[tuple[str, v.F]]:
+    fields = []
+    for name, spec in schema.items():
+        if spec.kind == "object":
+            fields += flatten(spec.schema, f"{prefix}{name}.")
+        else:
+            fields.append((prefix + name, spec))
+    return fields
+
+
+def form_to_body(schema: dict[str, v.F], form) -> dict:
+    """Typed JSON from the form's strings: numbers, booleans, one list item per line,
+    nested objects from dotted names; empty optional fields are left out."""
+    body: dict[str, Any] = {}
+    for name, spec in flatten(schema):
+        raw = form.get(name, "")
+        if spec.kind == "bool":
+            value: Any = raw in ("on", "true", "1")
+            if not raw and not spec.required:
+                continue
+        elif not raw.strip():
+            continue
+        elif spec.kind == "int":
+            value = int(raw) if re.fullmatch(r"-?[0-9]{1,12}", raw.strip()) else raw
+        elif spec.kind == "decimal":
+            try:
+                value = float(raw) if "." in raw else int(raw)
+            except ValueError:
+                value = raw
+        elif spec.kind == "list":
+            value = [line.strip() for line in raw.splitlines() if line.strip()]
+        else:
+            value = raw.strip()
+        target = body
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return body
+
+
+@pages.route("/organizations/<code>/forms/<path:name>", methods=["GET", "POST"])
+def command_form(code: str, name: str):
+    if require_actor() is None:
+        return _login_redirect()
+    path, schema = _form_schema(code, name)
+    if path is None:
+        return page("error.html", 404, error={"message": _("Not found.")})
+    errors: dict[str, str] = {}
+    values = request.form.to_dict() if request.method == "POST" else {}
+    if request.method == "POST":
+        status, result = call_api("POST", path, form_to_body(schema, request.form))
+        if status < 300:
+            return redirect(url_for("pages.case_file", code=code))
+        error = result.get("error", {})
+        errors[error.get("field") or "_form"] = error.get("message", "")
+        return page("form.html", 400 if status < 500 else status, code=code, name=name,
+                    fields=flatten(schema), errors=errors, values=values)
+    return page("form.html", code=code, name=name, fields=flatten(schema), errors=errors,
+                values=values)
+
+
+# ------------------------------------------------------------- public disclosure
+
+def _public_document(org) -> dict:
+    """Basic registration data, conclusions by year, listings and penalties; nothing
+    about persons."""
+    return {"code": org.code, "identifier": org.identifier, "name": org.name,
+            "type": org.org_type, "status": org.status,
+            "domicile": org.domicile["address"], "registered_on": org.registered_on,
+            "business_scope": org.business_scope,
+            "supervisory_unit": org.supervisory_unit,
+            "certificate_valid_until": org.certificate_valid_until,
+            "conclusions": sorted(({"year": c["year"], "result": c["result"]}
+                                   for c in org.conclusions.values()),
+                                  key=lambda c: c["year"]),
+            "credit_listings": [{"list": c["list"], "listed_on": c["listed_on"],
+                                 "removed_on": c["removed_on"]}
+                                for c in org.credit_listings.values()],
+            "penalties": [{"decision_number": p["decision_number"], "kind": p["kind"],
+                           "decision_date": p["decision_date"],
+                           "rescinded": p["rescinded"]} for p in org.penalties.values()]}
+
+
+@public.get("/organizations/<code>")
+def public_organization(code: str):
+    from domain.errors import DomainError
+    from projections.documents import plain
+
+    try:
+        org = current_app.extensions["casefiles"].get_organization(code)
+    except DomainError:
+        return page("error.html", 404, error={"message": _("Not found.")})
+    document = plain(_public_document(org))
+    if request.args.get("format") == "json":
+        return current_app.response_class(json.dumps(document, ensure_ascii=False),
+                                          mimetype="application/json")
+    return page("public_org.html", org=document)
+
+
+@public.get("/organizations")
+def public_search():
+    text = request.args.get("q", "")[:100]
+    models = current_app.extensions.get("read_models")
+    rows = []
+    if text and models is not None:
+        _total, rows = models["casefiles"].search(text=text, limit=50)
+    return page("public_search.html", q=text,
+                rows=[{"identifier": r["identifier"], "name": r["name"],
+                       "status": r["status"]} for r in rows])

@@ -1,0 +1,74 @@
+"""Server-side sessions for the staff pages.
+
+The cookie holds only a random session id; the session (who, when it was last used, its
+CSRF token) lives in PostgreSQL, so signing out ends it on the server and a replayed
+cookie is refused. A fresh id is issued at every sign-in; a session unused for
+``SESSION_IDLE_MINUTES`` (default 30) expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from psycopg.sql import SQL, Identifier
+
+COOKIE = "casefile_session"
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30")))
+
+
+@dataclass
+class Session:
+    id_hash: str
+    username: str
+    csrf: str
+    last_seen: datetime
+
+
+class SessionStore:
+    def __init__(self, datastore, prefix: str = "casefile"):
+        self.datastore = datastore
+        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema or "public"),
+                                           Identifier(f"{prefix}_web_sessions"))
+        with datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("CREATE TABLE IF NOT EXISTS {t} (id_hash text PRIMARY KEY, "
+                             "username text NOT NULL, csrf text NOT NULL, "
+                             "created_at timestamptz NOT NULL DEFAULT now(), "
+                             "last_seen timestamptz NOT NULL DEFAULT now())")
+                         .format(t=self.table))
+
+    @staticmethod
+    def _hash(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode()).hexdigest()
+
+    def create(self, username: str) -> tuple[str, Session]:
+        session_id = secrets.token_urlsafe(32)
+        session = Session(self._hash(session_id), username, secrets.token_urlsafe(24),
+                          datetime.now(timezone.utc))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("INSERT INTO {t} (id_hash, username, csrf) VALUES (%s, %s, %s)")
+                         .format(t=self.table), (session.id_hash, username, session.csrf))
+        return session_id, session
+
+    def get(self, session_id: str) -> Session | None:
+        """The live session for this id (touching it), or None if unknown or expired."""
+        id_hash = self._hash(session_id)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {t} WHERE last_seen < now() - %s")
+                         .format(t=self.table), (idle_limit(),))
+            curs.execute(SQL("UPDATE {t} SET last_seen = now() WHERE id_hash = %s "
+                             "RETURNING id_hash, username, csrf, last_seen")
+                         .format(t=self.table), (id_hash,))
+            row = curs.fetchone()
+        return Session(**row) if row else None
+
+    def end(self, session_id: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {t} WHERE id_hash = %s").format(t=self.table),
+                         (self._hash(session_id),))

@@ -1,0 +1,104 @@
+"""The staff pages and the public disclosure through a browser-like client: sign-in with
+server-side sessions, CSRF on every form, forms that record through the same code as the
+API, time travel, the audit trail, the network dashboard, Chinese and English."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support import code, id_number, registration
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(client, username: str = "staff"):
+    response = client.post("/signin", data={"username": username, "password": PASSWORD,
+                                            "next": "/organizations"})
+    assert response.status_code == 302, response.text
+    return response
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_sign_in_sessions_and_csrf(api):
+    client = api.client.application.test_client()
+    assert client.get("/organizations").status_code == 302  # to the sign-in page
+    wrong = client.post("/signin", data={"username": "staff", "password": "nope"})
+    assert wrong.status_code == 401
+    client.set_cookie("casefile_session", "planted-by-an-attacker")
+    response = sign_in(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    session_id = re.search(r"casefile_session=([^;]+)", cookie).group(1)
+    assert session_id != "planted-by-an-attacker"  # a fresh session id at sign-in
+    page = client.get("/organizations")
+    assert page.status_code == 200 and "社会组织" in page.text
+    assert client.post("/signout").status_code == 403  # no CSRF token
+    assert client.post("/signout", data={"csrf_token": csrf(page.text)}).status_code == 302
+    replay = api.client.application.test_client()
+    replay.set_cookie("casefile_session", session_id)
+    assert replay.get("/organizations").status_code == 302  # ended on the server
+    assert replay.get(api.org(1)).status_code == 401
+
+
+def test_record_through_a_form_with_validation_messages(api):
+    api.post("/api/v1/organizations", registration(1, effective_date="2024-01-10"))
+    client = api.client.application.test_client()
+    sign_in(client)
+    form = client.get(f"/organizations/{code(1)}/forms/rectifications")
+    assert form.status_code == 200 and 'name="deadline"' in form.text
+    token = csrf(form.text)
+    refused = client.post(f"/organizations/{code(1)}/forms/rectifications", data={
+        "csrf_token": token, "notice_number": "杨民社整〔2024〕9号", "issues": "财务制度不健全",
+        "deadline": "2024-02-30", "effective_date": "2024-02-01"})
+    assert refused.status_code == 400
+    assert re.search(r'name="deadline".*?field-error[^>]*>[^<]*2024-02-30', refused.text, re.S)
+    no_token = client.post(f"/organizations/{code(1)}/forms/rectifications", data={
+        "notice_number": "N", "issues": "x", "deadline": "2024-03-30"})
+    assert no_token.status_code == 403
+    done = client.post(f"/organizations/{code(1)}/forms/rectifications", data={
+        "csrf_token": token, "notice_number": "杨民社整〔2024〕9号", "issues": "财务制度不健全",
+        "deadline": "2024-03-30", "effective_date": "2024-02-01"})
+    assert done.status_code == 302
+    case = client.get(f"/organizations/{code(1)}")
+    assert "杨民社整〔2024〕9号" in case.text
+    past = client.get(f"/organizations/{code(1)}?as_of=2024-01-31")
+    assert past.status_code == 200 and "杨民社整〔2024〕9号" not in past.text
+    assert client.get(f"/organizations/{code(1)}/audit").status_code == 200
+    english = client.get(f"/organizations/{code(1)}?lang=en")
+    assert "Supervision and penalties" in english.text
+
+
+def test_pages_respect_role_and_jurisdiction(api):
+    api.post("/api/v1/organizations", registration(1))
+    other = api.client.application.test_client()
+    sign_in(other, "other_staff")
+    assert other.get(f"/organizations/{code(1)}").status_code == 403
+    officer = api.client.application.test_client()
+    sign_in(officer, "officer")
+    form = officer.get(f"/organizations/{code(1)}/forms/penalties")
+    refused = officer.post(f"/organizations/{code(1)}/forms/penalties", data={
+        "csrf_token": csrf(form.text), "decision_number": "P1", "kind": "warning",
+        "legal_basis": "x", "decision_date": "2024-01-01"})
+    assert refused.status_code == 400 and "may not" in refused.text
+    network = officer.get("/network/310110001001")
+    assert network.status_code == 200 and "310110001001" in network.text
+
+
+def test_public_disclosure_shows_no_personal_data(api):
+    api.post("/api/v1/organizations", registration(1))
+    number = id_number(n=31)
+    api.post(f"{api.org(1)}/leaders", {"person": {"name": "赵敏", "id_number": number},
+                                       "roles": ["legal_representative"],
+                                       "term_start": "2021-01-01", "term_end": "2025-12-31"})
+    anonymous = api.client.application.test_client()
+    page = anonymous.get(f"/public/organizations/{code(1)}")
+    as_json = anonymous.get(f"/public/organizations/{code(1)}?format=json")
+    search = anonymous.get("/public/organizations?q=协会")
+    for response in (page, as_json, search):
+        assert response.status_code == 200
+        assert number not in response.text and number[-4:] not in response.text
+        assert "赵敏" not in response.text
+    assert registration(1)["name"] in page.text
