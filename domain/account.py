@@ -78,3 +78,25 @@ class Account(Aggregate):
     def disable(self, meta: Meta) -> None:
         self.disabled = True
         self.token_hashes = {}
+
+    def grant(self, *, role: str, jurisdiction: str | None, organization: str | None,
+              meta: Meta) -> None:
+        """Change the account's role and scope (recorded, so the audit trail shows who
+        could do what, and when)."""
+        if role not in ROLES or role == "system":
+            raise InvalidValue(f"role must be one of {', '.join(r for r in ROLES if r != 'system')}",
+                               field="role")
+        if jurisdiction is not None:
+            validate_jurisdiction(jurisdiction)
+        if role == "organization" and not organization:
+            raise InvalidValue("an organization account names its organization",
+                               field="organization")
+        if role not in ("auditor", "admin", "organization") and jurisdiction is None:
+            raise InvalidValue(f"a {role} account needs a jurisdiction", field="jurisdiction")
+        self._granted(role=role, jurisdiction=jurisdiction, organization=organization,
+                      meta=meta)
+
+    @event("Granted")
+    def _granted(self, role: str, jurisdiction: str | None, organization: str | None,
+                 meta: Meta) -> None:
+        self.role, self.jurisdiction, self.organization = role, jurisdiction, organization

@@ -587,6 +587,19 @@ class CaseFiles(NetworkUseCases, Application):
             raise AuthenticationFailed("wrong username or password")
         return account
 
+    def grant(self, username: str, *, role: str, jurisdiction: str | None,
+              organization: str | None, meta: Meta) -> Account:
+        account = self.get_account(username)
+        account.grant(role=role, jurisdiction=jurisdiction, organization=organization,
+                      meta=meta)
+        self.save(account)
+        return account
+
+    def disable_account(self, username: str, meta: Meta) -> None:
+        account = self.get_account(username)
+        account.disable(meta=meta)
+        self.save(account)
+
     def change_password(self, username: str, password: str, meta: Meta) -> None:
         account = self.get_account(username)
         account.change_password(hash_password(password), meta=meta)

@@ -58,7 +58,11 @@ ZH = {
     "certificate_expiring": "证书临期", "certificate_expired": "证书过期",
     "zombie_candidate": "疑似僵尸型", "warning_high": "高级别预警",
     "information_officer": "信息员", "tip_off": "投诉举报", "public_opinion": "舆情监测",
-    "rule": "规则",
+    "rule": "规则", "Accounts": "账户管理", "Role": "角色", "Jurisdiction": "辖区",
+    "disabled": "已停用", "Disable": "停用", "Open an account": "新建账户", "Open": "新建",
+    "Change a role": "调整角色", "Change": "调整",
+    "The password needs at least 12 characters.": "密码至少需要 12 个字符。",
+    "Unknown action.": "未知操作。",
 }
 
 LANGUAGES = ("zh", "en")

@@ -418,3 +418,63 @@ def public_search():
     return page("public_search.html", q=text,
                 rows=[{"identifier": r["identifier"], "name": r["name"],
                        "status": r["status"]} for r in rows])
+
+
+# ---------------------------------------------------------------------- accounts
+
+def _admin():
+    from adapters.web.api import authorize
+
+    actor = require_actor()
+    if actor is None:
+        return None
+    authorize("manage_accounts")
+    return actor
+
+
+@pages.get("/admin/accounts")
+def accounts():
+    if _admin() is None:
+        return _login_redirect()
+    listed = current_app.extensions["casefiles"].list_accounts()
+    return page("accounts.html", accounts=listed, error=None, values={})
+
+
+@pages.post("/admin/accounts")
+def account_action():
+    """Open an account, change its role and scope, or disable it; each is an event."""
+    from domain.errors import DomainError
+    from adapters.web.api import make_meta
+
+    actor = _admin()
+    if actor is None:
+        return _login_redirect()
+    casefiles = current_app.extensions["casefiles"]
+    form = request.form
+    action = form.get("action", "")
+    meta = make_meta(actor, {"reason": f"account {action} by {actor.username}"})
+    values = form.to_dict()
+    blank = lambda name: (form.get(name) or "").strip() or None  # noqa: E731
+    try:
+        if action == "open":
+            password = form.get("password", "")
+            if len(password) < 12:
+                raise v.BadRequest(_("The password needs at least 12 characters."),
+                                   field="password")
+            casefiles.open_account(username=form.get("username", "").strip(),
+                                   password=password,
+                                   display_name=blank("display_name") or form.get("username"),
+                                   role=form.get("role", ""), jurisdiction=blank("jurisdiction"),
+                                   organization=blank("organization"), meta=meta)
+        elif action == "grant":
+            casefiles.grant(form.get("username", ""), role=form.get("role", ""),
+                            jurisdiction=blank("jurisdiction"),
+                            organization=blank("organization"), meta=meta)
+        elif action == "disable":
+            casefiles.disable_account(form.get("username", ""), meta)
+        else:
+            raise v.BadRequest(_("Unknown action."), field="action")
+    except DomainError as e:
+        listed = casefiles.list_accounts()
+        return page("accounts.html", 400, accounts=listed, error=e.message, values=values)
+    return redirect(url_for("pages.accounts"))

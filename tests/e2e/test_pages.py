@@ -102,3 +102,37 @@ def test_public_disclosure_shows_no_personal_data(api):
         assert number not in response.text and number[-4:] not in response.text
         assert "赵敏" not in response.text
     assert registration(1)["name"] in page.text
+
+
+def test_an_admin_manages_accounts_and_every_change_is_recorded(api, pg_app):
+    from tests.conftest import meta
+
+    pg_app.open_account(username="root", password=PASSWORD, display_name="管理员", role="admin",
+                        jurisdiction=None, organization=None, meta=meta())
+    client = api.client.application.test_client()
+    sign_in(client, "root")
+    listing = client.get("/admin/accounts")
+    assert listing.status_code == 200 and "officer" in listing.text
+    token = csrf(listing.text)
+    opened = client.post("/admin/accounts", data={
+        "csrf_token": token, "action": "open", "username": "new-officer",
+        "password": "a long enough pass", "role": "information_officer",
+        "jurisdiction": "310110002001"})
+    assert opened.status_code == 302
+    refused = client.post("/admin/accounts", data={
+        "csrf_token": token, "action": "grant", "username": "new-officer",
+        "role": "registration_staff", "jurisdiction": ""})
+    assert refused.status_code == 400 and "jurisdiction" in refused.text
+    client.post("/admin/accounts", data={"csrf_token": token, "action": "grant",
+                                         "username": "new-officer",
+                                         "role": "sub_district_office",
+                                         "jurisdiction": "310110002000"})
+    client.post("/admin/accounts", data={"csrf_token": token, "action": "disable",
+                                         "username": "new-officer"})
+    account = pg_app.get_account("new-officer")
+    assert account.role == "sub_district_office" and account.disabled
+    kinds = [type(e).__name__ for e in pg_app.events.get(account.id)]
+    assert kinds == ["Opened", "Granted", "Disabled"]
+    staff = api.client.application.test_client()
+    sign_in(staff)
+    assert staff.get("/admin/accounts").status_code == 403
