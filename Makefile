@@ -25,6 +25,7 @@ tools:
 	@command -v kcat >/dev/null || { command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq kcat >/dev/null) || \
 	  echo "could not install kcat: install the Debian package kcat by hand"; }
+	@bash scripts/browser-tools.sh $(VENV)
 
 test: venv tools
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -37,3 +38,9 @@ clean-data:
 	-@bash scripts/kafka.sh stop
 	-@KAFKA_VAR=var/kafka-test bash scripts/kafka.sh stop
 	rm -rf var/
+
+# Benchmarks (issue 8): figures against ceilings measured in the same run; see docs/BENCHMARKS.md.
+# BENCH_ARGS=--quick for a short run (CI), --only NAME[,NAME] for some of them.
+bench: venv
+	$(BIN)/pip install -q -e ".[test,bench]"
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
