@@ -328,6 +328,42 @@ def demo(orgs: int, years: int, seed: int) -> None:
         raise click.ClickException(e.message) from None
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", default=None,
+              help="Record as this account (its role must allow registering; its "
+                   "jurisdiction limits the rows). Default: the operator (cli, admin).")
+def import_command(file: str, username: str | None) -> None:
+    """Import a register from FILE (CSV UTF-8 or XLSX): all rows or, if any row has an
+    error, none; prints every error (row, field, message) and exits 1 then."""
+    import dataclasses
+
+    from adapters.importer import StderrProgress, import_register, report_lines
+    from domain.access import allowed
+
+    casefiles = _casefiles()
+    meta, jurisdiction = _admin_meta("imported from register"), None
+    if username is not None:
+        from domain.errors import DomainError
+
+        try:
+            account = casefiles.get_account(username)
+        except DomainError as e:
+            raise click.ClickException(e.message) from None
+        if not allowed(account.role, "register") or account.jurisdiction is None:
+            raise click.ClickException(f"{username} ({account.role}, jurisdiction "
+                                       f"{account.jurisdiction or '-'}) may not register")
+        meta = dataclasses.replace(meta, actor_id=username, actor_role=account.role)
+        jurisdiction = account.jurisdiction
+    bar = StderrProgress()
+    report = import_register(casefiles, file, actor_meta_base=meta,
+                             jurisdiction=jurisdiction, progress=bar)
+    bar.close()
+    for line in report_lines(report):
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
 @main.group()
 def accounts() -> None:
     """Staff and organization accounts."""

@@ -83,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(docs)
     app.register_blueprint(pages)
+    from adapters.web.import_pages import imports
+    app.register_blueprint(imports)
     app.register_blueprint(public)
     if "read_models" in app.extensions:
         from adapters.web.sessions import SessionStore

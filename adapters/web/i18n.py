@@ -62,7 +62,7 @@ ZH = {
     "disabled": "已停用", "Disable": "停用", "Open an account": "新建账户", "Open": "新建",
     "Change a role": "调整角色", "Change": "调整",
     "The password needs at least 12 characters.": "密码至少需要 12 个字符。",
-    "Unknown action.": "未知操作。",
+    "Unknown action.": "未知操作。", "Import": "批量导入",
 }
 
 LANGUAGES = ("zh", "en")
