@@ -91,6 +91,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
 
+    @app.after_request
+    def log_denials(response):
+        """Every refusal (403) is logged once: who, what, when (the log line's time)."""
+        if response.status_code == 403:
+            from flask import g, request
+
+            actor = g.get("actor")
+            who = f"{actor.username} ({actor.role})" if actor else "anonymous"
+            log.warning("denied: %s %s %s", who, request.method, request.path)
+        return response
+
     @app.errorhandler(ApiError)
     def api_error(e: ApiError):
         return error_response(e.status, e.code, e.message, e.field)

@@ -77,11 +77,10 @@ def current_actor():
 def authorize(action: str, org=None, *, identifier: str | None = None,
               jurisdiction: str | None = None) -> Any:
     """Role may do the action (policy table), and the organization (an aggregate, or its
-    identifier and jurisdiction) lies within the actor's scope. Denials are logged."""
+    identifier and jurisdiction) lies within the actor's scope. Every 403 answer is
+    logged once, by the application (``log_denials``)."""
     actor = current_actor()
     if not allowed(actor.role, action):
-        log.warning("denied: %s (%s) may not %s %s", actor.username, actor.role, action,
-                    request.path)
         raise ApiError(403, "forbidden", f"role {actor.role} may not {action.replace('_', ' ')}")
     if org is not None:
         identifier, jurisdiction = org.identifier, org.domicile["jurisdiction"]
@@ -89,8 +88,6 @@ def authorize(action: str, org=None, *, identifier: str | None = None,
             role=actor.role, jurisdiction=actor.jurisdiction,
             own_organization=actor.organization, org_identifier=identifier or "",
             org_jurisdiction=jurisdiction):
-        log.warning("denied: %s (%s) outside jurisdiction for %s", actor.username, actor.role,
-                    request.path)
         raise ApiError(403, "forbidden_jurisdiction",
                        f"{identifier or 'the organization'} is outside your jurisdiction")
     return actor

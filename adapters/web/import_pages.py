@@ -88,7 +88,6 @@ def import_page():
     if actor is None:
         return redirect(url_for("pages.signin_form", next="/import"))
     if not allowed(actor.role, "register"):
-        log.warning("denied: %s (%s) may not import a register", actor.username, actor.role)
         return _render(403, error=t("Your role may not register organizations."),
                        refused=True)
     if actor.jurisdiction is None:

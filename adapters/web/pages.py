@@ -50,8 +50,6 @@ def session_actor():
         if sent != session.csrf:
             from adapters.web.api import ApiError
 
-            log.warning("denied: %s request without a valid CSRF token to %s",
-                        session.username, request.path)
             raise ApiError(403, "csrf", "the form's CSRF token is missing or wrong")
     g.session = session
     try:
@@ -356,6 +354,9 @@ def command_form(code: str, name: str):
     path, schema = _form_schema(code, name)
     if path is None:
         return page("error.html", 404, error={"message": _("Not found.")})
+    status, org = call_api("GET", f"/api/v1/organizations/{code}")  # may this user see it?
+    if status != 200:
+        return page("error.html", status, error=org.get("error", {}))
     errors: dict[str, str] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":

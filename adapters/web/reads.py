@@ -125,9 +125,14 @@ def search_organizations():
         except InvalidValue as e:
             raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
     prefix = jurisdiction_prefix(jurisdiction) if jurisdiction else None
+    if actor.role == "organization":  # an organization sees itself only
+        row = fresh("casefiles").get(actor.organization or "")
+        found = [] if row is None else [{k: row[k] for k in (
+            "identifier", "code", "name", "org_type", "status", "jurisdiction",
+            "credit_lists", "latest_conclusion", "latest_conclusion_year", "rating",
+            "risk_flags", "version")}]
+        return jsonify({"total": len(found), "limit": 1, "offset": 0, "organizations": found})
     if actor.role not in ("auditor",):
-        if actor.role == "organization":
-            raise ApiError(403, "forbidden", "an organization reads its own case file only")
         own = jurisdiction_prefix(actor.jurisdiction)
         if prefix is None or not prefix.startswith(own):
             if prefix is not None and not own.startswith(prefix):

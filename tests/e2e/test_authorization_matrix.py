@@ -1,0 +1,249 @@
+"""The authorization matrix: every role x (own jurisdiction, other jurisdiction, no
+jurisdiction) x every endpoint, pages included, against the policy table of
+domain/access.py. A cell is denied (403) exactly when the policy table refuses the
+role the endpoint's action, or the object lies outside the account's scope; and every
+denial is logged once.
+
+The endpoint-to-action table below is the specification the views must follow; the
+test fails on any route it does not list, so a new endpoint has to be placed in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+import pytest
+
+from domain.access import allowed
+from domain.codes import jurisdiction_contains
+from tests.conftest import meta
+from tests.support import code, registration
+
+PASSWORD = "correct horse battery"
+OWN_ORG, OTHER_ORG = code(1), code(2, division="310230")
+OWN_COMMITTEE, OTHER_COMMITTEE = "310110001001", "310230001001"
+
+# role -> (own jurisdiction, other jurisdiction); None: the role has no jurisdiction
+SCOPES = {
+    "registration_staff": ("310110000000", "310230000000"),
+    "supervisory_unit": ("310110000000", "310230000000"),
+    "sub_district_office": ("310110001000", "310230001000"),
+    "information_officer": ("310110001001", "310230001001"),
+    "auditor": (None, None),
+    "organization": (None, None),
+    "admin": (None, None),
+}
+
+# (method, path, action, scope): scope "org" = the organization in the path or body,
+# "node" = the network node in the path or query, "own-node" = the reader's own node,
+# None = no object
+ORG = "{org}"
+ROUTES = [
+    ("POST", "/api/v1/organizations", "register", "org"),
+    ("POST", "/api/v1/community-organizations", "record_community", "org"),
+    ("GET", "/api/v1/organizations", "read", None),
+    ("GET", f"/api/v1/organizations/{ORG}", "read", "org"),
+    ("GET", f"/api/v1/organizations/{ORG}/events", "read", "org"),
+    ("GET", f"/api/v1/organizations/{ORG}/audit", "read", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/changes", "change", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/annual-reports", "annual_report", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/annual-inspections", "annual_inspection", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/annual-inspections/2023/correction",
+     "annual_inspection", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/level-assessments", "level_assessment", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/major-events", "major_event_report", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/major-events/ME1/review", "major_event_review",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/inspections", "inspection", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/rectifications", "rectification", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/rectifications/N1/follow-ups", "rectification",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/rectifications/N1/completion", "rectification",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/management-suggestions", "management_suggestion",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/penalties", "penalty", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/penalties/P1/rescission", "penalty", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/resumption", "penalty", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/credit-listings", "credit_listing", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/credit-listings/CL1/removal", "credit_listing",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/interviews", "interview", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/leaders", "leadership", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/leaders/p1/departure", "leadership", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/leaders/p1/warning", "leadership", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/leaders/p1/replacement-order", "leadership", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/term-elections", "term_election", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/certificate-renewals", "certificate_renewal", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/deregistration", "deregister", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/revocation", "revoke", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/ban", "ban", "org"),
+    ("POST", "/api/v1/persons", "leadership", None),
+    ("GET", "/api/v1/persons/{person}", "read_persons", None),
+    ("POST", "/api/v1/persons/{person}/occupational-bans", "occupational_ban", None),
+    ("GET", "/api/v1/audit/verify", "read_all", None),
+    ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "node"),
+    ("GET", "/api/v1/network/{node}", "read", "node"),
+    ("GET", "/api/v1/network/{node}/organizations?flag=warning", "read", "node"),
+    ("PUT", "/api/v1/network/{node}", "manage_network", "node"),
+    ("POST", "/api/v1/network/{node}/officers", "manage_network", "node"),
+    ("POST", "/api/v1/network/{node}/officers/officer/removal", "manage_network", "node"),
+    ("POST", "/api/v1/warnings", "raise_warning", "org"),
+    ("POST", "/api/v1/warnings/{warning}/acknowledgement", "handle_warning", "org"),
+    ("POST", "/api/v1/warnings/{warning}/escalation", "handle_warning", "org"),
+    ("POST", "/api/v1/warnings/{warning}/resolution", "handle_warning", "org"),
+    ("GET", "/api/v1/warnings?jurisdiction={node}", "read", "node"),
+    ("GET", "/api/v1/rules", "read", None),
+    ("PUT", "/api/v1/rules/warning_escalation", "manage_rules", None),
+    ("GET", "/api/v1/proposals?jurisdiction={node}", "read", "node"),
+    ("POST", "/api/v1/proposals/{proposal}/confirmation", "decide_proposal", "org"),
+    ("POST", "/api/v1/proposals/{proposal}/rejection", "decide_proposal", "org"),
+    ("POST", "/api/v1/inspection-plans", "inspection", "node"),
+    # a plan is read by inspection staff of its jurisdiction and by auditors
+    ("GET", "/api/v1/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    # pages (signed in; they act through the API endpoints above)
+    ("PAGE", f"/organizations/{ORG}", "read", "org"),
+    ("PAGE", f"/organizations/{ORG}/audit", "read", "org"),
+    ("PAGE", "/network/{node}", "read", "node"),
+    ("PAGE", "/admin/accounts", "manage_accounts", None),
+    ("PAGE", "/organizations", "read", None),
+    ("PAGE", f"/organizations/{ORG}/forms/rectifications", "read", "org"),
+    ("PAGE", "/network/{node}/organizations?flag=warning", "read", "node"),
+    ("PAGE", "/warnings", "read", "own-node"),
+    ("PAGE", "/import", "register", None),  # each row's jurisdiction is checked on upload
+]
+PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
+          "/public/organizations", "/public/organizations/<code>"}
+# the form posts of the pages run the API endpoints listed above
+LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>"}
+
+
+def bodies(org: str, node: str, committee: str) -> dict[str, dict]:
+    """Bodies that pass validation, so a refusal can only be authorization (or a rule)."""
+    return {
+        "/api/v1/organizations": registration(90 if org == OWN_ORG else 91, domicile={
+            "address": "x", "jurisdiction": committee}),
+        "/api/v1/community-organizations": {"name": "广场舞队", "business_scope": "文体",
+                                            "founded_on": "2020-01-01",
+                                            "domicile": {"address": "x",
+                                                         "jurisdiction": committee}},
+        "/api/v1/warnings": {"organization": org, "severity": "low", "source": "tip_off",
+                             "title": "t", "description": "d"},
+        "/api/v1/inspection-plans": {"number": f"PLAN-{node}", "jurisdiction": node,
+                                     "inspectors": ["甲", "乙", "丙"], "seed": 1},
+        "/api/v1/rules/warning_escalation": {"parameters": {"committee_days": 3},
+                                             "reason": "matrix"},
+        "/api/v1/persons": {"name": "张三", "id_number": "11010519491231002X"},
+        "/api/v1/network/{node}": {"name": "节点"},
+        "/api/v1/network/{node}/officers": {"username": "officer"},
+        "/api/v1/persons/{person}/occupational-bans": {"from": "2024-01-01",
+                                                      "reason": "matrix"},
+    }
+
+
+@pytest.fixture
+def world(api, pg_app):
+    """Two organizations (own and other district), a warning and a proposal on each,
+    a person, and an account per role and scope."""
+    assert api.post("/api/v1/organizations", registration(1)).status_code == 201
+    other = registration(2, code=OTHER_ORG, domicile={"address": "y",
+                                                      "jurisdiction": OTHER_COMMITTEE})
+    assert api.post("/api/v1/organizations", other, as_="auditor").status_code == 403
+    pg_app.register_organization(
+        meta=meta("2020-05-01"), code=OTHER_ORG, name="外区协会", org_type="social_association",
+        domicile={"address": "y", "jurisdiction": OTHER_COMMITTEE}, business_scope="s",
+        registered_funds=1, supervisory_unit=None, founded_on=date(2020, 5, 1),
+        certificate_valid_until=date(2030, 1, 1))
+    warnings, proposals = {}, {}
+    for org in (OWN_ORG, OTHER_ORG):
+        warnings[org] = pg_app.raise_warning(organization=org, severity="low",
+                                             source="tip_off", title="t", description="d",
+                                             key=f"matrix:{org}", meta=meta()).id
+        from domain.network import Proposal
+
+        proposal = Proposal.propose(key=f"matrix:{org}", kind="listing", organization=org,
+                                    jurisdiction=pg_app.get_organization(org)
+                                    .domicile["jurisdiction"],
+                                    credit_list="abnormal_activity", listing_id=None,
+                                    year=None, reason="r", rule="rule:x@v1", meta=meta())
+        pg_app.save(proposal)
+        proposals[org] = proposal.id
+    person, _ = pg_app.register_person(name="李四", id_number="11010519491231002X",
+                                       meta=meta())
+    accounts = {}
+    for role, (own, other_scope) in SCOPES.items():
+        variants = {"own": own, "other": other_scope} if own else {"none": None}
+        if role == "organization":
+            variants = {"own": OWN_ORG, "other": OTHER_ORG}
+        for variant, scope in variants.items():
+            username = f"m-{role.replace('_', '-')}-{variant}"
+            pg_app.open_account(username=username, password=PASSWORD, display_name=username,
+                                role=role,
+                                jurisdiction=scope if role != "organization" else None,
+                                organization=scope if role == "organization" else None,
+                                meta=meta())
+            accounts[(role, variant)] = (username, pg_app.issue_token(username, meta()))
+    api.get(api.org(1))  # the read models have caught up
+    return {"accounts": accounts, "warnings": warnings, "proposals": proposals,
+            "person": str(person.id)}
+
+
+def expected_denied(role: str, variant: str, action: str, scope_kind: str | None) -> bool:
+    """Denied when the policy table refuses the action, or the object (always in
+    district 310110) is outside the account's scope."""
+    if not any(allowed(role, a) for a in action.split("|")):
+        return True
+    if scope_kind is None or role == "auditor":
+        return False
+    if scope_kind == "own-node":  # the reader's own node: any account that has one
+        return SCOPES[role][0] is None
+    if role == "organization":
+        return scope_kind == "node" or variant == "other"
+    jurisdiction = SCOPES[role][0 if variant == "own" else 1]
+    target = OWN_COMMITTEE if scope_kind == "org" else SCOPES[role][0]
+    return jurisdiction is None or not jurisdiction_contains(jurisdiction, target)
+
+
+def test_every_cell_of_the_matrix_follows_the_policy_table(api, world, caplog):
+    web = api.client.application
+    routes = {r.rule for r in web.url_map.iter_rules() if not r.rule.startswith("/static")}
+    matcher, covered = web.url_map.bind(""), set()
+    differences, denials = [], 0
+    caplog.set_level(logging.WARNING, logger="adapters.web")
+    for (role, variant), (username, token) in world["accounts"].items():
+        client = web.test_client()
+        signed = client.post("/signin", data={"username": username, "password": PASSWORD})
+        assert signed.status_code == 302, username
+        for method, template, action, scope_kind in ROUTES:
+            # the objects are always in district 310110: inside the "own" accounts'
+            # jurisdiction, outside the "other" accounts'
+            org, committee = OWN_ORG, OWN_COMMITTEE
+            node = SCOPES[role][0] or "310110000000"
+            path = template.format(org=org, node=node, warning=world["warnings"][org],
+                                   proposal=world["proposals"][org], person=world["person"])
+            body = bodies(org, node, committee).get(template.split("?")[0].replace(
+                "{org}", ORG)) or bodies(org, node, committee).get(
+                template.split("?")[0]) or {}
+            headers = {"Authorization": f"Bearer {token}"}
+            rule, _ = matcher.match(path.split("?")[0], method="GET" if method == "PAGE"
+                                    else method, return_rule=True)
+            covered.add(rule.rule)
+            if method == "PAGE":
+                response = client.get(path)
+            elif method == "GET":
+                response = client.get(path, headers=headers)
+            else:
+                response = client.open(path, method=method, json=body, headers=headers)
+            denied = response.status_code == 403
+            denials += denied
+            want = expected_denied(role, variant, action, scope_kind)
+            if denied != want:
+                differences.append(f"{role}/{variant} {method} {path}: got "
+                                   f"{response.status_code}, policy says "
+                                   f"{'deny' if want else 'allow'}")
+    logged = sum(1 for r in caplog.records if r.getMessage().startswith("denied:"))
+    assert differences == []
+    assert logged == denials
+    assert routes - PUBLIC - LISTED_ELSEWHERE - covered == set()
