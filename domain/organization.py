@@ -324,12 +324,17 @@ class Organization(Aggregate):
     def correct_annual_inspection(self, *, year: int, result: str, findings: str,
                                   meta: Meta) -> None:
         """A conclusion is corrected by a correction event, never edited."""
+        self._require_open("correction")
         if result not in CONCLUSIONS:
             raise InvalidValue(f"result must be one of {', '.join(CONCLUSIONS)}", field="result")
         current = self.conclusions.get(str(year))
         if current is None:
             raise RuleViolation(f"there is no annual inspection conclusion for {year} to "
                                 "correct", rule="no_conclusion", field="year")
+        if str(year) not in self.annual_reports and result != "unqualified":
+            raise RuleViolation(f"no annual report was filed for {year}: the conclusion can "
+                                "only be unqualified", rule="unfiled_report_unqualified",
+                                field="result")
         if current["result"] == result and current["findings"] == findings:
             raise InvalidValue("the correction changes neither result nor findings",
                                field="result")
@@ -482,6 +487,7 @@ class Organization(Aggregate):
 
     def review_major_event(self, *, report_id: str, opinion: str, risk_level: str,
                            meta: Meta) -> None:
+        self._require_open("review")
         if risk_level not in RISK_LEVELS:
             raise InvalidValue(f"risk_level must be one of {', '.join(RISK_LEVELS)}",
                                field="risk_level")
@@ -545,6 +551,7 @@ class Organization(Aggregate):
             "completed_on": None, "overdue_since": None}
 
     def _open_rectification(self, notice_number: str) -> dict:
+        self._require_open("rectification record")
         rectification = self.rectifications.get(notice_number)
         if rectification is None:
             raise NotFound(f"no rectification notice {notice_number}",
@@ -786,6 +793,11 @@ class Organization(Aggregate):
         current_lr = self.legal_representative()
         if replaces is not None:
             replaced = self._leader(replaces)
+            if "legal_representative" in replaced["roles"] and \
+                    "legal_representative" not in roles:
+                raise RuleViolation("the legal representative is replaced only by a new legal "
+                                    "representative: there is exactly one at a time",
+                                    rule="one_legal_representative", field="roles")
             if "legal_representative" in replaced["roles"] and not departure_audit_done:
                 raise RuleViolation("the departing legal representative needs a completed "
                                     "departure audit (离任审计)",

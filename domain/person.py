@@ -81,7 +81,9 @@ class Person(Aggregate):
                     f"{sanctioned['status']} on {sanctioned['on']}, less than "
                     f"{SANCTIONED_LEADER_BAN_YEARS} years ago",
                     rule="led_sanctioned_organization", field="person")
-        if official_status == "retired":
+        retired = official_status == "retired" or any(
+            post["official_status"] == "retired" for post in self.posts.values())
+        if retired:
             self.check_retired_official(organization, on, extra_terms=1)
             if len([o for o in self.posts if o != organization]) >= RETIRED_OFFICIAL_MAX_POSTS:
                 raise RuleViolation("a retired official may hold only one post in social "
