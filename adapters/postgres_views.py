@@ -396,6 +396,8 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                 "  certificate_valid_until <= %(today)s + 90) AS certificates_expiring, "
                 "count(*) FILTER (WHERE status IN ('active', 'suspended') AND "
                 "  certificate_valid_until < %(today)s) AS certificates_expired, "
+                "count(*) FILTER (WHERE 'open_rectification' = ANY(risk_flags)) "
+                "  AS rectifications_open, "
                 "count(*) FILTER (WHERE 'overdue_rectification' = ANY(risk_flags)) "
                 "  AS rectifications_overdue, "
                 "count(*) FILTER (WHERE cardinality(credit_lists) > 0) AS credit_listed, "
@@ -453,6 +455,7 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
         "certificate_expired": "c.status IN ('active', 'suspended') AND "
                                "c.certificate_valid_until < %(today)s",
         "overdue_rectification": "'overdue_rectification' = ANY(c.risk_flags)",
+        "open_rectification": "'open_rectification' = ANY(c.risk_flags)",
         "credit_listed": "cardinality(c.credit_lists) > 0",
         "high_risk_major_event": "'high_risk_major_event' = ANY(c.risk_flags)",
         "warning": "EXISTS (SELECT 1 FROM {w} w WHERE w.organization = c.identifier "

@@ -21,13 +21,14 @@ from projections.base import OrganizationProjection, StatefulView
 FIGURES = (
     "organizations", "warnings_active", "warnings_low", "warnings_medium", "warnings_high",
     "warnings_age_0_3", "warnings_age_4_7", "warnings_age_8_30", "warnings_age_over_30",
-    "certificates_expiring", "certificates_expired", "rectifications_overdue",
+    "certificates_expiring", "certificates_expired", "rectifications_open",
+    "rectifications_overdue",
     "credit_listed", "zombie_candidates", "high_risk_major_events", "proposals_open",
 )
 
 # figure -> how the organizations behind it are found (drill-down)
 FLAGS = ("warning", "warning_high", "certificate_expiring", "certificate_expired",
-         "overdue_rectification", "credit_listed", "zombie_candidate",
+         "open_rectification", "overdue_rectification", "credit_listed", "zombie_candidate",
          "high_risk_major_event")
 
 

@@ -130,7 +130,13 @@ def test_staff_flow(live_server, page, artifacts):
     figures = page.locator("main .card")
     expect(figures.filter(has_text="社会组织")).to_have_text(re.compile(r"社会组织\s*2$"))
     expect(figures.filter(has_text="在办预警")).to_have_text(re.compile(r"在办预警\s*0$"))
+    # the rectification just recorded shows on the dashboard, and drills down to the case
+    expect(figures.filter(has_text="整改中")).to_have_text(re.compile(r"整改中\s*1$"))
     expect(page.get_by_role("heading", name="下级节点", exact=True)).to_be_visible()
+    artifacts.take(page, "network-dashboard-figures")
+    figures.filter(has_text="整改中").get_by_role("link").click()
+    expect(page.locator("main table")).to_contain_text(code(1))
+    page.go_back()
     artifacts.take(page, "network-dashboard")
 
     # Signing out ends the session: the pages send the visitor back to the sign-in form.
