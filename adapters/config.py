@@ -98,7 +98,11 @@ def application_env(**overrides: str) -> dict[str, str]:
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
-        "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+        # The cryptography package's AES-GCM (OpenSSL): the same stored format as
+        # pycryptodome's (nonce, tag, ciphertext), about 20 times faster to decrypt.
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        # Recently used aggregates per process, fast-forwarded with one query on each use.
+        "AGGREGATE_CACHE_MAXSIZE": os.environ.get("AGGREGATE_CACHE_MAXSIZE", "1000"),
         "CIPHER_KEY": cipher_key(),
         "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
         "PSEUDONYM_KEY": pseudonym_key(),

@@ -154,9 +154,10 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
                  updates=updates), params)
 
     def get(self, identifier: str) -> dict | None:
-        with self.datastore.transaction(commit=False) as curs:
+        # One statement in autocommit: no BEGIN and ROLLBACK round trips.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(SQL("SELECT * FROM {t} WHERE identifier = %s").format(
-                t=self.rows_table), (identifier,))
+                t=self.rows_table), (identifier,), prepare=True)
             return curs.fetchone()
 
     def search(self, *, text: str | None = None, jurisdiction: str | None = None,

@@ -167,7 +167,7 @@ class Worker:
                 engine = RulesEngine(app)
                 while not self.stopping.is_set():
                     if self.run_clock and ticked != china_today():
-                        clock_tick(self.env, china_today())
+                        clock_tick(self.env, china_today(), worker_runs_views=True)
                         ticked = china_today()
                     if engine.process_pending() == 0:
                         self.stopping.wait(0.2)
@@ -193,9 +193,12 @@ class Worker:
             self._lock_conn.close()
 
 
-def clock_tick(env: dict[str, str], until: "date | None" = None) -> list:
+def clock_tick(env: dict[str, str], until: "date | None" = None, *,
+               worker_runs_views: bool = False) -> list:
     """Run the daily clock up to ``until`` (default today in China): first bring the rules
-    and the views it reads up to date, then tick every day not yet ticked."""
+    and the views it reads up to date, then tick every day not yet ticked. Inside the
+    worker the views are the worker's own to write: the clock waits for them instead of
+    catching them up itself (two writers would race on the tracking position)."""
     from adapters.web.api import today as china_today
     from services.network import RulesEngine
 
@@ -204,9 +207,15 @@ def clock_tick(env: dict[str, str], until: "date | None" = None) -> list:
     try:
         engine = RulesEngine(app)
         engine.process_pending()
+        head = app.recorder.max_notification_id() or 0
         for name in ("casefiles", "network"):
-            catch_up(env, name)
+            if not worker_runs_views:
+                catch_up(env, name)
         casefiles, network = open_view(env, "casefiles"), open_view(env, "network")
+        if worker_runs_views:
+            for view in (casefiles, network):
+                if not wait_for(view, head, timeout=300):
+                    raise TimeoutError("the views did not catch up for the clock")
         try:
             meta = Meta(actor_id="clock", actor_role="system", effective_date=until,
                         correlation_id=f"clock:{until}")
@@ -238,6 +247,8 @@ def status(env: dict[str, str]) -> list[dict]:
 
 def wait_for(view: PostgresStatefulView, position: int, timeout: float) -> bool:
     """Poll the view's tracking position until it reaches ``position`` or time runs out."""
+    if position <= 0:  # nothing to wait for (most reads): no query
+        return True
     deadline = time.monotonic() + timeout
     interval = 0.002
     while True:

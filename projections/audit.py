@@ -56,6 +56,8 @@ def chain_hash(previous_hash: str, canonical: str) -> str:
 
 def field_changes(before: Any, after: Any, path: str = "") -> list[dict]:
     """Leaf-level differences between two plain documents: ``{field, before, after}``."""
+    if before == after:  # equal subtrees (most of the document): compared in C, skipped
+        return []
     if isinstance(before, dict) and isinstance(after, dict):
         changes = []
         for key in list(before) + [k for k in after if k not in before]:
@@ -112,14 +114,25 @@ class AuditView(StatefulView):
 class AuditProjection(OrganizationProjection[AuditView]):
     name = "audittrail"
 
+    def process_batch(self, events, tracking) -> None:
+        self._documents: dict = {}  # org id -> (version, document), within this batch
+        super().process_batch(events, tracking)
+
     def before(self, org: Organization | None) -> Any:
-        return organization_document(org) if org is not None else {}
+        if org is None:
+            return {}
+        cached = getattr(self, "_documents", {}).get(org.id)
+        if cached is not None and cached[0] == org.version:
+            return cached[1]  # the previous event's "after": the same state
+        return organization_document(org)
 
     def rows_for(self, event: Any, position: int, before: Any,
                  org: Organization | None) -> list[Any]:
         canonical = canonical_event(event, position)
         if org is not None:
-            changes = field_changes(before, organization_document(org))
+            after = organization_document(org)
+            changes = field_changes(before, after)
+            getattr(self, "_documents", {})[org.id] = (org.version, after)
             identifier = org.identifier
         else:
             changes = [{"field": k, "before": None, "after": v}

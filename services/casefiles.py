@@ -112,6 +112,7 @@ class CommandResult:
     position: int | None
     replayed: bool = False
     result: dict = field(default_factory=dict)
+    aggregate: Any = field(default=None, compare=False, repr=False)  # as saved
 
 
 Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
@@ -182,17 +183,41 @@ class CaseFiles(NetworkUseCases, Application):
         ``as_of``; the events after it are replayed with the same filter."""
         org_id = Organization.create_id(identifier)
         start: Organization | None = None
+        upper: int | None = None  # the oldest snapshot found not to qualify
+
+        def qualifies(candidate: Organization) -> bool:
+            return not ((known_at is not None and candidate.modified_on > known_at) or
+                        (as_of is not None and candidate.latest_effective_date > as_of))
+
+        def snapshot_at(version: int) -> Organization:
+            return next(iter(self.snapshots.get(org_id, gt=version - 1, lte=version))
+                        ).mutate(None)
+
         if self.snapshots is not None:
-            for snapshot in self.snapshots.get(org_id, desc=True):
-                candidate = snapshot.mutate(None)
-                if known_at is not None and candidate.modified_on > known_at:
-                    continue
-                if as_of is not None and candidate.latest_effective_date > as_of:
-                    continue
-                start = candidate
-                break
+            # Both tests are monotonic in the version (latest_effective_date is a running
+            # maximum, modified_on the recording time): test the newest snapshot first
+            # ("as of today" needs only it), else binary-search, decoding about log2(n)
+            # snapshots instead of walking back through all of them.
+            versions = self._snapshot_versions(org_id)
+            lo, hi = 0, len(versions) - 1
+            if versions:
+                newest = snapshot_at(versions[-1])
+                if qualifies(newest):
+                    start, lo = newest, hi + 1
+                else:
+                    upper, hi = versions[-1], hi - 1
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                candidate = snapshot_at(versions[mid])
+                if qualifies(candidate):
+                    start, lo = candidate, mid + 1
+                else:
+                    upper, hi = versions[mid], mid - 1
         org = start
-        for event in self.events.get(org_id, gt=start.version if start else None):
+        # With known_at alone, everything after ``upper`` was recorded after known_at; with
+        # as_of, a later event may still be in effect (a late filing): read them all.
+        lte = upper if as_of is None else None
+        for event in self.events.get(org_id, gt=start.version if start else None, lte=lte):
             if known_at is not None and event.timestamp > known_at:
                 break
             if as_of is not None and event.meta.effective_date > as_of:
@@ -204,6 +229,20 @@ class CaseFiles(NetworkUseCases, Application):
             raise OrganizationNotFound(f"no organization {identifier} {when}".strip(),
                                        field="code")
         return org
+
+    def _snapshot_versions(self, org_id: UUID) -> list[int]:
+        """The versions of the organization's snapshots, oldest first (no state read)."""
+        from psycopg.sql import SQL, Identifier
+
+        recorder = self.snapshots.recorder
+        if not hasattr(recorder, "datastore"):  # the in-memory store
+            return [s.originator_version for s in self.snapshots.get(org_id)]
+        statement = SQL("SELECT originator_version FROM {0}.{1} WHERE originator_id = %s "
+                        "ORDER BY originator_version").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (org_id,), prepare=True)
+            return [row["originator_version"] for row in curs.fetchall()]
 
     @staticmethod
     def _apply_out_of_sequence(org: Organization, event: Any) -> Organization:
@@ -272,7 +311,8 @@ class CaseFiles(NetworkUseCases, Application):
     def _result(target: Aggregate, identifier: str, recordings, result: dict) -> CommandResult:
         position = recordings[-1].notification.id if recordings else None
         return CommandResult(identifier=identifier, aggregate_id=target.id,
-                             version=target.version, position=position, result=result)
+                             version=target.version, position=position, result=result,
+                             aggregate=target)
 
     def _replay(self, previous: IdempotencyRecord, identifier: str,
                 fingerprint: str) -> CommandResult:

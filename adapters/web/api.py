@@ -169,7 +169,9 @@ def idempotency() -> tuple[str | None, str]:
 
 
 def respond(result: CommandResult, status: int = 200):
-    org = casefiles().get_organization(result.identifier, version=result.version)
+    org = result.aggregate  # the organization as saved: no second read
+    if org is None or not hasattr(org, "domicile"):  # a replay, or not an organization
+        org = casefiles().get_organization(result.identifier, version=result.version)
     payload = {"organization": with_certificate_state(organization_document(org), today()), "version": result.version,
                "position": result.position, **result.result}
     response = jsonify(payload)
