@@ -41,6 +41,7 @@ clean-data:
 
 # Benchmarks (issue 8): figures against ceilings measured in the same run; see docs/BENCHMARKS.md.
 # BENCH_ARGS=--quick for a short run (CI), --only NAME[,NAME] for some of them.
+.PHONY: bench
 bench: venv
 	$(BIN)/pip install -q -e ".[test,bench]"
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
