@@ -1003,6 +1003,7 @@ def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
     today = today or china_today()
     rng = Random(seed)
     district, specs = _plan(rng, max(orgs, 1), years, today)
+    MAX_PENDING_EVENTS = 600
     gen = _Generator(casefiles, rng, seed, today, district, [s.name for s in specs])
     bar = Progress(len(specs), progress)
     events = 0
@@ -1028,7 +1029,10 @@ def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
         for conclusion in org.conclusions.values():
             conclusions[conclusion["result"]] += 1
         batch.append(org)
-        if len(batch) >= batch_size:
+        # also flush by the number of pending events: one very large save (over about
+        # 500 KiB of events) stalls psycopg's pipelined insert (docs/BENCHMARKS.md)
+        pending = sum(len(a.pending_events) for a in batch)
+        if len(batch) >= batch_size or pending >= MAX_PENDING_EVENTS:
             flush()
         bar.update(done, events)
     flush()
