@@ -142,7 +142,7 @@ class Worker:
                     with runner:
                         self.errors.pop(name, None)
                         backoff = 0.5
-                        while not self.stopping.is_set():
+                        while not self.stopping.is_set() and not self._stalled(runner):
                             runner.run_forever(timeout=0.5)
                 finally:
                     runner.view.datastore.close()
@@ -153,6 +153,27 @@ class Worker:
                 if self.stopping.wait(backoff):
                     break
                 backoff = min(backoff * 2, 30.0)
+
+    STALL_SECONDS = 3.0
+
+    def _stalled(self, runner: ProjectionRunner) -> bool:
+        """Whether the runner sits behind the log's head without moving. A notification
+        that arrives while the subscription is starting can be missed until the next
+        one; the supervisor then restarts the runner, which catches up in pages."""
+        now = time.monotonic()
+        state = getattr(runner, "_watch", None)
+        if state is None or now - state[0] < self.STALL_SECONDS:
+            if state is None:
+                runner._watch = (now, runner.view.max_tracking_id("casefile") or 0)
+            return False
+        position = runner.view.max_tracking_id("casefile") or 0
+        head = runner.app.recorder.max_notification_id() or 0
+        runner._watch = (now, position)
+        if position < head and position == state[1]:
+            log.warning("projection runner stalled at %d (head %d): restarting", position,
+                        head)
+            return True
+        return False
 
     def _rules(self) -> None:
         """The rules that follow events, and the daily clock (once a day, catching up)."""
