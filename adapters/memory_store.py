@@ -26,6 +26,11 @@ class InMemoryCaseFileRecorder(POPOProcessRecorder):
                 self._idempotency[(idempotency.actor_id, idempotency.key)] = idempotency
             return ids
 
+    def position_of(self, originator_id, version: int) -> int | None:
+        with self._database_lock:
+            index = self._stored_events_index[str(originator_id)].get(version)
+            return None if index is None else index + 1
+
     def find_idempotency_record(self, actor_id: str, key: str) -> IdempotencyRecord | None:
         with self._database_lock:
             return self._idempotency.get((actor_id, key))

@@ -54,6 +54,16 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                 idempotency.actor_id, idempotency.key, idempotency.fingerprint,
                 idempotency.aggregate_id, idempotency.version, json.dumps(idempotency.result)))
 
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        """The notification id of one recorded event."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT notification_id FROM {0}.{1} WHERE originator_id = %s "
+                             "AND originator_version = %s").format(
+                                 Identifier(self.datastore.schema),
+                                 Identifier(self.events_table_name)), (originator_id, version))
+            row = curs.fetchone()
+        return row["notification_id"] if row else None
+
     def find_idempotency_record(self, actor_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.select_idempotency_statement, (actor_id, key))

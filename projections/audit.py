@@ -182,7 +182,10 @@ def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]]) -> Verif
             problem = "the entry has no event in the log"
         else:
             event, position = expected
-            if entry["position"] > position:
+            if event is None:
+                problem, at = (f"the recorded event at position {position} cannot be read "
+                               "(altered or damaged in the event store)", position)
+            elif entry["position"] > position:
                 problem, at = (f"the entry for position {position} is missing (deleted)",
                                position)
             elif entry["position"] < position:

@@ -328,9 +328,8 @@ class CaseFiles(NetworkUseCases, Application):
                              replayed=True, result=result)
 
     def _position_of(self, aggregate_id: UUID, version: int) -> int | None:
-        """A position at or after the replayed command's events: the log's current end,
-        which a reader waiting for its own write may safely wait for."""
-        return self.recorder.max_notification_id()
+        """The position of the replayed command's (last) event."""
+        return self.recorder.position_of(aggregate_id, version)
 
     def _organization_command(self, identifier: str, decide: Decide, *, meta: Meta,
                               expected_version: int | None = None,

@@ -30,3 +30,6 @@ class IdempotencyLog(Protocol):
 
     def find_idempotency_record(self, actor_id: str, key: str) -> IdempotencyRecord | None:
         ...
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        ...

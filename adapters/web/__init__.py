@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.persistence import OperationalError, InterfaceError
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -90,6 +90,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from adapters.web.sessions import SessionStore
 
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
+
+    @app.before_request
+    def refuse_nul():
+        """A NUL byte in the path or a query argument is never valid input."""
+        from flask import request
+
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                          for k, v in request.args.items(multi=True)):
+            return error_response(400, "invalid_value", "NUL bytes are not allowed")
+        return None
+
+    @app.errorhandler(DataError)
+    def bad_data(e: Exception):
+        return error_response(400, "invalid_value", "the request holds a value the database "
+                              "cannot store")
 
     @app.after_request
     def log_denials(response):

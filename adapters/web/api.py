@@ -104,6 +104,16 @@ def body() -> dict:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
     raw = request.get_data(cache=True)
+    if request.content_length is None:  # chunked: get_data stops at the limit silently
+        from werkzeug.exceptions import RequestEntityTooLarge
+
+        try:
+            beyond = request.stream.read(1)
+        except RequestEntityTooLarge:
+            beyond = b"x"
+        if beyond:
+            raise ApiError(413, "request_entity_too_large",
+                           "the body is larger than the limit of 64 KiB")
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):

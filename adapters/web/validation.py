@@ -124,6 +124,8 @@ def convert(value: Any, spec: F, path: str) -> Any:
         except UnicodeEncodeError:
             raise BadRequest(f"{path} holds characters that are not valid Unicode",
                              field=path) from None
+        if "\x00" in value:
+            raise BadRequest(f"{path} holds a NUL character", field=path)
         value = value.strip()
         if not value:
             raise BadRequest(f"{path} must not be empty", field=path)
