@@ -27,6 +27,15 @@ class Account(Aggregate):
         if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
             raise InvalidValue("username must be 1-64 characters of a-z, 0-9, _ and -",
                                field="username")
+        cls._check_scope(role, jurisdiction, organization)
+        return cls._create(cls.Opened, username=username, display_name=display_name, role=role,
+                           jurisdiction=jurisdiction, organization=organization,
+                           password_hash=password_hash, meta=meta)
+
+    @staticmethod
+    def _check_scope(role: str, jurisdiction: str | None, organization: str | None) -> None:
+        """A role that exists; a jurisdiction where the role needs one; an organization
+        for an organization's account."""
         if role not in ROLES or role == "system":
             raise InvalidValue(f"role must be one of {', '.join(r for r in ROLES if r != 'system')}",
                                field="role")
@@ -37,9 +46,6 @@ class Account(Aggregate):
                                field="organization")
         if role not in ("auditor", "admin", "organization") and jurisdiction is None:
             raise InvalidValue(f"a {role} account needs a jurisdiction", field="jurisdiction")
-        return cls._create(cls.Opened, username=username, display_name=display_name, role=role,
-                           jurisdiction=jurisdiction, organization=organization,
-                           password_hash=password_hash, meta=meta)
 
     class Opened(Aggregate.Created):
         username: str
@@ -83,16 +89,7 @@ class Account(Aggregate):
               meta: Meta) -> None:
         """Change the account's role and scope (recorded, so the audit trail shows who
         could do what, and when)."""
-        if role not in ROLES or role == "system":
-            raise InvalidValue(f"role must be one of {', '.join(r for r in ROLES if r != 'system')}",
-                               field="role")
-        if jurisdiction is not None:
-            validate_jurisdiction(jurisdiction)
-        if role == "organization" and not organization:
-            raise InvalidValue("an organization account names its organization",
-                               field="organization")
-        if role not in ("auditor", "admin", "organization") and jurisdiction is None:
-            raise InvalidValue(f"a {role} account needs a jurisdiction", field="jurisdiction")
+        self._check_scope(role, jurisdiction, organization)
         self._granted(role=role, jurisdiction=jurisdiction, organization=organization,
                       meta=meta)
 
