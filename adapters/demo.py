@@ -527,7 +527,7 @@ class _Generator:
 
     def play(self, spec: OrgSpec) -> Organization:
         self.spec, self.heap, self.seq, self.now = spec, [], 0, None
-        rng, reg = self.rng, spec.registered_on
+        reg = spec.registered_on
         domicile = {"address": spec.address, "jurisdiction": spec.committee}
         if spec.org_type == "community_organization":
             sub = spec.committee[:9] + "000"

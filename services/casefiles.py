@@ -13,7 +13,6 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Callable, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -692,7 +691,3 @@ def verify_password(password: str, stored: str) -> bool:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def money(value: Any) -> Decimal:
-    return Decimal(str(value))

@@ -13,7 +13,6 @@ Decisions with legal effect are proposals, which staff confirm or reject.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Iterable
@@ -49,13 +48,6 @@ def working_days_after(d: date, days: int) -> date:
         if d.weekday() < 5:
             days -= 1
     return d
-
-
-@dataclass
-class Firing:
-    """What a rule decided about one fact: new or changed aggregates."""
-
-    aggregates: list[Aggregate]
 
 
 class NetworkUseCases:

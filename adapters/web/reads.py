@@ -184,9 +184,9 @@ def verify_audit_trail():
 
 
 def recorded_events(app, up_to: int, page: int = 1000):
-    """Every recorded event up to a position, as (domain event, position)."""
-    from adapters.readmodels import recorded_pages
-
+    """Every recorded event up to a position, as (domain event, position); an event that
+    cannot be decoded comes as (None, position), so the verifier can name it (a rebuild,
+    by contrast, pages through ``readmodels.recorded_pages`` and stops there)."""
     position = 0
     while position < up_to:
         notifications = app.recorder.select_notifications(start=position + 1, limit=page,

@@ -11,7 +11,6 @@ test fails on any route it does not list, so a new endpoint has to be placed in 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 
 import pytest

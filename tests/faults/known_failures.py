@@ -8,25 +8,12 @@ from __future__ import annotations
 from tests.integration.test_reliability import events_table, position_of, tamper  # noqa: F401
 
 
-import http.client
-import json
-import socket
 import threading
-import time
-import uuid
-from typing import Any
 
-import psycopg
 import pytest
-from eventsourcing.domain import OriginatorVersionError
-from werkzeug.serving import make_server
 
-from adapters.readmodels import open_view, wait_for
-from adapters.web import close_app, create_app
-from adapters.web.reads import recorded_events
-from projections.audit import verify
-from tests.conftest import stored_event_count
-from tests.support import code, id_number, registration
+from adapters.readmodels import open_view
+from tests.support import code
 
 API = "/api/v1"
 ORGS = f"{API}/organizations"
