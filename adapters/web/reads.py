@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 
 from flask import current_app, g, jsonify, request
 
+from adapters.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint, signing_key
 from adapters.web.api import (CHINA, POSITION_COOKIE, ApiError, authorize, bp, casefiles,
                               current_actor, today)
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
@@ -172,15 +173,48 @@ def organization_audit(code: str):
     return jsonify({"identifier": org.identifier, "entries": [_entry(e) for e in entries]})
 
 
-@bp.get("/audit/verify")
-def verify_audit_trail():
-    """Recompute the hash chain from the event log; name the first broken entry."""
-    authorize("read_all")
+def _verified_trail():
     view = read_models()["audittrail"]
     app = casefiles()
     up_to = view.max_tracking_id(app.name) or 0
-    result = verify(view.all_entries(up_to), recorded_events(app, up_to))
-    return jsonify({**result.as_dict(), "checked_at": datetime.now(timezone.utc).isoformat()})
+    return view, verify(view.all_entries(up_to), recorded_events(app, up_to))
+
+
+@bp.get("/audit/verify")
+def verify_audit_trail():
+    """Recompute the hash chain from the event log; name the first broken entry. With
+    ``since_position`` and ``since_hash`` (an earlier checkpoint's head), also say whether
+    the trail still holds that head: history only grew."""
+    authorize("read_all")
+    since = None
+    if "since_position" in request.args or "since_hash" in request.args:
+        position = _int_arg("since_position", -1, 0, 2 ** 31 - 1)
+        expected = request.args.get("since_hash", "")
+        if position < 0:
+            raise ApiError(400, "invalid_value", "since_position is required with since_hash",
+                           "since_position")
+        if not HASH_PATTERN.fullmatch(expected):
+            raise ApiError(400, "invalid_value", "since_hash must be a SHA-256 hex digest",
+                           "since_hash")
+        since = (position, expected)
+    view, result = _verified_trail()
+    answer = {**result.as_dict(), "checked_at": datetime.now(timezone.utc).isoformat()}
+    if since is not None:
+        answer["since"] = check_against(*since, view, result)
+    return jsonify(answer)
+
+
+@bp.get("/audit/checkpoint")
+def audit_checkpoint():
+    """The verified head of the audit trail, signed, for an outside party to keep; 409
+    when the trail does not verify."""
+    authorize("read_all")
+    _, result = _verified_trail()
+    if not result.ok:
+        raise ApiError(409, "audit_trail_broken", "the audit trail does not verify at "
+                       f"position {result.first_broken['position']}: "
+                       f"{result.first_broken['problem']}")
+    return jsonify(make_checkpoint(result, signing_key()))
 
 
 def recorded_events(app, up_to: int, page: int = 1000):

@@ -83,6 +83,7 @@ ROUTES = [
     ("GET", "/api/v1/persons/{person}", "read_persons", None),
     ("POST", "/api/v1/persons/{person}/occupational-bans", "occupational_ban", None),
     ("GET", "/api/v1/audit/verify", "read_all", None),
+    ("GET", "/api/v1/audit/checkpoint", "read_all", None),
     ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "node"),
     ("GET", "/api/v1/network/{node}", "read", "node"),
     ("GET", "/api/v1/network/{node}/organizations?flag=warning", "read", "node"),
