@@ -367,13 +367,14 @@ def audit_public_key() -> None:
 @click.option("--years", default=5, show_default=True, type=click.IntRange(1, 30))
 @click.option("--seed", default=2024, show_default=True, type=int)
 def demo(orgs: int, years: int, seed: int) -> None:
-    """Generate a deterministic demo district (for trying things and for benchmarks)."""
-    from adapters.demo import generate
+    """Generate deterministic demo data (for trying things and for benchmarks): one
+    district, or above 2,000 organizations parts of 2,000 with consecutive seeds."""
+    from adapters.demo import generate_many
     from domain.errors import DomainError
 
     try:
-        generate(_casefiles(), orgs=orgs, years=years, seed=seed, echo=click.echo,
-                 progress=True)
+        generate_many(_casefiles(), orgs=orgs, years=years, seed=seed, echo=click.echo,
+                      progress=sys.stderr.isatty())
     except DomainError as e:
         raise click.ClickException(e.message) from None
 

@@ -992,12 +992,14 @@ def _money(value: float) -> Decimal:
 def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
              seed: int = DEFAULT_SEED, echo: Callable[[str], Any] = print,
              progress: bool = False, today: date | None = None,
-             batch_size: int = BATCH_SIZE) -> dict:
+             batch_size: int = BATCH_SIZE, taken_id_numbers: set[str] | None = None) -> dict:
     """Generate the demo district into the store and return a summary.
 
     ``orgs`` registered organizations (plus a tenth as many recorded community
     organizations), with ``years`` years of history before ``today`` (default: today in
-    China). The same seed and day give the same district.
+    China). The same seed and day give the same district. ``taken_id_numbers``: identity
+    numbers already used in the store (by earlier parts of a large data set), not drawn
+    again; the new ones are added to it.
     """
     started = time.monotonic()
     today = today or china_today()
@@ -1005,6 +1007,8 @@ def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
     district, specs = _plan(rng, max(orgs, 1), years, today)
     MAX_PENDING_EVENTS = 600
     gen = _Generator(casefiles, rng, seed, today, district, [s.name for s in specs])
+    if taken_id_numbers is not None:
+        gen.id_numbers = taken_id_numbers
     bar = Progress(len(specs), progress)
     events = 0
     batch: list[Organization] = []
@@ -1051,6 +1055,41 @@ def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
          f"({events / max(seconds, 1e-6):,.0f} events/s); {gen.refused} random acts were "
          "refused by the rules and left out")
     return summary
+
+
+CHUNK_ORGS = 2000  # the demo's name pool gives a few thousand distinct names per district
+
+
+def generate_many(casefiles, *, orgs: int, years: int = DEFAULT_YEARS,
+                  seed: int = DEFAULT_SEED, echo: Callable[[str], Any] = print,
+                  progress: bool = False, today: date | None = None) -> dict:
+    """A data set of any size: ``generate`` up to 2,000 organizations, above that parts
+    of 2,000 with consecutive seeds (each part's own codes and names; one store, one
+    pseudonym key, no identity number drawn twice). The summary adds the parts up."""
+    if orgs <= CHUNK_ORGS:
+        return generate(casefiles, orgs=orgs, years=years, seed=seed, echo=echo,
+                        progress=progress, today=today)
+    today = today or china_today()
+    started = time.monotonic()
+    taken: set[str] = set()
+    total: dict[str, Any] = {"organizations": 0, "community_organizations": 0, "persons": 0,
+                             "events": 0, "refused_by_rules": 0, "parts": 0}
+    parts = -(-orgs // CHUNK_ORGS)
+    for part in range(parts):
+        size = min(CHUNK_ORGS, orgs - part * CHUNK_ORGS)
+        summary = generate(casefiles, orgs=size, years=years, seed=seed + part,
+                           echo=lambda line, n=part: echo(f"part {n + 1}/{parts}: {line}"),
+                           progress=progress, today=today, taken_id_numbers=taken)
+        for key in ("organizations", "community_organizations", "persons", "events",
+                    "refused_by_rules"):
+            total[key] += summary[key]
+        total["parts"] += 1
+    total["seconds"] = round(time.monotonic() - started, 2)
+    echo(f"{total['organizations']} organizations, {total['community_organizations']} "
+         f"community organizations, {total['persons']} leaders, {total['events']} events "
+         f"in {total['seconds']:.0f} s ({total['events'] / max(total['seconds'], 1e-6):,.0f}"
+         " events/s)")
+    return total
 
 
 def _account_exists(casefiles, username: str) -> bool:

@@ -137,3 +137,27 @@ def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):
         assert token != tokens[username]
         assert pg_app.authenticate_token(token).username == username
     assert len(organizations(pg_app)) == loaded
+
+
+def test_a_data_set_larger_than_one_district_is_generated_in_parts(memory_app, monkeypatch):
+    """`casefile demo --orgs N` beyond the name pool of one district: parts with
+    consecutive seeds into one store, no identity number (so no person) drawn twice."""
+    import adapters.demo as demo
+    from domain.person import Person
+
+    monkeypatch.setattr(demo, "CHUNK_ORGS", 25)
+    lines: list[str] = []
+    summary = demo.generate_many(memory_app, orgs=60, years=YEARS, seed=SEED,
+                                 echo=lines.append, today=TODAY)
+    assert summary["parts"] == 3 and summary["organizations"] == 60
+    assert summary["events"] == memory_app.recorder.max_notification_id()
+    orgs = organizations(memory_app)
+    assert len({o.identifier for o in orgs}) == 60 + summary["community_organizations"]
+    notifications = memory_app.recorder.select_notifications(1, 10_000_000)
+    person_ids = {n.originator_id for n in notifications
+                  if n.topic == "domain.person:Person.Registered"}
+    assert len(person_ids) == summary["persons"] > 60
+    assert [line for line in lines if line.startswith("part 3/3")]
+    persons = [memory_app.repository.get(i) for i in person_ids]
+    assert all(isinstance(p, Person) for p in persons)
+    assert len({p.id_number for p in persons}) == len(persons)
