@@ -2,7 +2,8 @@
 sizes (10k and 100k events quick; 10k, 100k and 1M with the full run), measured at each
 size: append latency, projection rate, case-file read latency and storage per event.
 
-``python -m bench.scale [--full]`` runs it alone; ``python -m bench.run`` runs it last.
+``python -m bench.scale [--full | --sizes 10000,1000000,5000000]`` runs it alone;
+``python -m bench.run`` runs it last.
 
 The demo district runs out of distinct organization names at a few thousand
 organizations, so a large data set is grown in chunks of 2,000 organizations, each a
@@ -156,7 +157,7 @@ def table(results: list[dict]) -> str:
 
 
 def run(ctx: Context) -> list[Row]:
-    sizes = [10_000, 100_000] if ctx.quick else [10_000, 100_000, 1_000_000]
+    sizes = SIZES or ([10_000, 100_000] if ctx.quick else [10_000, 100_000, 1_000_000])
     results = []
     seeds = [7_000]
     token: list[str] = []
@@ -186,13 +187,21 @@ def run(ctx: Context) -> list[Row]:
     return rows
 
 
+SIZES: list[int] = []  # set by --sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale")
     parser.add_argument("--full", action="store_true", help="up to 1M events")
+    parser.add_argument("--sizes", default="",
+                        help="event counts to grow to and measure, e.g. 10000,1000000,5000000")
     args = parser.parse_args(argv)
     from bench.run import main as run_main
 
-    return run_main(["--only", "scale"] + ([] if args.full else ["--quick"]))
+    import bench.scale as module  # run as __main__, this file is a second module object
+
+    module.SIZES[:] = [int(n) for n in args.sizes.split(",") if n.strip()]
+    return run_main(["--only", "scale"] + ([] if args.full or module.SIZES else ["--quick"]))
 
 
 if __name__ == "__main__":
