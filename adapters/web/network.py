@@ -220,6 +220,9 @@ def _parameters_body() -> tuple[dict, str | None, dict]:
 
 
 @bp.put("/rules/<name>")
+@accepts({"parameters": v.F("map", True, maximum=20),  # checked by _parameters_body
+          "jurisdiction": v.F("str", False, max_len=12, nullable=True,
+                              check=validate_jurisdiction)})
 def change_rule(name: str):
     """Change a rule's defaults, or one jurisdiction's overrides; the change is an event
     and the rule's version goes up."""

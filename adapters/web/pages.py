@@ -215,7 +215,8 @@ def case_file(code: str):
         return page("error.html", status, error=org.get("error", {}))
     _, warnings = call_api("GET", "/api/v1/warnings",
                            query=f"jurisdiction={org['domicile']['jurisdiction']}")
-    org_warnings = [w for w in warnings.get("warnings", []) if w["organization"] == code]
+    org_warnings = [w for w in warnings.get("warnings", []) if w["organization"] == code
+                    and (not as_of or str(w.get("raised_on")) <= as_of)]  # raised by then
     return page("casefile.html", org=org, warnings=org_warnings, as_of=as_of,
                 known_at=known_at, forms=command_forms(code))
 
@@ -239,7 +240,8 @@ def network(code: str):
     if status != 200:
         return page("error.html", status, error=node.get("error", {}))
     _, stats = call_api("GET", "/api/v1/statistics", query=f"jurisdiction={code}")
-    return page("network.html", node=node, stats=stats)
+    rules = call_api("GET", "/api/v1/rules")[1].get("rules", []) if may("manage_rules") else []
+    return page("network.html", node=node, stats=stats, rules=rules)
 
 
 @pages.get("/network/<code>/organizations")
@@ -261,7 +263,9 @@ def warnings():
     status, data = call_api("GET", "/api/v1/warnings", query=f"status={_q(status_filter)}")
     if status != 200:
         return page("error.html", status, error=data.get("error", {}))
-    return page("warnings.html", data=data, status_filter=status_filter)
+    _, proposals = call_api("GET", "/api/v1/proposals", query="status=proposed")
+    return page("warnings.html", data=data, status_filter=status_filter,
+                proposals=proposals.get("proposals", []))
 
 
 @pages.post("/warnings/<warning_id>/<action>")
@@ -278,32 +282,106 @@ def warning_action(warning_id: str, action: str):
 
 
 # --------------------------------------------------------------------- the forms
+#
+# Every command endpoint of the JSON API (a POST or PUT under /api/v1 with a body
+# declared with ``accepts``) has a page form generated from that declaration, at
+# /forms/<the API path after /api/v1/> (organization-level commands also at
+# /organizations/<code>/forms/<name>). The form's fields become the JSON body and the
+# API's own view runs it: validation, authorization, rules and recording stay there.
+
+WRITE_METHODS = ("POST", "PUT")
+
+# The policy action (domain/access.py) each command endpoint asks for: the API decides;
+# the pages use it only to offer a form or a link to those whose role allows it.
+ACTIONS = {
+    "api.register": "register", "api.record_community": "record_community",
+    "api.impose_penalty": "penalty", "api.rescind_penalty": "penalty",
+    "api.close_deregister": "deregister", "api.close_revoke": "revoke", "api.close_ban": "ban",
+    "api.appoint_leader": "leadership", "api.leader_departure": "leadership",
+    "api.term_election": "term_election", "api.register_person": "leadership",
+    "api.occupational_ban": "occupational_ban", "api.raise_warning": "raise_warning",
+    "api.warning_acknowledgement": "handle_warning", "api.warning_escalation": "handle_warning",
+    "api.warning_resolution": "handle_warning", "api.change_rule": "manage_rules",
+    "api.proposal_confirmation": "decide_proposal", "api.proposal_rejection": "decide_proposal",
+    "api.establish_node": "manage_network", "api.assign_officer": "manage_network",
+    "api.remove_officer": "manage_network", "api.plan_inspection": "inspection",
+    "api.erase_person": "erase_person",
+}
+
+
+def action_of(endpoint: str) -> str | None:
+    from adapters.web.api import COMMANDS
+
+    if endpoint in ACTIONS:
+        return ACTIONS[endpoint]
+    return {f"api.command_{c.command}": c.action for c in COMMANDS}.get(endpoint)
+
+
+def may(endpoint_or_action: str) -> bool:
+    """Whether the signed-in account's role may run this endpoint (or action)."""
+    from domain.access import allowed
+
+    actor = g.get("actor")
+    if actor is None:
+        return False
+    action = action_of(endpoint_or_action) if "." in endpoint_or_action else endpoint_or_action
+    return action is not None and allowed(actor.role, action)
+
+
+@pages.app_context_processor
+def form_helpers() -> dict:
+    from adapters.web.i18n import field_label, form_title, translate_error
+
+    def error_text(error: dict) -> str:
+        """An API error for the page, translated (the original stays in a title)."""
+        return translate_error(error) if error.get("code") else error.get("message", "")
+
+    return {"may": may, "label": field_label, "form_title": form_title,
+            "error_text": error_text}
+
+
+def command_endpoints(app=None) -> list[tuple[str, str, str]]:
+    """(method, rule, endpoint) of every command endpoint of the JSON API."""
+    app = app or current_app
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        for method in sorted(set(rule.methods or ()) & set(WRITE_METHODS)):
+            found.append((method, rule.rule, rule.endpoint))
+    return sorted(found, key=lambda f: f[1])
+
+
+def resolve_command(path: str):
+    """The command endpoint at an API path: (method, endpoint, view) or None."""
+    from werkzeug.exceptions import MethodNotAllowed
+
+    adapter = current_app.url_map.bind("")
+    for method in WRITE_METHODS:
+        try:
+            endpoint, _args = adapter.match(path, method=method)
+        except (HTTPNotFound, MethodNotAllowed):
+            continue
+        if endpoint.startswith("api."):
+            return method, endpoint, current_app.view_functions[endpoint]
+    return None
+
 
 def command_forms(code: str) -> list[dict]:
-    """Every POST endpoint under the organization, as a form to offer."""
+    """The organization-level command forms (no item in the path) this user may run."""
     forms = []
-    for rule in current_app.url_map.iter_rules():
-        if "POST" not in rule.methods or not rule.rule.startswith("/api/v1/organizations/<code>/"):
-            continue
-        suffix = rule.rule[len("/api/v1/organizations/<code>/"):]
-        if "<" in suffix:
+    prefix = "/api/v1/organizations/<code>/"
+    for method, rule, endpoint in command_endpoints():
+        if not rule.startswith(prefix) or "<" in rule[len(prefix):] or not may(endpoint):
             continue  # forms on items (a report, a notice) open from the item
-        view = current_app.view_functions[rule.endpoint]
-        forms.append({"name": suffix, "title": getattr(view, "summary", None)
-                      or (view.__doc__ or suffix).strip().split("\n")[0]})
+        forms.append({"name": rule[len(prefix):], "endpoint": endpoint})
     return sorted(forms, key=lambda f: f["name"])
 
 
-def _form_schema(code: str, name: str):
+def form_schema(view) -> dict[str, v.F]:
     from adapters.web.api import META_SCHEMA
 
-    path = f"/api/v1/organizations/{code}/{name}"
-    try:
-        endpoint, _args = current_app.url_map.bind("").match(path, method="POST")
-    except HTTPNotFound:
-        return None, None
-    schema = getattr(current_app.view_functions[endpoint], "body_schema", {})
-    return path, {**schema, **META_SCHEMA}
+    return {**getattr(view, "body_schema", {}), **META_SCHEMA}
 
 
 def flatten(schema: dict[str, v.F], prefix: str = "") -> list[tuple[str, v.F]]:
@@ -316,15 +394,44 @@ def flatten(schema: dict[str, v.F], prefix: str = "") -> list[tuple[str, v.F]]:
     return fields
 
 
+def is_identity_number(spec: v.F) -> bool:
+    from domain.codes import validate_id_number
+
+    return spec.check is validate_id_number
+
+
+def _map_value(raw: str) -> Any:
+    """``key=value`` per line (numbers and true/false typed), as for ``casefile rules
+    set``; anything else is handed on as text for the API to refuse."""
+    out: dict[str, Any] = {}
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            return raw
+        try:
+            out[key.strip()] = json.loads(value.strip())
+        except ValueError:
+            out[key.strip()] = value.strip()
+    return out
+
+
 def form_to_body(schema: dict[str, v.F], form) -> dict:
-    """Typed JSON from the form's strings: numbers, booleans, one list item per line,
-    nested objects from dotted names; empty optional fields are left out."""
+    """Typed JSON from the form's strings: numbers, booleans, one list item per line (or
+    one checkbox per choice), nested objects from dotted names; empty optional fields are
+    left out."""
     body: dict[str, Any] = {}
     for name, spec in flatten(schema):
         raw = form.get(name, "")
         if spec.kind == "bool":
             value: Any = raw in ("on", "true", "1")
             if not raw and not spec.required:
+                continue
+        elif spec.kind == "list" and spec.item is not None and spec.item.kind == "enum":
+            value = form.getlist(name) if hasattr(form, "getlist") else [raw]
+            value = [item for item in value if item]
+            if not value:
                 continue
         elif not raw.strip():
             continue
@@ -337,6 +444,8 @@ def form_to_body(schema: dict[str, v.F], form) -> dict:
                 value = raw
         elif spec.kind == "list":
             value = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif spec.kind == "map":
+            value = _map_value(raw)
         else:
             value = raw.strip()
         target = body
@@ -347,28 +456,106 @@ def form_to_body(schema: dict[str, v.F], form) -> dict:
     return body
 
 
+def _error_field(error: dict, fields: list[tuple[str, v.F]]) -> str:
+    """The form field an API error names (``issues[2]`` is the ``issues`` field)."""
+    field = re.sub(r"\[[0-9]+\]", "", error.get("field") or "")
+    names = {name for name, _spec in fields}
+    return field if field in names else "_form"
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+def run_form(api_path: str, *, cancel: str, default_next: str | None = None,
+             context: dict | None = None):
+    """Show the form of the command at ``api_path``, or submit it through the API."""
+    from adapters.web.i18n import translate_error
+
+    found = resolve_command(api_path)
+    if found is None:
+        return page("error.html", 404, error={"message": _("Not found.")})
+    method, endpoint, view = found
+    schema = form_schema(view)
+    fields = flatten(schema)
+    secret = {name for name, spec in fields if is_identity_number(spec)}
+    errors: dict[str, dict] = {}
+    next_url = _safe_next(request.values.get("next")) or default_next
+    if request.method == "POST":
+        values = {k: (request.form.getlist(k) if len(request.form.getlist(k)) > 1 else x)
+                  for k, x in request.form.items() if k not in secret}
+        status, result = call_api(method, api_path, form_to_body(schema, request.form))
+        if status < 300:
+            if next_url:
+                return redirect(next_url)
+            if isinstance(result.get("organization"), dict):
+                return redirect(url_for("pages.case_file",
+                                        code=result["organization"]["identifier"]))
+            return page("form.html", 200, endpoint=endpoint, fields=fields, errors={},
+                        values={}, result=_shown_result(result), cancel=cancel,
+                        next=next_url, api_path=api_path, method=method, **(context or {}))
+        error = result.get("error", {})
+        errors[_error_field(error, fields)] = {"text": translate_error(error),
+                                               "original": error.get("message", "")}
+        return page("form.html", 400 if status < 500 else status, endpoint=endpoint,
+                    fields=fields, errors=errors, values=values, result=None, cancel=cancel,
+                    next=next_url, api_path=api_path, method=method, **(context or {}))
+    values = {k: x for k, x in request.args.items() if k not in secret and k != "next"}
+    return page("form.html", endpoint=endpoint, fields=fields, errors=errors, values=values,
+                result=None, cancel=cancel, next=next_url, api_path=api_path, method=method,
+                **(context or {}))
+
+
+def _shown_result(result: dict) -> dict:
+    """The top-level plain values of the API's answer (never an identity number: the API
+    answers only the masked one)."""
+    return {k: x for k, x in result.items() if isinstance(x, (str, int, float, bool))
+            and k not in ("position",)}
+
+
 @pages.route("/organizations/<code>/forms/<path:name>", methods=["GET", "POST"])
 def command_form(code: str, name: str):
     if require_actor() is None:
         return _login_redirect()
-    path, schema = _form_schema(code, name)
-    if path is None:
+    if resolve_command(f"/api/v1/organizations/{code}/{name}") is None:
         return page("error.html", 404, error={"message": _("Not found.")})
     status, org = call_api("GET", f"/api/v1/organizations/{code}")  # may this user see it?
     if status != 200:
         return page("error.html", status, error=org.get("error", {}))
-    errors: dict[str, str] = {}
-    values = request.form.to_dict() if request.method == "POST" else {}
-    if request.method == "POST":
-        status, result = call_api("POST", path, form_to_body(schema, request.form))
-        if status < 300:
-            return redirect(url_for("pages.case_file", code=code))
-        error = result.get("error", {})
-        errors[error.get("field") or "_form"] = error.get("message", "")
-        return page("form.html", 400 if status < 500 else status, code=code, name=name,
-                    fields=flatten(schema), errors=errors, values=values)
-    return page("form.html", code=code, name=name, fields=flatten(schema), errors=errors,
-                values=values)
+    return run_form(f"/api/v1/organizations/{code}/{name}",
+                    cancel=url_for("pages.case_file", code=code),
+                    context={"code": code, "org_name": org.get("name")})
+
+
+@pages.route("/forms/<path:target>", methods=["GET", "POST"])
+def api_form(target: str):
+    """The form of any command of the JSON API, e.g. /forms/warnings,
+    /forms/proposals/ID/confirmation, /forms/persons/ID/occupational-bans."""
+    from adapters.web.api import ApiError, authorize
+    from adapters.web.i18n import translate_error
+
+    if require_actor() is None:
+        return _login_redirect()
+    if target.startswith("organizations/"):
+        parts = target.split("/", 2)
+        if len(parts) == 3:  # an organization's own command: its case-file form
+            return redirect(url_for("pages.command_form", code=parts[1], name=parts[2],
+                                    **request.args))
+    found = resolve_command("/api/v1/" + target)
+    if found is None:
+        return page("error.html", 404, error={"message": _("Not found.")})
+    action = action_of(found[1])
+    if action is None:
+        return page("error.html", 404, error={"message": _("Not found.")})
+    try:
+        authorize(action)  # the form is offered only to a role that may run it
+    except ApiError as e:
+        return page("error.html", e.status, error={"message": translate_error(
+            {"code": e.code, "message": e.message, "field": e.field})})
+    back = _safe_next(request.values.get("next")) or url_for("pages.home")
+    return run_form("/api/v1/" + target, cancel=back)
 
 
 # ------------------------------------------------------------- public disclosure

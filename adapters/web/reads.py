@@ -78,6 +78,27 @@ def _time_travel_args() -> tuple[date | None, datetime | None]:
     return as_of, known_at
 
 
+def _timeline_at(code: str, as_of: date | None, known_at: datetime | None) -> list[dict]:
+    """The timeline as it stood: the events in effect by ``as_of`` and recorded by
+    ``known_at`` (the same filter as the case file's state), in the entries' shape of
+    the live timeline."""
+    from projections.casefile import recorded_late
+
+    entries = []
+    for event in casefiles().organization_history(code):
+        if known_at is not None and event.timestamp > known_at:
+            continue
+        if as_of is not None and event.meta.effective_date > as_of:
+            continue
+        entries.append({"version": event.originator_version, "type": type(event).__name__,
+                        "effective_date": event.meta.effective_date.isoformat(),
+                        "recorded_at": event.timestamp.isoformat(),
+                        "actor": event.meta.actor_id, "role": event.meta.actor_role,
+                        "reason": event.meta.reason, "reference": event.meta.reference,
+                        "late": recorded_late(event)})
+    return entries
+
+
 @bp.get("/organizations/<code>")
 def read_organization(code: str):
     """The case file. It waits (up to a bound) for the read model to reach the reader's
@@ -89,7 +110,8 @@ def read_organization(code: str):
         authorize("read", org)
         document = with_certificate_state(organization_document(org), as_of or today())
         response = jsonify({**document, "as_of": as_of and as_of.isoformat(),
-                            "known_at": known_at and known_at.isoformat()})
+                            "known_at": known_at and known_at.isoformat(),
+                            "timeline": _timeline_at(code, as_of, known_at)})
         response.headers["ETag"] = f'"{org.version}"'
         return response
     row = None

@@ -1,6 +1,7 @@
 """A member of the registration staff in headless Chromium, through the pages as a user
 sees them: sign in, find an organization, look at its case file in the past, record a
-rectification notice (after the server refused an impossible deadline), see the district's
+rectification notice (after the server refused an impossible deadline, its message in
+Chinese next to the field), see the district's
 figures, sign out. Every step leaves a screenshot in var/test-artifacts/browser/.
 
 The assertions are on what the page shows (texts, where an error appears), in Chinese,
@@ -93,26 +94,27 @@ def test_staff_flow(live_server, page, artifacts):
 
     # The rectification form: an impossible deadline (before the notice takes effect) is
     # refused by the server, with its message next to the deadline field.
-    page.get_by_role("link", name="rectification", exact=True).click()
+    page.get_by_role("link", name="责令整改", exact=True).click()
     page.wait_for_url(re.compile(rf"/organizations/{code(1)}/forms/rectifications$"))
-    page.get_by_label("notice_number").fill(NOTICE)
-    page.get_by_label("issues").fill("财务制度不健全\n未按期换届")
-    page.get_by_label("deadline").fill("2024-01-20")
-    page.get_by_label("effective_date").fill("2024-02-01")
-    page.get_by_label("reason", exact=True).fill("年检发现问题")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("责令整改")  # labels in Chinese
+    page.get_by_label("通知书文号").fill(NOTICE)
+    page.get_by_label("存在问题").fill("财务制度不健全\n未按期换届")
+    page.get_by_label("整改期限").fill("2024-01-20")
+    page.get_by_label("生效日期").fill("2024-02-01")
+    page.get_by_label("原因").fill("年检发现问题")
     artifacts.take(page, "rectification-form")
     page.get_by_role("button", name="录入").click()
     message = page.locator("#f-deadline + .field-error")
-    expect(message).to_have_text("deadline must be after the order's effective date")
-    field, below = page.get_by_label("deadline").bounding_box(), \
+    expect(message).to_have_text("整改期限须晚于该决定的生效日期。")  # the server's, translated
+    field, below = page.get_by_label("整改期限").bounding_box(), \
         page.locator("label[for='f-effective_date']").bounding_box()
     shown = message.bounding_box()
     assert field["y"] < shown["y"] < below["y"], (field, shown, below)  # between the two
     expect(page.get_by_role("alert")).to_have_count(1)  # and nowhere else
-    expect(page.get_by_label("notice_number")).to_have_value(NOTICE)  # nothing is lost
+    expect(page.get_by_label("通知书文号")).to_have_value(NOTICE)  # nothing is lost
     artifacts.take(page, "rectification-refused")
 
-    page.get_by_label("deadline").fill("2024-03-30")
+    page.get_by_label("整改期限").fill("2024-03-30")
     page.get_by_role("button", name="录入").click()
     page.wait_for_url(re.compile(rf"/organizations/{code(1)}$"))
     expect(page.get_by_role("heading", name="整改", exact=True)).to_be_visible()

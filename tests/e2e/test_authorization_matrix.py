@@ -113,6 +113,8 @@ ROUTES = [
     ("PAGE", "/network/{node}/organizations?flag=warning", "read", "node"),
     ("PAGE", "/warnings", "read", "own-node"),
     ("PAGE", "/import", "register", None),  # each row's jurisdiction is checked on upload
+    # the generated form of any command endpoint: offered to the roles that may run it
+    ("PAGE", "/forms/warnings", "raise_warning", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
           "/public/organizations", "/public/organizations/<code>"}

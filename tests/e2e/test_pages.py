@@ -136,3 +136,34 @@ def test_an_admin_manages_accounts_and_every_change_is_recorded(api, pg_app):
     staff = api.client.application.test_client()
     sign_in(staff)
     assert staff.get("/admin/accounts").status_code == 403
+
+
+def test_the_timeline_tab_travels_in_time_with_the_other_tabs(api):
+    import time
+    from datetime import datetime, timezone
+    from urllib.parse import quote
+
+    api.post("/api/v1/organizations", registration(1, effective_date="2024-01-10"))
+    client = api.client.application.test_client()
+    sign_in(client)
+    time.sleep(0.05)
+    between = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.05)
+    assert api.post(f"{api.org(1)}/rectifications", {
+        "notice_number": "杨民社整〔2024〕7号", "issues": ["账目不清"], "deadline": "2024-06-30",
+        "effective_date": "2024-02-01"}).status_code in (200, 201)
+
+    def timeline(query: str = "") -> str:
+        page = client.get(f"/organizations/{code(1)}{query}")
+        assert page.status_code == 200
+        return page.text.split('id="timeline"', 1)[1]
+
+    assert "RectificationOrdered" in timeline() and "Registered" in timeline()
+    for query in ("?as_of=2024-01-31", f"?known_at={quote(between)}"):
+        past = timeline(query)
+        assert "Registered" in past and "RectificationOrdered" not in past, query
+        assert "杨民社整〔2024〕7号" not in client.get(f"/organizations/{code(1)}{query}").text
+    later = timeline("?as_of=2024-02-01")
+    assert "RectificationOrdered" in later
+    document = api.get(f"{api.org(1)}?as_of=2024-01-31").json
+    assert [e["type"] for e in document["timeline"]] == ["Registered"]
