@@ -469,5 +469,42 @@ def db_url() -> None:
                f"{s.get('POSTGRES_PORT', '')}/{s.get('POSTGRES_DBNAME', '')}")
 
 
+
+@main.group()
+def persons() -> None:
+    """Persons (leaders): erasure of personal data."""
+
+
+@persons.command("erase")
+@click.argument("person_id")
+@click.option("--reason", required=True, help="Why (e.g. the data subject's request).")
+@click.option("--reference", default=None, help="The request's or decision's number.")
+@click.option("--actor", default="cli", show_default=True, help="Who asks (recorded).")
+def persons_erase(person_id: str, reason: str, reference: str | None, actor: str) -> None:
+    """Record an erasure request and destroy the person's key: their name, identity
+    number and birth date read as erased everywhere from then on (irreversible)."""
+    from uuid import UUID
+
+    from domain.errors import DomainError
+
+    try:
+        pid = UUID(person_id)
+    except ValueError:
+        raise click.BadParameter("a person id (UUID)", param_hint="PERSON_ID") from None
+    casefiles = _casefiles()
+    try:
+        result = casefiles.erase_person(pid, meta=Meta(
+            actor_id=actor, actor_role="admin", effective_date=date.today(),
+            correlation_id=str(uuid.uuid4()), reason=reason, reference=reference))
+    except DomainError as e:
+        click.echo(f"refused: {e}", err=True)
+        sys.exit(1)
+    finally:
+        casefiles.close()
+    organizations = result.result.get("organizations", [])
+    click.echo(f"person {pid}: personal data erased at position {result.position}"
+               + (f"; organizations led: {', '.join(organizations)}" if organizations
+                  else ""))
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,10 @@
 What is published (docs/EVENTS.md): organization events with their data and meta, and
 person events without identity numbers or birth dates. Account events (password and
 token hashes) are never published. Leaders' names are published unless
-``KAFKA_REDACT_NAMES=yes``.
+``KAFKA_REDACT_NAMES=yes``. Once a person is erased (``PersonalDataErased``, and
+``LeaderPersonalDataErased`` on each organization they led) their personal fields are
+published as ``[erased]``, also when older events are published again; consumers should
+drop what they kept of that person when they see either event.
 """
 
 from __future__ import annotations

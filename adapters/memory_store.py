@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 from eventsourcing.persistence import IntegrityError
@@ -34,3 +35,27 @@ class InMemoryCaseFileRecorder(POPOProcessRecorder):
     def find_idempotency_record(self, actor_id: str, key: str) -> IdempotencyRecord | None:
         with self._database_lock:
             return self._idempotency.get((actor_id, key))
+
+
+class InMemoryPersonKeys:
+    """The person key table of the in-memory store (adapters.person_keys for PostgreSQL):
+    person id -> wrapped key, or None once the person is erased."""
+
+    def __init__(self, recorder: Any = None) -> None:
+        self._keys: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def fetch(self, person_id: str) -> tuple[bytes | None, bool]:
+        with self._lock:
+            if person_id not in self._keys:
+                return None, False
+            key = self._keys[person_id]
+            return key, key is None
+
+    def create(self, person_id: str, wrapped_key: bytes) -> None:
+        with self._lock:
+            self._keys.setdefault(person_id, wrapped_key)
+
+    def destroy(self, person_id: str) -> None:
+        with self._lock:
+            self._keys[person_id] = None

@@ -24,7 +24,8 @@ POLICY: dict[str, frozenset[str]] = {
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}),
     "auditor": frozenset({"read", "read_all", "read_persons"}),
     "organization": frozenset({"read", "annual_report", "major_event_report"}),
-    "admin": frozenset({"manage_accounts"}),
+    # erasing a person's personal data (crypto-shredding) destroys it for good: admins only
+    "admin": frozenset({"manage_accounts", "erase_person"}),
 }
 
 

@@ -19,6 +19,7 @@ from domain.codes import (CIVIL_AFFAIRS_CATEGORIES, jurisdiction_level, validate
                           validate_jurisdiction)
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
+from domain.personal import erased
 
 ORG_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/organizations")
 
@@ -893,3 +894,20 @@ class Organization(Aggregate):
     def _leader_replacement_ordered(self, person_id: str, deadline: date, meta: Meta) -> None:
         self.leaders[person_id]["replacement_order"] = {
             "ordered_on": meta.effective_date, "deadline": deadline, "reason": meta.reason}
+
+    # ------------------------------------------------------------- personal data
+
+    def erase_leader_personal_data(self, *, person_id: str, meta: Meta) -> None:
+        """A (former) leader's personal data was erased (crypto-shredding, issue 7 item
+        9): the copies of their name and masked identity number this organization's state
+        holds read as erased from here on (stored events already do, their key being
+        destroyed). Allowed on a closed organization too: it is no filing, and its history
+        stays readable."""
+        self._leader_personal_data_erased(person_id=person_id, meta=meta)
+
+    @event("LeaderPersonalDataErased")
+    def _leader_personal_data_erased(self, person_id: str, meta: Meta) -> None:
+        for leader in [self.leaders.get(person_id), *self.former_leaders]:
+            if leader is not None and leader.get("person_id") == person_id:
+                leader["name"] = erased(person_id)
+                leader["id_number_masked"] = erased(person_id)

@@ -2,7 +2,9 @@
 
 A person is identified by a pseudonym derived from the identity number with a secret key
 (see services), so the identity number itself appears only inside this aggregate's
-encrypted events, never in a URL, an organization's events or a log line.
+encrypted events, never in a URL, an organization's events or a log line. Name, identity
+number and birth date are personal values (domain.personal) sealed with the person's own
+key; erasing the person (``erase_personal_data``) lets the service destroy that key.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from domain.codes import mask_id_number
 from domain.errors import InvalidValue, RuleViolation
 from domain.meta import Meta
 from domain.organization import add_years
+from domain.personal import ERASED, erased, is_erased
 
 SANCTIONED_LEADER_BAN_YEARS = 5
 RETIRED_OFFICIAL_MAX_AGE = 70
@@ -33,14 +36,50 @@ class Person(Aggregate):
         self.posts: dict[str, dict] = {}
         self.terms: dict[str, int] = {}
         self.sanctioned_organizations: list[dict] = []
+        self.organizations_led: list[str] = []
+        self.erased = False
+
+    @property
+    def is_erased(self) -> bool:
+        return getattr(self, "erased", False)
 
     @property
     def id_number_masked(self) -> str:
+        if self.is_erased or is_erased(self.id_number):
+            return ERASED
         return mask_id_number(self.id_number)
 
     def age_on(self, on: date) -> int:
         b = self.birth_date
+        if not isinstance(b, date):
+            raise RuleViolation("this person's personal data was erased: their age (birth "
+                                "date) is not known, so the age rule cannot be applied",
+                                rule="personal_data_erased", field="person")
         return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    def erase_personal_data(self, *, meta: Meta) -> list[str]:
+        """An erasure request (crypto-shredding): the service destroys this person's key,
+        so every stored copy of the personal fields reads as erased; the event records who
+        asked, why and on what reference, and names the organizations this person led
+        (whose events carry the name). Answers those organizations."""
+        if self.is_erased:
+            raise RuleViolation("this person's personal data is already erased",
+                                rule="already_erased", field="person")
+        if not meta.reason:
+            raise InvalidValue("reason must say why the personal data is erased",
+                               field="reason")
+        organizations = sorted(set(getattr(self, "organizations_led", [])) |
+                               set(self.posts) |
+                               {s["organization"] for s in self.sanctioned_organizations})
+        self._personal_data_erased(organizations=organizations, meta=meta)
+        return organizations
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, organizations: list[str], meta: Meta) -> None:
+        self.name = erased(self.id)
+        self.id_number = erased(self.id)
+        self.birth_date = erased(self.id)
+        self.erased = True
 
     def ban_in_force(self, on: date) -> dict | None:
         for ban in self.bans:
@@ -69,6 +108,10 @@ class Person(Aggregate):
         """Rule 8: no banned person, no leader of a recently revoked or banned organization,
         and a retired official holds one post, at most two terms, up to age 70."""
         on = meta.effective_date
+        if self.is_erased:
+            raise RuleViolation("this person's personal data was erased (their key is "
+                                "destroyed): they cannot take a post under this record",
+                                rule="personal_data_erased", field="person")
         ban = self.ban_in_force(on)
         if ban is not None:
             until = ban["until"] or "indefinitely"
@@ -108,6 +151,11 @@ class Person(Aggregate):
         self.posts[organization] = {"roles": roles, "official_status": official_status,
                                     "since": meta.effective_date}
         self.terms[organization] = self.terms.get(organization, 0) + 1
+        led = getattr(self, "organizations_led", None)
+        if led is None:
+            led = self.organizations_led = []
+        if organization not in led:
+            led.append(organization)
 
     def begin_new_term(self, *, organization: str, meta: Meta) -> None:
         """A term election re-elects this person."""

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from domain.codes import mask_id_number
 from domain.organization import Organization
+from domain.personal import Personal
 from projections.base import OrganizationProjection, StatefulView
 from projections.casefile import recorded_late
 from projections.documents import organization_document, plain
@@ -26,14 +27,55 @@ GENESIS = "0" * 64
 SECRET_FIELDS = {"password_hash", "token_hash"}
 
 
+def personal_placeholder(value: Any) -> str:
+    """What the trail keeps of a personal field (a name, an identity number, a birth
+    date sealed with its owner's key): a stable reference to the person, the same before
+    and after an erasure, so the hash chain never depends on personal data and still
+    verifies once the person's key is destroyed."""
+    return f"[personal data of person {value.owner}]"
+
+
+def without_personal_data(value: Any) -> Any:
+    """``value`` with every personal field replaced by its placeholder."""
+    if isinstance(value, Personal):
+        return personal_placeholder(value)
+    if isinstance(value, dict):
+        return {k: without_personal_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_personal_data(v) for v in value]
+    return value
+
+
+def personal_changes_redacted(changes: list[dict]) -> list[dict]:
+    """Field changes with personal values replaced by their placeholder, on both sides
+    when either is personal (a state stored before personal values were typed may hold
+    the plain text on the other side); changes that are then no change are dropped."""
+    redacted = []
+    for change in changes:
+        before, after = change["before"], change["after"]
+        owner = next((v for v in (after, before) if isinstance(v, Personal)), None)
+        if owner is not None:
+            before = personal_placeholder(owner) if before is not None else None
+            after = personal_placeholder(owner) if after is not None else None
+        else:
+            before, after = without_personal_data(before), without_personal_data(after)
+        if before != after:
+            redacted.append({**change, "before": before, "after": after})
+    return redacted
+
+
 def canonical_event(event: Any, position: int) -> dict:
-    """The event as the audit trail keeps it: redacted, plain JSON."""
+    """The event as the audit trail keeps it: redacted, plain JSON. Personal fields are
+    replaced by a reference to their owner (events recorded before personal data was
+    sealed per person carry plain text: their identity numbers are masked, as before)."""
     data = {}
     for key, value in event.__dict__.items():
         if key in ("originator_id", "originator_version", "timestamp", "originator_topic",
                    "meta"):
             continue
-        if key == "id_number" and isinstance(value, str):
+        if isinstance(value, Personal):
+            value = personal_placeholder(value)
+        elif key == "id_number" and isinstance(value, str):
             value = mask_id_number(value)
         elif key in SECRET_FIELDS:
             value = "[redacted]"
@@ -131,7 +173,8 @@ class AuditProjection(OrganizationProjection[AuditView]):
         canonical = canonical_event(event, position)
         if org is not None:
             after = organization_document(org)
-            changes = field_changes(before, after)
+            # a leader's name in the changes: a reference to the person, never the name
+            changes = personal_changes_redacted(field_changes(before, after))
             getattr(self, "_documents", {})[org.id] = (org.version, after)
             identifier = org.identifier
         else:

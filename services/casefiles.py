@@ -8,20 +8,29 @@ write that got there first, is a ``VersionConflict``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventsourcing.application import (AggregateNotFoundError, Application, EventSourcedLog,
                                        ProcessingEvent)
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
+from eventsourcing.persistence import (IntegrityError, JSONTranscoder, Mapper,
+                                       MapperDeserialisationError, StoredEvent, Tracking,
+                                       Transcoding, find_id_convertor)
 from eventsourcing.popo import POPOFactory
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain.account import Account
 from domain.codes import birth_date_from_id_number, mask_id_number, validate_id_number
@@ -29,6 +38,7 @@ from domain.errors import Conflict, DomainError, RuleViolation
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.person import Person
+from domain.personal import PersonalDate, PersonalText, erased, personal
 from services.network import NetworkUseCases
 from services.ports import IdempotencyLog, IdempotencyRecord
 
@@ -86,15 +96,325 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(MetaAsDict())
 
 
+class PersonalAwareJSONTranscoder(JSONTranscoder):
+    """A JSON transcoder that keeps personal values (domain.personal) as what they are.
+    ``str`` subclasses never reach a transcoding (JSON writes them as strings), so they
+    are converted before the encoding, here as a tagged plain form (the read models'
+    states: they are scrubbed when the erasure is projected); the event store's
+    SealingJSONTranscoder seals them instead."""
+
+    personal_name = "personal_plain"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register(PersonalAsPlain())
+
+    def encode(self, obj: Any) -> bytes:
+        return super().encode(self._convert(obj))
+
+    def _convert(self, o: Any) -> Any:
+        t = type(o)
+        if t is dict:
+            new = None
+            for k, v in o.items():
+                w = self._convert(v)
+                if w is not v:
+                    if new is None:
+                        new = dict(o)
+                    new[k] = w
+            return o if new is None else new
+        if t is list or t is tuple:
+            items = [self._convert(v) for v in o]
+            return o if all(a is b for a, b in zip(items, o)) else items
+        if t is PersonalText or t is PersonalDate:
+            return {"_type_": self.personal_name, "_data_": self.personal_form(o)}
+        return o
+
+    def personal_form(self, value: Any) -> dict:
+        return PersonalAsPlain().encode(value)
+
+
+class PersonalAsPlain(Transcoding):
+    type = PersonalDate  # (PersonalText never reaches a transcoding; see above)
+    name = "personal_plain"
+
+    def encode(self, obj: Any) -> dict:
+        if isinstance(obj, date):
+            return {"p": obj.owner, "d": obj.isoformat()}
+        return {"p": obj.owner, "v": str(obj), "e": 1 if obj.erased else 0}
+
+    def decode(self, data: dict) -> Any:
+        if "d" in data:
+            return personal(data["p"], date.fromisoformat(data["d"]))
+        return PersonalText(data["v"], data["p"], erased=bool(data.get("e")))
+
+
 def make_transcoder() -> JSONTranscoder:
-    """The transcoder of the event store, for read models that keep aggregate states."""
+    """The transcoder of the read models that keep aggregate states: like the event
+    store's, but personal values are kept in plain (tagged) form, not sealed."""
     from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, UUIDAsHex
 
-    transcoder = JSONTranscoder()
+    transcoder = PersonalAwareJSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO(),
                         MetaAsDict()):
         transcoder.register(transcoding)
     return transcoder
+
+
+# ------------------------------------------------ stored events bound to their rows (bug J)
+
+class RowBoundMapper(Mapper):
+    """The library's mapper, with the encryption bound to the row (bug J).
+
+    The library's AESCipher encrypts a stored event's state without associated data, so a
+    ciphertext copied into another row (another organization, version or event type)
+    decrypts there without complaint. This mapper passes ``originator_id|version|topic``
+    as AES-GCM associated data (same key, same cipher), so such a copy fails
+    authentication when it is read, like any alteration. Snapshots go through it too.
+
+    Stored format: ``ROW_BOUND`` (5 bytes) + nonce (12) + ciphertext + tag (16), where
+    the library's is nonce + tag + ciphertext with no marker. Rows in the library's
+    format (written before this mapper; e.g. existing developer data under var/) are read
+    with the library's cipher while ``CIPHER_LEGACY_READS`` is on (the default); they
+    stay movable among themselves, so set it to ``no`` once no such row remains (a fresh
+    database, or after ``make clean-data``). Everything written is in the bound format.
+    """
+
+    ROW_BOUND = b"\x00CFB1"
+
+    legacy_reads = True
+
+    def __init__(self, transcoder, compressor=None, cipher=None):
+        super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)
+        self._aead = AESGCM(cipher.key) if cipher is not None else None
+
+    @staticmethod
+    def associated_data(originator_id: Any, version: int, topic: str) -> bytes:
+        return f"{originator_id}|{version}|{topic}".encode()
+
+    def seal_state(self, state: bytes, originator_id: Any, version: int, topic: str) -> bytes:
+        nonce = os.urandom(12)
+        return self.ROW_BOUND + nonce + self._aead.encrypt(
+            nonce, state, self.associated_data(originator_id, version, topic))
+
+    def open_state(self, stored_event: StoredEvent) -> bytes:
+        state = stored_event.state
+        if state[:len(self.ROW_BOUND)] == self.ROW_BOUND:
+            body = state[len(self.ROW_BOUND):]
+            try:
+                return self._aead.decrypt(body[:12], body[12:], self.associated_data(
+                    stored_event.originator_id, stored_event.originator_version,
+                    stored_event.topic))
+            except InvalidTag:
+                if not self.legacy_reads:  # (a legacy nonce may start like the marker)
+                    raise ValueError("Invalid cipher tag: the state does not belong to "
+                                     "this row (moved or altered)") from None
+        if not self.legacy_reads:
+            raise ValueError("the stored event is in the legacy format without row "
+                             "binding and CIPHER_LEGACY_READS is off")
+        try:
+            return self.cipher.decrypt(state)
+        except ValueError:
+            raise ValueError("Invalid cipher tag: the state does not belong to this row "
+                             "(moved or altered)") from None
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if self._aead is None:
+            return super().to_stored_event(domain_event)
+        topic = get_topic(domain_event.__class__)
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        stored_state = self.transcoder.encode(event_state)
+        if self.compressor:
+            stored_state = self.compressor.compress(stored_state)
+        return StoredEvent(originator_id=originator_id, originator_version=originator_version,
+                           topic=topic, state=self.seal_state(
+                               stored_state, originator_id, originator_version, topic))
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if self._aead is None:
+            event = super().to_domain_event(stored_event)
+        else:
+            event = self._decode(stored_event)
+        if isinstance(event, Person.PersonalDataErased):
+            keys = getattr(self.transcoder, "keys", None)
+            if keys is not None:  # this process's cache learns of the erasure in order
+                keys.mark_erased(str(event.originator_id))
+        return event
+
+    def _decode(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        try:
+            stored_state = self.open_state(stored_event)
+            if self.compressor:
+                stored_state = self.compressor.decompress(stored_state)
+            event_state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except Exception as e:
+            raise MapperDeserialisationError(
+                f"Failed to deserialise state of stored event with topic "
+                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
+                f"originator_version {stored_event.originator_version}: {e}") from e
+        event_state["originator_id"] = find_id_convertor(
+            cls, type(stored_event.originator_id))(stored_event.originator_id)
+        event_state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return domain_event
+
+
+# ------------------------------------------ personal data sealed per person (item 9)
+
+class PersonKeyStore(Protocol):
+    """The key table: one data key per person (wrapped), or the tombstone of an erasure.
+    adapters.person_keys (PostgreSQL) and adapters.memory_store implement it."""
+
+    def fetch(self, person_id: str) -> tuple[bytes | None, bool]:
+        """(wrapped key or None, erased)."""
+
+    def create(self, person_id: str, wrapped_key: bytes) -> None:
+        """Insert the key unless the person already has a row (key or tombstone)."""
+
+    def destroy(self, person_id: str) -> None:
+        """Overwrite the key with the tombstone (kept: the erasure is irreversible)."""
+
+
+class PersonKeyRing:
+    """Each person's AES-256-GCM data key, from the key table, wrapped with the event
+    store's CIPHER_KEY (associated data: the person id), so a copy of the database alone
+    unseals nothing.
+
+    Cache: a key found is kept for ``PERSON_KEY_CACHE_SECONDS`` (default 10) in this
+    process; an erasure is remembered for good (it cannot be undone). The process that
+    erases forgets the key at once; other processes forget it when they read the erasure
+    event (every worker and relay reads the log in order: ``RowBoundMapper``), and at the
+    latest when their cached copy expires. Their cached *aggregates* are scrubbed by the
+    erasure events themselves (Person.PersonalDataErased, and
+    Organization.LeaderPersonalDataErased on each organization the person led)."""
+
+    def __init__(self, master_key: bytes | None, ttl: float = 10.0):
+        self.store: PersonKeyStore | None = None
+        self._master = AESGCM(master_key) if master_key else None
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, AESGCM]] = {}
+        self._erased: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _wrap(self, person_id: str, key: bytes) -> bytes:
+        if self._master is None:
+            return key
+        nonce = os.urandom(12)
+        return nonce + self._master.encrypt(nonce, key, person_id.encode())
+
+    def _unwrap(self, person_id: str, wrapped: bytes) -> bytes:
+        if self._master is None:
+            return wrapped
+        return self._master.decrypt(wrapped[:12], wrapped[12:], person_id.encode())
+
+    def aead(self, person_id: str, create: bool = False) -> AESGCM | None:
+        """The person's cipher; None when their key is destroyed (or was never made)."""
+        now = time.monotonic()
+        with self._lock:
+            if person_id in self._erased:
+                return None
+            cached = self._cache.get(person_id)
+            if cached is not None and now - cached[0] < self.ttl:
+                return cached[1]
+        if self.store is None:
+            raise RuntimeError("the person key table is not set up")
+        wrapped, is_erased = self.store.fetch(person_id)
+        if wrapped is None and not is_erased and create:
+            self.store.create(person_id, self._wrap(person_id, AESGCM.generate_key(256)))
+            wrapped, is_erased = self.store.fetch(person_id)
+        if is_erased:
+            self.mark_erased(person_id)
+            return None
+        if wrapped is None:
+            return None
+        aead = AESGCM(self._unwrap(person_id, wrapped))
+        with self._lock:
+            self._cache[person_id] = (now, aead)
+        return aead
+
+    def mark_erased(self, person_id: str) -> None:
+        with self._lock:
+            self._erased.add(person_id)
+            self._cache.pop(person_id, None)
+
+    def destroy(self, person_id: str) -> None:
+        self.mark_erased(person_id)
+        self.store.destroy(person_id)
+
+
+class PersonalSealing(Transcoding):
+    """Decodes a sealed personal value: ``{"p": owner, "s": base64(nonce + ciphertext)}``
+    (or ``{"p": owner, "e": 1}`` for a value already erased when it was written) back to a
+    PersonalText/PersonalDate, or to ``erased(owner)`` when the owner's key is gone.
+    Encoding happens before JSON (``SealingJSONTranscoder``): ``str`` subclasses never
+    reach a transcoding."""
+
+    type = PersonalText
+    name = "personal"
+
+    def __init__(self, keys: PersonKeyRing):
+        self.keys = keys
+
+    def seal(self, value: Any) -> dict:
+        owner = value.owner
+        if getattr(value, "erased", False):
+            return {"p": owner, "e": 1}
+        aead = self.keys.aead(owner, create=True)
+        if aead is None:  # the key is destroyed: what is written reads as erased too
+            return {"p": owner, "e": 1}
+        plaintext = (b"d:" + value.isoformat().encode() if isinstance(value, date)
+                     else b"t:" + str(value).encode())
+        nonce = os.urandom(12)
+        return {"p": owner, "s": base64.b64encode(
+            nonce + aead.encrypt(nonce, plaintext, owner.encode())).decode()}
+
+    def encode(self, obj: Any) -> dict:
+        return self.seal(obj)
+
+    def decode(self, data: dict) -> Any:
+        owner = data["p"]
+        if data.get("e"):
+            return erased(owner)
+        aead = self.keys.aead(owner)
+        if aead is None:
+            return erased(owner)
+        sealed = base64.b64decode(data["s"])
+        plaintext = aead.decrypt(sealed[:12], sealed[12:], owner.encode())
+        kind, value = plaintext[:2], plaintext[2:].decode()
+        if kind == b"d:":
+            return personal(owner, date.fromisoformat(value))
+        return PersonalText(value, owner)
+
+
+class SealingJSONTranscoder(PersonalAwareJSONTranscoder):
+    """The event store's transcoder: personal values are sealed with their owner's key
+    before the JSON encoding (so the event-level cipher is a second layer)."""
+
+    personal_name = PersonalSealing.name
+
+    def __init__(self, keys: PersonKeyRing):
+        super().__init__()
+        self.keys = keys
+        self.sealing = PersonalSealing(keys)
+        self.register(self.sealing)
+        dates = PersonalSealing(keys)  # (never plain, whatever path a value takes)
+        dates.type = PersonalDate
+        self.register(dates)
+
+    def personal_form(self, value: Any) -> dict:
+        return self.sealing.seal(value)
 
 
 class AccountOpened(DomainEvent):
@@ -134,6 +454,30 @@ class CaseFiles(NetworkUseCases, Application):
             raise ValueError("PSEUDONYM_KEY is required: the secret that derives person ids")
         self._pseudonym_key = key.encode()
         self.account_log = EventSourcedLog(self.events, ACCOUNT_LOG_ID, AccountOpened)
+        self.person_keys.store = self.construct_person_key_store()
+
+    def construct_transcoder(self) -> SealingJSONTranscoder:
+        master = self.env.get("CIPHER_KEY")
+        self.person_keys = PersonKeyRing(
+            base64.b64decode(master) if master else None,
+            ttl=float(self.env.get("PERSON_KEY_CACHE_SECONDS", "10")))
+        transcoder = SealingJSONTranscoder(self.person_keys)
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def construct_mapper(self) -> RowBoundMapper:
+        mapper = self.factory.mapper(transcoder=self.construct_transcoder(),
+                                     mapper_class=RowBoundMapper)
+        mapper.legacy_reads = strtobool(self.env.get("CIPHER_LEGACY_READS", "yes"))
+        return mapper
+
+    def construct_person_key_store(self) -> PersonKeyStore:
+        """The key table beside the events: PERSON_KEYS_TOPIC, by default PostgreSQL's
+        (adapters.person_keys) or, for the in-memory store, adapters.memory_store's."""
+        topic = self.env.get("PERSON_KEYS_TOPIC") or (
+            "adapters.memory_store:InMemoryPersonKeys" if isinstance(self.factory, POPOFactory)
+            else "adapters.person_keys:PostgresPersonKeys")
+        return resolve_topic(topic)(self.recorder)
 
     def save_processed(self, tracking: Tracking, *objs: Aggregate):
         """Save what processing one recorded event decided, with that event's tracking
@@ -409,8 +753,11 @@ class CaseFiles(NetworkUseCases, Application):
         try:
             return self.repository.get(person_id)
         except AggregateNotFoundError:
-            return Person(id=person_id, name=name, id_number=id_number,
-                          birth_date=birth_date_from_id_number(id_number), meta=meta)
+            # Personal fields are sealed with the person's own key when stored.
+            return Person(id=person_id, name=personal(person_id, name),
+                          id_number=personal(person_id, id_number),
+                          birth_date=personal(person_id, birth_date_from_id_number(id_number)),
+                          meta=meta)
 
     def register_person(self, *, name: str, id_number: str, meta: Meta) -> tuple[Person, bool]:
         """Look up a person by identity number, recording them if they are new."""
@@ -434,8 +781,10 @@ class CaseFiles(NetworkUseCases, Application):
         def decide(org: Organization):
             appointee = self.ensure_person(person["name"], person["id_number"], meta)
             replaced = self._person_or_none(replaces)
-            org.appoint_leader(person_id=str(appointee.id), name=person["name"],
-                               id_number_masked=mask_id_number(person["id_number"]),
+            org.appoint_leader(person_id=str(appointee.id),
+                               name=personal(appointee.id, person["name"]),
+                               id_number_masked=personal(
+                                   appointee.id, mask_id_number(person["id_number"])),
                                roles=roles, term_start=term_start, term_end=term_end,
                                public_notice=public_notice, official_status=official_status,
                                approval_reference=approval_reference, replaces=replaces,
@@ -559,6 +908,40 @@ class CaseFiles(NetworkUseCases, Application):
         return self._execute(person_id, self.get_person, decide, identifier=str(person_id),
                              meta=meta, expected_version=expected_version,
                              idempotency_key=idempotency_key, fingerprint=fingerprint)
+
+    def erase_person(self, person_id: UUID, *, meta: Meta,
+                     idempotency_key: str | None = None,
+                     fingerprint: str = "") -> CommandResult:
+        """An erasure request (crypto-shredding): recorded on the Person, and on each
+        organization the person led (so their cached and projected states drop the name),
+        in one atomic write; then the person's key is destroyed, after which every stored
+        copy of their personal fields reads as erased. A repeated request for an erased
+        person destroys the key again (in case the first stopped between the two) and is
+        refused as a conflict."""
+        person = self.get_person(person_id)
+        if person.is_erased:
+            self.person_keys.destroy(str(person_id))
+            raise Conflict("this person's personal data is already erased",
+                           rule="already_erased", field="person")
+
+        def decide(person: Person):
+            organizations = person.erase_personal_data(meta=meta)
+            orgs = []
+            for identifier in organizations:
+                try:
+                    org = self.get_organization(identifier)
+                except OrganizationNotFound:
+                    continue
+                org.erase_leader_personal_data(person_id=str(person_id), meta=meta)
+                orgs.append(org)
+            return orgs, {"organizations": organizations}
+
+        result = self._execute(person_id, self.get_person, decide, identifier=str(person_id),
+                               meta=meta, expected_version=None,
+                               idempotency_key=idempotency_key, fingerprint=fingerprint)
+        # The saved (and cached) aggregates already hold the erased markers.
+        self.person_keys.destroy(str(person_id))
+        return result
 
     # ----------------------------------------------------------------- accounts
 

@@ -529,3 +529,26 @@ def occupational_ban(person_id: str):
     response.headers["ETag"] = f'"{result.version}"'
     remember_position(response, result.position)
     return response
+
+
+@bp.post("/persons/<person_id>/erasure")
+@accepts({}, "Erase a person's personal data (crypto-shredding); reason required")
+def erase_person(person_id: str):
+    """Record an erasure request and destroy the person's key: their name, identity
+    number and birth date then read as erased everywhere (admins only)."""
+    actor = authorize("erase_person")
+    pid = _person_id(person_id)
+    casefiles().get_person(pid)
+    fields, meta_fields = parse_body()
+    if not meta_fields.get("reason"):
+        raise ApiError(400, "invalid_value", "reason is required", "reason")
+    key, fingerprint = idempotency()
+    result = casefiles().erase_person(pid, meta=make_meta(actor, meta_fields),
+                                      idempotency_key=key, fingerprint=fingerprint)
+    response = jsonify({**person_document(casefiles().get_person(pid)),
+                        "organizations": result.result.get("organizations", []),
+                        "position": result.position})
+    response.status_code = 201
+    response.headers["ETag"] = f'"{result.version}"'
+    remember_position(response, result.position)
+    return response

@@ -82,6 +82,7 @@ ROUTES = [
     ("POST", "/api/v1/persons", "leadership", None),
     ("GET", "/api/v1/persons/{person}", "read_persons", None),
     ("POST", "/api/v1/persons/{person}/occupational-bans", "occupational_ban", None),
+    ("POST", "/api/v1/persons/{person}/erasure", "erase_person", None),
     ("GET", "/api/v1/audit/verify", "read_all", None),
     ("GET", "/api/v1/audit/checkpoint", "read_all", None),
     ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "node"),
