@@ -75,14 +75,31 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
 
 
 @main.command()
-def worker() -> None:
-    """Run every projection, following new events as they are recorded."""
-    from adapters.readmodels import Worker
+@click.option("--projections", "names", default=None, metavar="NAME[,NAME]",
+              help="Run only these projections (default: all); one worker per group "
+                   "(docs/DEPLOYMENT.md).")
+@click.option("--no-rules", is_flag=True,
+              help="Leave the event rules and the daily clock to another worker.")
+def worker(names: str | None, no_rules: bool) -> None:
+    """Run the projections (and the rules and the daily clock), following new events as
+    they are recorded. Each projection, and the rules with the clock, runs in one worker
+    at a time: a second worker for the same ones stands by until the first stops."""
+    from adapters.readmodels import READ_MODELS, Worker
 
+    group = tuple(READ_MODELS)
+    if names is not None:
+        group = tuple(n.strip() for n in names.split(",") if n.strip())
+        unknown = [n for n in group if n not in READ_MODELS]
+        if unknown or len(set(group)) != len(group):
+            raise click.BadParameter(f"a comma-separated list of {', '.join(READ_MODELS)}",
+                                     param_hint="--projections")
+    if not group and no_rules:
+        raise click.UsageError("nothing to run: no projections and --no-rules")
     casefiles = _casefiles()
-    running = Worker(dict(casefiles.env)).start()
+    running = Worker(dict(casefiles.env), names=group, run_rules=not no_rules).start()
     casefiles.close()
-    _until_stopped(running, "worker running (Ctrl-C stops)")
+    _until_stopped(running, f"worker running {', '.join(group) or 'no projections'}"
+                            f"{'' if no_rules else ' + rules and clock'} (Ctrl-C stops)")
 
 
 def _until_stopped(running, message: str) -> None:
@@ -109,13 +126,14 @@ def projections() -> None:
 @projections.command("status")
 def projections_status() -> None:
     """Each projection's position, the log's head, and the lag."""
-    from adapters.readmodels import status
+    from adapters.readmodels import rules_status, status
 
     casefiles = _casefiles()
-    click.echo(f"{'projection':12} {'position':>10} {'head':>10} {'lag':>8}")
-    for row in status(dict(casefiles.env)):
+    env = dict(casefiles.env)
+    click.echo(f"{'projection':12} {'position':>10} {'head':>10} {'lag':>8}  worker")
+    for row in [*status(env), {"projection": "rules", **rules_status(env)}]:
         click.echo(f"{row['projection']:12} {row['position']:>10} {row['head']:>10} "
-                   f"{row['lag']:>8}")
+                   f"{row['lag']:>8}  {row['worker'] or '-'}")
 
 
 @projections.command("rebuild")
@@ -123,7 +141,7 @@ def projections_status() -> None:
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10000))
 def projections_rebuild(name: str | None, batch: int) -> None:
     """Replay from the start into a fresh copy, compare checksums with the live view, and
-    replace it (when no worker is running; with a worker running, compare only)."""
+    replace it (when no worker runs that projection; while one does, compare only)."""
     from adapters.readmodels import READ_MODELS, rebuild
 
     if name is not None and name not in READ_MODELS:
@@ -136,7 +154,7 @@ def projections_rebuild(name: str | None, batch: int) -> None:
                    f"({result['events_per_second']} events/s); checksum "
                    f"{result['comparison']}; "
                    + ("replaced the live view" if result["replaced"] else
-                      "live view kept (a worker is running, or it moved on)"))
+                      "live view kept (a worker projects it, or it moved on)"))
         failed = failed or result["comparison"] == "DIFFERENT"
     sys.exit(1 if failed else 0)
 
@@ -215,9 +233,12 @@ def clock() -> None:
               help="Tick up to this date (default: today, China Standard Time).")
 def clock_tick_command(until) -> None:
     """Evaluate the date rules for every day not yet ticked, up to the date."""
-    from adapters.readmodels import clock_tick
+    from adapters.readmodels import Busy, clock_tick
 
-    days = clock_tick(dict(_casefiles().env), until.date() if until else None)
+    try:
+        days = clock_tick(dict(_casefiles().env), until.date() if until else None)
+    except Busy as e:
+        raise click.ClickException(str(e)) from None
     click.echo(f"ticked {len(days)} day(s)" + (f": {days[0]} .. {days[-1]}" if days else
                                                " (already ticked)"))
 

@@ -11,9 +11,9 @@ from datetime import date, datetime, timezone
 from typing import Any, Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from adapters.postgres_ddl import SerializedDDL
 from domain.organization import Organization
@@ -80,9 +80,36 @@ class PostgresStatefulView(SerializedDDL, PostgresTrackingRecorder, StatefulView
     def store(self, states: Sequence[Organization], rows: list[Any],
               tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
+            self._claim(curs, tracking)
             self._store_states(curs, states)
             self._store_rows(curs, states, rows)
             self._insert_tracking(curs, tracking)
+
+    def _claim(self, curs: Any, tracking: Tracking) -> None:
+        """Lock the view's tracking row and refuse the batch unless the view stands before
+        the batch's *first* event. The library's own check (in ``_insert_tracking``) only
+        compares the batch's last position: of two projectors whose batches overlap, the
+        one ending later would still commit, applying the shared events twice (bug E). A
+        page from ``readmodels.replay`` carries its first position (``PageTracking``); a
+        single event's first position is its own. The row is inserted (at 0, within this
+        transaction) when missing, so that two first batches also serialize on it."""
+        if not self.datastore.single_row_tracking:
+            return
+        first = getattr(tracking, "first", None) or tracking.notification_id
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
+                                      Identifier(self.tracking_table_name))
+        curs.execute(SQL("INSERT INTO {t} (application_name, notification_id) "
+                         "VALUES (%s, 0) ON CONFLICT (application_name) DO NOTHING")
+                     .format(t=table), (tracking.application_name,), prepare=True)
+        curs.execute(SQL("SELECT notification_id FROM {t} WHERE application_name = %s "
+                         "FOR UPDATE").format(t=table), (tracking.application_name,),
+                     prepare=True)
+        stored = curs.fetchone()["notification_id"] or 0
+        if stored >= first:
+            raise IntegrityError(
+                f"{self.prefix}: refused the batch of positions {first}..."
+                f"{tracking.notification_id}: the view already stands at {stored} "
+                "(another projector of this view wrote it meanwhile)")
 
     def _store_rows(self, curs: Any, states: Sequence[Organization], rows: list[Any]) -> None:
         raise NotImplementedError
@@ -120,12 +147,63 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
             "CREATE INDEX IF NOT EXISTS {i2} ON {t} (status)",
             "CREATE INDEX IF NOT EXISTS {i3} ON {t} (certificate_valid_until)",
             "CREATE INDEX IF NOT EXISTS {i4} ON {t} USING gin (risk_flags)",
+            # The network view's figures and drill-down count every organization under a
+            # node: with this covering index they are an index-only scan of a few MB
+            # instead of a scan of the wide rows (documents, timelines): 100,000
+            # organizations of a district in about a tenth of the time (bench f).
+            "CREATE INDEX IF NOT EXISTS {i5} ON {t} (jurisdiction text_pattern_ops, "
+            "status, certificate_valid_until) INCLUDE (risk_flags, credit_lists, identifier)",
+            "CREATE INDEX IF NOT EXISTS {i6} ON {t} (certificate_valid_until) "
+            "INCLUDE (jurisdiction) WHERE status IN ('active', 'suspended')",
+            "CREATE INDEX IF NOT EXISTS {i7} ON {t} (jurisdiction text_pattern_ops) "
+            "WHERE cardinality(credit_lists) > 0",
         ):
             self.sql_create_statements.append(SQL(statement).format(
                 t=rows, i1=Identifier(f"{self.prefix}_jurisdiction_idx"),
                 i2=Identifier(f"{self.prefix}_status_idx"),
                 i3=Identifier(f"{self.prefix}_certificate_idx"),
-                i4=Identifier(f"{self.prefix}_risk_idx")))
+                i4=Identifier(f"{self.prefix}_risk_idx"),
+                i5=Identifier(f"{self.prefix}_figures_idx"),
+                i6=Identifier(f"{self.prefix}_active_certificate_idx"),
+                i7=Identifier(f"{self.prefix}_listed_idx")))
+        # Organizations per (committee, status), kept by a trigger on the rows in the
+        # rows' own transaction: the network view counts a district's organizations from
+        # a few hundred rows instead of every row (bench f). The trigger function finds
+        # the counts table from the rows table's name, so a rebuild's shadow copy keeps
+        # its own and the swap (a rename) keeps them paired; the counts of a view created
+        # before the table existed are filled once, under a lock that holds writers off.
+        self.leaves_table = self.table("leaves")
+        schema = Identifier(self.datastore.schema)
+        for statement in (
+            "CREATE TABLE IF NOT EXISTS {l} (jurisdiction text NOT NULL, status text NOT NULL, "
+            "count bigint NOT NULL, PRIMARY KEY (jurisdiction, status))",
+            "CREATE OR REPLACE FUNCTION {s}.casefile_leaf_counts() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ DECLARE leaves text := "
+            "regexp_replace(TG_TABLE_NAME, '_rows$', '_leaves'); BEGIN "
+            "IF TG_OP IN ('UPDATE', 'DELETE') THEN EXECUTE format('UPDATE %I.%I SET count = "
+            "count - 1 WHERE jurisdiction = $1 AND status = $2', TG_TABLE_SCHEMA, leaves) "
+            "USING OLD.jurisdiction, OLD.status; END IF; "
+            "IF TG_OP IN ('INSERT', 'UPDATE') THEN EXECUTE format('INSERT INTO %I.%I AS l "
+            "(jurisdiction, status, count) VALUES ($1, $2, 1) ON CONFLICT (jurisdiction, "
+            "status) DO UPDATE SET count = l.count + 1', TG_TABLE_SCHEMA, leaves) "
+            "USING NEW.jurisdiction, NEW.status; END IF; RETURN NULL; END $$",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = "
+            "{tn}::regclass AND tgname = 'leaf_counts_insert') THEN "
+            "CREATE TRIGGER leaf_counts_insert AFTER INSERT OR DELETE ON {t} "
+            "FOR EACH ROW EXECUTE FUNCTION {s}.casefile_leaf_counts(); "
+            "CREATE TRIGGER leaf_counts_update AFTER UPDATE ON {t} FOR EACH ROW "
+            "WHEN (OLD.jurisdiction IS DISTINCT FROM NEW.jurisdiction OR OLD.status IS "
+            "DISTINCT FROM NEW.status) EXECUTE FUNCTION {s}.casefile_leaf_counts(); "
+            "END IF; END $$",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM {l}) AND EXISTS (SELECT 1 FROM {t}) "
+            "THEN LOCK TABLE {t} IN SHARE ROW EXCLUSIVE MODE; "
+            "IF NOT EXISTS (SELECT 1 FROM {l}) THEN INSERT INTO {l} (jurisdiction, status, "
+            "count) SELECT jurisdiction, status, count(*) FROM {t} GROUP BY 1, 2; END IF; "
+            "END IF; END $$",
+        ):
+            self.sql_create_statements.append(SQL(statement).format(
+                t=rows, l=self.leaves_table, s=schema,
+                tn=Literal(f'"{self.datastore.schema}"."{self.prefix}_rows"')))
 
     def _store_rows(self, curs: Any, states: Sequence[Organization], rows: list[Any]) -> None:
         timeline: dict[UUID, list[dict]] = {}
@@ -362,6 +440,8 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                 t=self.table("warnings")))
         self.casefiles = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
                                                Identifier("casefiles_rows"))
+        self.leaves = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
+                                            Identifier("casefiles_leaves"))
 
     def _store_rows(self, curs: Any, states: Sequence[Organization], rows: list[Any]) -> None:
         for row in rows:
@@ -385,29 +465,44 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                     t=self.table(row.table), s=sets, k=Identifier(key_column)),
                     [*row.values.values(), row.key])
 
+    ACTIVE = "status IN ('active', 'suspended')"
+    RISKS = "ARRAY['open_rectification', 'overdue_rectification', 'high_risk_major_event']"
+    CASE_FILE_FIGURES = (
+        "SELECT jurisdiction AS leaf, coalesce(sum(count) FILTER (WHERE " + ACTIVE + "), "
+        "0)::bigint AS organizations FROM {leaves} WHERE jurisdiction LIKE %(like)s AND count > 0 "
+        "GROUP BY jurisdiction",
+        "SELECT jurisdiction AS leaf, count(*) FILTER (WHERE certificate_valid_until >= "
+        "%(today)s) AS certificates_expiring, count(*) FILTER (WHERE "
+        "certificate_valid_until < %(today)s) AS certificates_expired FROM {c} "
+        "WHERE " + ACTIVE + " AND certificate_valid_until <= %(today)s + 90 "
+        "AND jurisdiction LIKE %(like)s GROUP BY jurisdiction",
+        "SELECT jurisdiction AS leaf, "
+        "count(*) FILTER (WHERE 'open_rectification' = ANY(risk_flags)) "
+        "  AS rectifications_open, "
+        "count(*) FILTER (WHERE 'overdue_rectification' = ANY(risk_flags)) "
+        "  AS rectifications_overdue, "
+        "count(*) FILTER (WHERE 'high_risk_major_event' = ANY(risk_flags)) "
+        "  AS high_risk_major_events "
+        "FROM {c} WHERE risk_flags && " + RISKS + " AND jurisdiction LIKE %(like)s "
+        "GROUP BY jurisdiction",
+        "SELECT jurisdiction AS leaf, count(*) AS credit_listed FROM {c} "
+        "WHERE cardinality(credit_lists) > 0 AND jurisdiction LIKE %(like)s "
+        "GROUP BY jurisdiction",
+    )
+
     def leaf_figures(self, prefix: str, today: date) -> dict[str, dict[str, int]]:
         leaves: dict[str, dict[str, int]] = {}
         like = prefix + "%"
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL(
-                "SELECT jurisdiction AS leaf, "
-                "count(*) FILTER (WHERE status IN ('active', 'suspended')) AS organizations, "
-                "count(*) FILTER (WHERE status IN ('active', 'suspended') AND "
-                "  certificate_valid_until >= %(today)s AND "
-                "  certificate_valid_until <= %(today)s + 90) AS certificates_expiring, "
-                "count(*) FILTER (WHERE status IN ('active', 'suspended') AND "
-                "  certificate_valid_until < %(today)s) AS certificates_expired, "
-                "count(*) FILTER (WHERE 'open_rectification' = ANY(risk_flags)) "
-                "  AS rectifications_open, "
-                "count(*) FILTER (WHERE 'overdue_rectification' = ANY(risk_flags)) "
-                "  AS rectifications_overdue, "
-                "count(*) FILTER (WHERE cardinality(credit_lists) > 0) AS credit_listed, "
-                "count(*) FILTER (WHERE 'high_risk_major_event' = ANY(risk_flags)) "
-                "  AS high_risk_major_events "
-                "FROM {c} WHERE jurisdiction LIKE %(like)s GROUP BY jurisdiction").format(
-                    c=self.casefiles), {"today": today, "like": like})
-            for row in curs.fetchall():
-                leaves[row.pop("leaf")] = dict(row)
+            # The case files' figures in four narrow queries, each reading only the few
+            # rows it counts (the organizations from the per-committee counts, the rest
+            # through partial and covering indexes), rather than one pass evaluating every
+            # filter on every row of the district (bench f).
+            for query in self.CASE_FILE_FIGURES:
+                curs.execute(SQL(query).format(c=self.casefiles, leaves=self.leaves),
+                             {"today": today, "like": like})
+                for row in curs.fetchall():
+                    leaves.setdefault(row.pop("leaf"), {}).update(row)
             curs.execute(SQL(
                 "SELECT jurisdiction AS leaf, "
                 "count(*) FILTER (WHERE status <> 'resolved') AS warnings_active, "

@@ -31,7 +31,7 @@ BENCHMARKS = {
     "reads": "bench.http",
     "rebuild": "bench.rebuild",
     "timetravel": "bench.timetravel",
-    "network": None,
+    "network": "bench.network",
     "kafka": "bench.kafka",
     "freshness": "bench.freshness",
     "scale": "bench.scale",
@@ -85,13 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     done_modules: set[str] = set()
     for name in names:
         module_name = BENCHMARKS[name]
-        if module_name is None:
-            row = Row("f. network view", "not measured yet (the view exists: GET /api/v1/network/{code})",
-                      note="skipped: not benchmarked in this issue; its projection is "
-                           "timed in the rebuild rows (d) when it exists")
-            print_row(row)
-            rows.append(row)
-            continue
         try:
             module = importlib.import_module(module_name)
             t0 = time.monotonic()
