@@ -7,6 +7,7 @@
 | CIPHER_KEY | generated into ``var/cipher.key`` | AES key (base64) that encrypts stored events |
 | PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
 | POSTGRES_SCHEMA | ``public`` | schema of the tables |
+| POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/serve.py) |
 """
 
 from __future__ import annotations

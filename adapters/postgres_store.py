@@ -5,19 +5,40 @@ of the stored events; we use that hook to insert the Idempotency-Key row, so a c
 key and its events commit or roll back together. It is a process recorder: the rules
 that follow the log save what they decide with the tracking position of the event they
 processed (``save(..., tracking=...)``), in the same transaction.
+
+``answer_quickly()`` is for the processes that answer requests (bug B of
+docs/RELIABILITY.md): the library retries each read and write up to 10 times, each time
+waiting up to ``POSTGRES_CONNECT_TIMEOUT`` for a pooled connection, so a request held on
+through a whole database outage instead of answering 503.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any, Sequence
+import logging
+import time
+from typing import Any, Callable, Sequence
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, PostgresRecorder
 from psycopg.sql import SQL, Identifier
 
 from adapters.postgres_ddl import SerializedDDL
 from services.ports import IdempotencyRecord
+
+log = logging.getLogger(__name__)
+
+# The recorder methods the library decorates with @retry(max_attempts=10, wait=0.2).
+RETRIED_METHODS = ("insert_events", "select_events", "select_notifications",
+                   "max_notification_id", "insert_tracking", "max_tracking_id",
+                   "has_tracking_id")
+# A web pool that cannot reconnect gives up after this long (the library: 5 min, with a
+# back-off that doubles up to it), so that the next request starts a fresh attempt: the
+# pool answers again within seconds of the database's return, not minutes.
+WEB_RECONNECT_TIMEOUT = 5.0
 
 
 class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
@@ -74,3 +95,34 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                                  fingerprint=row["fingerprint"],
                                  aggregate_id=UUID(str(row["aggregate_id"])),
                                  version=row["version"], result=row["result"])
+
+
+def answer_quickly(recorder: PostgresRecorder, attempts: int = 3) -> PostgresRecorder:
+    """Make this recorder (an instance, in a process that answers requests) fail fast
+    when the database is away: each retried method calls the library's undecorated
+    method, retrying at once only after a failure on a connection the pool handed out
+    (a stale one after a restart: the pool then drops it), never after waiting in vain for
+    a connection (``PoolTimeout``), and at most ``attempts`` times. The caller answers
+    503; the client retries. Workers and the relay keep the library's patient retries."""
+    for name in RETRIED_METHODS:
+        undecorated = getattr(getattr(type(recorder), name, None), "__wrapped__", None)
+        if undecorated is not None:
+            setattr(recorder, name, _fail_fast(undecorated.__get__(recorder), attempts))
+    recorder.datastore.pool.reconnect_timeout = WEB_RECONNECT_TIMEOUT
+    return recorder
+
+
+def _fail_fast(method: Callable[..., Any], attempts: int) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def attempt(*args: Any, **kwargs: Any) -> Any:
+        for n in range(1, attempts + 1):
+            try:
+                return method(*args, **kwargs)
+            except (InterfaceError, OperationalError) as e:
+                if n == attempts or isinstance(e.__cause__, psycopg_pool.PoolTimeout):
+                    raise
+                log.info("%s failed on a pooled connection (%s); once more", method.__name__, e)
+                time.sleep(0.01)
+        raise AssertionError("unreachable")
+
+    return attempt

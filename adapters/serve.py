@@ -15,12 +15,24 @@ Run the projections and the Kafka relay as separate processes (``casefile worker
 | WEB_THREADS | ``4`` | threads per worker (gthread worker class when above 1) |
 | WEB_TIMEOUT | ``30`` | seconds a request may take before its worker is restarted |
 | WEB_MAX_REQUESTS | ``0`` (never) | restart a worker after this many requests (with jitter) |
+| WEB_DATABASE_TIMEOUT | ``2`` | seconds a request waits for a database connection before it answers 503 (the web processes' ``POSTGRES_CONNECT_TIMEOUT``) |
+| WEB_BOOT_WAIT | ``60`` | seconds the master waits for the database at start before it gives up |
+
+During a database outage (bug B and D of docs/RELIABILITY.md) requests answer 503 with
+Retry-After within about ``WEB_DATABASE_TIMEOUT`` seconds: the web processes wait that
+long for a pooled connection and their recorders do not take the library's ten retries
+(``adapters.postgres_store.answer_quickly``). A worker that (re)boots while the database
+is down retries building its application with back-off instead of exiting with gunicorn's
+boot error, which would stop the whole server.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import sys
+import time
 from importlib import import_module
 from typing import Any, Callable
 
@@ -29,6 +41,7 @@ from gunicorn.app.base import BaseApplication
 log = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 4
+DEFAULT_DATABASE_TIMEOUT = "2"
 AppFactory = Callable[[], Any]
 
 
@@ -56,6 +69,10 @@ def prepare_environment() -> None:
     race on its exclusive create."""
     from adapters import config
 
+    # Read by the library for every pool these processes open: how long a request waits
+    # for a connection. The worker and the relay (other processes) keep their own.
+    os.environ["POSTGRES_CONNECT_TIMEOUT"] = os.environ.get("WEB_DATABASE_TIMEOUT",
+                                                            DEFAULT_DATABASE_TIMEOUT)
     if not os.environ.get("DATABASE_URL") and not (os.environ.get("POSTGRES_DBNAME")
                                                    and os.environ.get("POSTGRES_HOST")):
         os.environ["DATABASE_URL"] = config.embedded_database_url()
@@ -70,11 +87,75 @@ def prepare_database(app_factory: "str | AppFactory | None" = None) -> None:
     would otherwise race each other's CREATE TABLE / CREATE TYPE / CREATE OR REPLACE
     FUNCTION statements ("duplicate key value violates unique constraint
     pg_type_typname_nsp_index") and fail to boot. It also fails fast, in the master, when
-    the database is unreachable."""
-    app = _resolve(app_factory)()
+    the database is unreachable: after ``WEB_BOOT_WAIT`` seconds of retrying."""
+    give_up_at = time.monotonic() + float(os.environ.get("WEB_BOOT_WAIT", "60"))
+    app = build_app(app_factory, give_up_at=give_up_at)
     for candidate in _unwrap(app):
         _close(candidate)
     os.environ["CREATE_TABLE"] = "no"
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    return (OperationalError, InterfaceError, psycopg.OperationalError,
+            psycopg.InterfaceError)
+
+
+def build_app(app_factory: "str | AppFactory | None" = None, *,
+              give_up_at: float | None = None,
+              heartbeat: Callable[[], None] = lambda: None) -> Any:
+    """Build the WSGI app for a web process, retrying with back-off while the database
+    cannot be reached (until ``give_up_at``, a monotonic time, or for ever), and make
+    the recorders of its applications answer quickly during an outage."""
+    factory, delay, attempt = _resolve(app_factory), 0.5, 1
+    while True:
+        try:
+            app = factory()
+            break
+        except _database_errors() as e:
+            if give_up_at is not None and time.monotonic() + delay > give_up_at:
+                raise
+            log.warning("building the application failed (attempt %d: %s: %s); the "
+                        "database is unreachable, retrying in %.1fs", attempt,
+                        type(e).__name__, str(e).strip().splitlines()[0] if str(e) else "",
+                        delay)
+        # out of the except block, where the traceback still held it: the half-built
+        # application's pools close when it is collected
+        gc.collect()
+        _sleep(delay, heartbeat)
+        delay, attempt = min(delay * 2, 10.0), attempt + 1
+    if attempt > 1:
+        log.warning("application built at attempt %d: the database is back", attempt)
+    for flask_app in _unwrap(app):
+        answer_quickly(flask_app)
+    return app
+
+
+def _sleep(seconds: float, heartbeat: Callable[[], None]) -> None:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        heartbeat()
+        time.sleep(min(left, 1.0))
+
+
+def answer_quickly(flask_app: Any) -> None:
+    """Every recorder a request reaches fails fast when the database is away (see
+    ``adapters.postgres_store.answer_quickly``): the event store, the snapshots, the read
+    models' tracking and the relay's tracking."""
+    from eventsourcing.postgres import PostgresRecorder
+
+    from adapters.postgres_store import answer_quickly as quicken
+
+    casefiles = flask_app.extensions.get("casefiles")
+    recorders = [getattr(casefiles, "recorder", None),
+                 getattr(getattr(casefiles, "snapshots", None), "recorder", None),
+                 *flask_app.extensions.get("read_models", {}).values(),
+                 flask_app.extensions.get("relay_tracking")]
+    for recorder in recorders:
+        if isinstance(recorder, PostgresRecorder):
+            quicken(recorder)
 
 
 def _unwrap(app: Any) -> list[Any]:
@@ -117,17 +198,30 @@ class CaseFileServer(BaseApplication):
         self.cfg.set("worker_exit", _worker_exit)
 
     def load(self) -> Any:
-        # gunicorn calls this in the worker (preload_app is off), after post_fork.
-        self.application = _resolve(self.app_factory)()
+        # gunicorn calls this in the worker (preload_app is off), after post_fork. While
+        # the database is down it retries (telling the master it is alive); raising would
+        # end the worker with gunicorn's boot error, on which the master halts.
+        self.application = build_app(self.app_factory, heartbeat=_heartbeat)
         _loaded.append(self.application)
         return self.application
 
 
 _loaded: list[Any] = []  # the application built in this worker process
+_this_worker: list[Any] = []  # the gunicorn worker object of this process
 
 
 def _post_fork(server: Any, worker: Any) -> None:
     server.log.info("worker %s forked; building its application", worker.pid)
+    _this_worker[:] = [worker]
+
+
+def _heartbeat() -> None:
+    """While a worker waits for the database: tell the master it is alive (or it would
+    be killed as timed out), and leave when it is asked to stop."""
+    for worker in _this_worker:
+        if not worker.alive:
+            sys.exit(0)
+        worker.notify()
 
 
 def _worker_exit(server: Any, worker: Any) -> None:

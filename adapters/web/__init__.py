@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
@@ -128,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(psycopg.OperationalError)  # psycopg used directly (sessions, DDL)
+    @app.errorhandler(psycopg.InterfaceError)
     def database_unavailable(e: Exception):
         log.error("database unavailable: %s", type(e).__name__)
         response = error_response(503, "database_unavailable",

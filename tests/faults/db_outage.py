@@ -13,7 +13,8 @@ relay resume by themselves (lag 0); the worker holds its advisory lock again (so
 `projections rebuild` does not swap tables under it); every view equals a fresh rebuild
 and the audit trail verifies; every event reached Kafka, in order per organization.
 Phase 2: PostgreSQL stopped again for 35 s and one gunicorn worker SIGKILLed meanwhile:
-once the database is back the service answers again (the worker was replaced).
+the server stays up, its replacement retries building its application while the
+database is down, and once the database is back it boots and the service answers.
 
     python -m tests.faults.db_outage --quick       # ~2 min
     python -m tests.faults.db_outage               # ~3 min (30 s outage)
@@ -45,9 +46,9 @@ def main() -> int:
     parser.add_argument("--max-latency", type=float, default=5.0)
     parser.add_argument("--no-kafka", action="store_true")
     parser.add_argument("--connect-timeout", type=int, default=None,
-                        help="POSTGRES_CONNECT_TIMEOUT for the service and worker (the "
-                             "library's default, 30 s, is also how long a request waits "
-                             "for a pooled connection)")
+                        help="POSTGRES_CONNECT_TIMEOUT for the worker (the library's "
+                             "default is 30 s; the service's web processes use "
+                             "WEB_DATABASE_TIMEOUT, 2 s)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     outage = args.outage or (8.0 if args.quick else 30.0)
@@ -186,11 +187,14 @@ def main() -> int:
     # a timeout, WEB_MAX_REQUESTS): gunicorn must replace it once the database is back
     import psutil
 
-    children = psutil.Process(service.proc.pid).children()
+    master = psutil.Process(service.proc.pid)
+    children = master.children()
     say(f"phase 2: stopping PostgreSQL again and SIGKILLing web worker {children[0].pid}")
+    log_before = service.log.stat().st_size
     cluster.stop("fast")
     children[0].kill()
     time.sleep(35)  # longer than the pool's wait (POSTGRES_CONNECT_TIMEOUT, 30 s)
+    phase2_up = time.monotonic()
     cluster.start()
     answered = wait_for(lambda: client.request("GET", "/readyz", timeout=10)[0] == 200, 60)
     checks.check(service.alive() and answered,
@@ -198,6 +202,25 @@ def main() -> int:
                  "down for good (gunicorn: 'Worker failed to boot', master exits); "
                  f"casefile serve {'alive' if service.alive() else 'exited'}, /readyz "
                  f"{'answers' if answered else 'does not answer'} after PostgreSQL is back")
+
+    def replacement_booted() -> bool:
+        with open(service.log, errors="replace") as f:
+            f.seek(log_before)
+            return "application built at attempt" in f.read()
+
+    booted = wait_for(replacement_booted, 60)
+    checks.figure("phase 2: the replacement web worker built its application, seconds after "
+                  "PostgreSQL was back", f"{time.monotonic() - phase2_up:.0f}" if booted
+                  else "NO")
+    with open(service.log, errors="replace") as f:
+        f.seek(log_before)
+        attempts = f.read().count("building the application failed")
+    checks.figure("phase 2: boot attempts refused while PostgreSQL was down", attempts)
+    workers_now = [c.pid for c in master.children()] if service.alive() else []
+    checks.check(booted and len(workers_now) == len(children)
+                 and children[0].pid not in workers_now,
+                 f"the killed web worker was not replaced by one that booted once PostgreSQL "
+                 f"was back (workers before {[c.pid for c in children]}, now {workers_now})")
     service.terminate()
     if kafka is not None:
         app = casefiles()
