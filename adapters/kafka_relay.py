@@ -4,6 +4,12 @@ organization's events stay in order on one partition. The position advances only
 the broker acknowledged the whole batch (acks=all). When the broker is unreachable it
 retries with back-off; command handling never talks to Kafka (STYLE habit 9).
 
+Batches are pipelined: while the broker acknowledges one batch, the next is read from
+PostgreSQL, decrypted and encoded, but it is sent only once the first is acknowledged, so a
+failed batch is never followed on the topic by a later one. When idle the relay sleeps
+until the recorder's NOTIFY on the events table's channel (a LISTEN connection of its own),
+or at most ``idle_wait`` (1 s), so a recorded event is published within milliseconds.
+
 Settings:
 
 | setting | default | meaning |
@@ -20,16 +26,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
+from psycopg.sql import SQL, Identifier
 
 from adapters.postgres_ddl import SerializedDDL
 from adapters.cloudevents import PublishSettings, encode, is_published, to_cloudevent
+from adapters.readmodels import connection_info
 from domain.organization import Organization
 from services.casefiles import CaseFiles
 
@@ -78,6 +88,60 @@ def relay_tracking(env: dict[str, str]) -> PostgresTrackingRecorder:
     return recorder
 
 
+@dataclass
+class Batch:
+    """The messages (key, CloudEvent JSON) for a run of notifications up to ``last``;
+    ``covered`` counts the notifications, the unpublished ones included."""
+
+    last: int
+    covered: int
+    messages: list[tuple[bytes, bytes]]
+
+
+class Wakeup:
+    """LISTEN on the events table's channel on a connection of its own: the recorder
+    NOTIFYs it in every transaction that records events. ``listen`` (re)connects; ``wait``
+    returns True as soon as a notification arrives (having drained the others queued), False
+    after ``timeout``; a broken connection (PostgreSQL restarted) raises, and the next
+    ``listen`` connects again."""
+
+    SLICE = 0.1  # so a stopping relay does not wait out the whole timeout
+
+    def __init__(self, env: dict[str, str], channel: str, stopping: threading.Event):
+        self.env, self.channel, self.stopping = env, channel, stopping
+        self.conn: psycopg.Connection | None = None
+        self.notified = 0  # wake-ups by a notification (for tests and status)
+
+    def listen(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            return
+        self.conn = psycopg.connect(**connection_info(self.env), autocommit=True,
+                                    connect_timeout=5, application_name="casefile relay")
+        self.conn.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
+
+    def wait(self, timeout: float) -> bool:
+        self.listen()
+        deadline = time.monotonic() + timeout
+        while not self.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # (each notifies() runs to its end: it holds the connection's lock meanwhile)
+            if list(self.conn.notifies(timeout=min(remaining, self.SLICE), stop_after=1)):
+                list(self.conn.notifies(timeout=0))  # the others already queued
+                self.notified += 1
+                return True
+        return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # closing a broken connection; the next listen reconnects
+                pass
+            self.conn = None
+
+
 class Relay:
     def __init__(self, env: dict[str, str], settings: KafkaSettings):
         self.env = env
@@ -87,6 +151,7 @@ class Relay:
         self.stopping = threading.Event()
         self.subjects: dict[UUID, str] = {}
         self._producer = None
+        self.wakeup = Wakeup(self.app.env, self.app.recorder.channel_name, self.stopping)
         self.published = 0
         self.last_error: str | None = None
 
@@ -128,51 +193,96 @@ class Relay:
                 self.subjects[originator] = str(originator)
         return self.subjects[originator]
 
-    def relay_batch(self) -> int:
-        """Publish the next batch; return how many events it covered (0: none new)."""
-        start = self.position()
+    def read(self, start: int) -> Batch | None:
+        """The next batch after position ``start``, decoded and encoded; None: none new.
+        Only what cloudevents.is_published allows becomes a message."""
         notifications = self.app.recorder.select_notifications(start=start + 1,
                                                                limit=self.settings.batch)
         if not notifications:
-            return 0
-        producer = self.producer()
-        futures = []
+            return None
+        to_domain_event, publish = self.app.mapper.to_domain_event, self.settings.publish
+        messages = []
         for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
+            event = to_domain_event(notification)
             if not is_published(event):
                 continue
-            message = to_cloudevent(event, notification.id, self.subject(event),
-                                    self.settings.publish)
             # Structured mode: the content type travels in the message itself (Kafka 0.9
             # has no message headers).
-            futures.append(producer.send(
-                self.settings.topic, key=str(event.originator_id).encode(),
-                value=encode(message)))
-        producer.flush(timeout=30)
-        for future in futures:
-            future.get(timeout=30)  # raises unless the broker acknowledged (acks=all)
-        self.tracking.insert_tracking(Tracking(self.app.name, notifications[-1].id))
-        self.published += len(futures)
-        return len(notifications)
+            messages.append((str(event.originator_id).encode(), encode(to_cloudevent(
+                event, notification.id, self.subject(event), publish))))
+        return Batch(notifications[-1].id, len(notifications), messages)
 
-    def run(self, idle_wait: float = 0.05) -> None:
+    def send(self, batch: Batch) -> list:
+        """Hand the batch to the producer; the futures of its acknowledgements."""
+        send, topic = self.producer().send, self.settings.topic
+        return [send(topic, key=key, value=value) for key, value in batch.messages]
+
+    def acknowledged(self, futures: list) -> None:
+        """Return once the broker acknowledged every message (acks=all); raise otherwise."""
+        if futures:
+            self.producer().flush(timeout=30)
+        for future in futures:
+            future.get(timeout=30)
+
+    def advance(self, batch: Batch) -> None:
+        """Move the position past an acknowledged batch."""
+        self.tracking.insert_tracking(Tracking(self.app.name, batch.last))
+        self.published += len(batch.messages)
+
+    def relay_batch(self) -> int:
+        """Publish the next batch; return how many events it covered (0: none new)."""
+        batch = self.read(self.position())
+        if batch is None:
+            return 0
+        self.acknowledged(self.send(batch))
+        self.advance(batch)
+        return batch.covered
+
+    def relay_pending(self) -> int:
+        """Publish everything recorded after the position; return how many events that
+        covered. The next batch is read and encoded while the broker acknowledges the
+        current one, and the position is written while the broker takes the next one; a
+        batch is sent only after the one before it was acknowledged in full."""
+        covered = 0
+        batch = self.read(self.position())
+        futures = self.send(batch) if batch else []
+        while batch is not None and not self.stopping.is_set():
+            following = self.read(batch.last)
+            self.acknowledged(futures)
+            futures = self.send(following) if following else []
+            self.advance(batch)
+            covered += batch.covered
+            batch = following
+        if futures:  # stopping: the one sent is waited for, so its position is kept
+            self.acknowledged(futures)
+            self.advance(batch)
+            covered += batch.covered
+        return covered
+
+    def run(self, idle_wait: float = 1.0) -> None:
+        """Relay until stopped: publish what is pending, then sleep until the recorder
+        NOTIFYs (or ``idle_wait`` seconds, in case a notification was lost). The LISTEN
+        starts before each read, so an event recorded after the read wakes the relay."""
         backoff = 0.5
         while not self.stopping.is_set():
             try:
-                if self.relay_batch() == 0:
-                    self.stopping.wait(idle_wait)
+                self.wakeup.listen()
+                self.relay_pending()
                 self.last_error = None
                 backoff = 0.5
+                self.wakeup.wait(idle_wait)
             except Exception as e:  # broker or database unreachable: retry from the position
                 self.last_error = f"{type(e).__name__}: {e}"
                 log.warning("relay paused (%s); retrying in %.1fs", self.last_error, backoff)
                 self._drop_producer()
+                self.wakeup.close()
                 if self.stopping.wait(backoff):
                     break
                 backoff = min(backoff * 2, 30.0)
 
-    def start(self) -> "Relay":
-        self._thread = threading.Thread(target=self.run, name="kafka-relay", daemon=True)
+    def start(self, idle_wait: float = 1.0) -> "Relay":
+        self._thread = threading.Thread(target=self.run, args=(idle_wait,), name="kafka-relay",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -182,6 +292,7 @@ class Relay:
         if thread is not None:
             thread.join(timeout=30)
         self._drop_producer()
+        self.wakeup.close()
         self.tracking.datastore.close()
         self.app.close()
 
