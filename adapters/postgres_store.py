@@ -22,8 +22,9 @@ from typing import Any, Callable, Sequence
 from uuid import UUID
 
 import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, PostgresRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from adapters.postgres_ddl import SerializedDDL
@@ -66,6 +67,23 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         self.select_idempotency_statement = SQL(
             "SELECT actor_id, key, fingerprint, aggregate_id, version, result FROM {table}"
             " WHERE actor_id = %s AND key = %s").format(table=table)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        """The library's insert (the idempotency and tracking rows, the table lock, NOTIFY,
+        the events with their positions returned, one transaction) without psycopg's
+        pipeline mode: a pipelined save of a few hundred kilobytes of events could stall for
+        ever, the client waiting in ``Pipeline.sync`` and the server in ``ClientRead``
+        (bench/large_save.py; it also stopped a data-set generator at a save of about 600
+        events). Outside the pipeline each statement is a round trip (four or five where
+        the pipeline made one), about 0.1 ms each over a local socket."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any],
                        *, idempotency: IdempotencyRecord | None = None, **kwargs: Any) -> None:
