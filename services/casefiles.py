@@ -17,7 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Protocol
+from typing import (Any, Callable, Iterable, NamedTuple, Protocol, Sequence,
+                    runtime_checkable)
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from cryptography.exceptions import InvalidTag
@@ -45,6 +46,8 @@ from services.ports import IdempotencyLog, IdempotencyRecord
 PERSON_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/persons")
 ACCOUNT_LOG_ID = uuid5(NAMESPACE_URL, "https://casefile.example/accounts-log")
 MAX_ATTEMPTS = 5
+# The events that time travel replays (each carries meta.effective_date).
+ORGANIZATION_EVENTS = (Organization.Founded, Organization.Event)
 
 
 class OrganizationNotFound(DomainError):
@@ -437,6 +440,49 @@ class CommandResult:
 Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
 
 
+# ------------------------------------------------------ the time-travel index (issue 8.5)
+
+class TimeIndexRow(NamedTuple):
+    """What time travel needs to know of one organization event without decoding it:
+    plain dates, no personal data."""
+
+    originator_id: UUID
+    originator_version: int
+    effective_date: date
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class TimeTravelPlan:
+    """What the index gives for one ``organization_at``: ``recorded`` is the last version
+    (0: no such organization), ``indexed`` how many of its events have a row (the rest
+    holds only when all do); ``snapshot`` the newest snapshot that everything before it
+    qualifies for (None: start from the first event), ``events`` the qualifying events
+    after it, in version order."""
+
+    recorded: int
+    indexed: int
+    snapshot: StoredEvent | None
+    events: list[StoredEvent]
+
+    @property
+    def complete(self) -> bool:
+        return self.indexed == self.recorded  # (versions run 1, 2, ... without gaps)
+
+
+@runtime_checkable
+class TimeIndex(Protocol):
+    """Implemented by the PostgreSQL application recorder (adapters.postgres_store):
+    ``insert_events(..., time_index=rows)`` writes the rows with the events."""
+
+    def time_travel_plan(self, originator_id: UUID, *, as_of: date | None,
+                         known_at: datetime | None) -> TimeTravelPlan: ...
+
+    def select_unindexed_events(self, originator_id: UUID) -> list[StoredEvent]: ...
+
+    def insert_time_index(self, rows: Sequence[TimeIndexRow]) -> None: ...
+
+
 class CaseFiles(NetworkUseCases, Application):
     """The case-management application: organizations, persons and accounts."""
 
@@ -489,6 +535,17 @@ class CaseFiles(NetworkUseCases, Application):
         self._notify(recordings)
         return recordings
 
+    def _record(self, processing_event: ProcessingEvent):
+        """The library's, with the time-travel index rows of the organization events as
+        a keyword argument, like the idempotency record: the recorder writes them in the
+        same transaction as the events (the in-memory recorder ignores them)."""
+        rows = [TimeIndexRow(e.originator_id, e.originator_version, e.meta.effective_date,
+                             e.timestamp)
+                for e in processing_event.events if isinstance(e, ORGANIZATION_EVENTS)]
+        if rows:
+            processing_event.saved_kwargs["time_index"] = rows
+        return super()._record(processing_event)
+
     def construct_recorder(self):
         topic = self.env.get("APPLICATION_RECORDER_TOPIC")
         if topic and isinstance(self.factory, POPOFactory):
@@ -523,8 +580,53 @@ class CaseFiles(NetworkUseCases, Application):
 
         A snapshot is a valid start when everything before it qualifies: it was recorded
         by ``known_at`` and the latest effective date it had seen is on or before
-        ``as_of``; the events after it are replayed with the same filter."""
+        ``as_of``; the events after it are replayed with the same filter.
+
+        On PostgreSQL the time-travel index (``TimeIndex``) chooses that snapshot and the
+        qualifying later events in SQL, so only they are decoded; an organization with
+        events missing from the index (recorded before it existed) has them indexed
+        first. Elsewhere (the in-memory store) the snapshots are binary-searched and every
+        later event decoded and filtered."""
         org_id = Organization.create_id(identifier)
+        if isinstance(self.recorder, TimeIndex) and self.snapshots is not None:
+            org = self._organization_at_by_index(self.recorder, org_id, as_of, known_at)
+        else:
+            org = self._organization_at_by_snapshots(org_id, as_of, known_at)
+        if org is None:
+            when = " and ".join(filter(None, [as_of and f"in effect on {as_of}",
+                                               known_at and f"known at {known_at.isoformat()}"]))
+            raise OrganizationNotFound(f"no organization {identifier} {when}".strip(),
+                                       field="code")
+        return org
+
+    def _organization_at_by_index(self, index: TimeIndex, org_id: UUID, as_of: date | None,
+                                  known_at: datetime | None) -> Organization | None:
+        plan = index.time_travel_plan(org_id, as_of=as_of, known_at=known_at)
+        if not plan.complete:
+            self._index_organization(index, org_id)
+            plan = index.time_travel_plan(org_id, as_of=as_of, known_at=known_at)
+            if not plan.complete:  # (rows that match no event: left alone, not trusted)
+                return self._organization_at_by_snapshots(org_id, as_of, known_at)
+        org = None
+        if plan.snapshot is not None:
+            org = self.snapshots.mapper.to_domain_event(plan.snapshot).mutate(None)
+        for stored in plan.events:
+            event = self.mapper.to_domain_event(stored)
+            org = event.mutate(org) if org is None else self._apply_out_of_sequence(org, event)
+        return org
+
+    def _index_organization(self, index: TimeIndex, org_id: UUID) -> None:
+        """Backfill the index rows of this organization's events that have none (decoding
+        only those), once: afterwards every save writes its own."""
+        events = [self.mapper.to_domain_event(stored)
+                  for stored in index.select_unindexed_events(org_id)]
+        index.insert_time_index([
+            TimeIndexRow(e.originator_id, e.originator_version, e.meta.effective_date,
+                         e.timestamp) for e in events if isinstance(e, ORGANIZATION_EVENTS)])
+
+    def _organization_at_by_snapshots(self, org_id: UUID, as_of: date | None,
+                                      known_at: datetime | None) -> Organization | None:
+        """Without the index: binary-search the snapshots, filter every later event."""
         start: Organization | None = None
         upper: int | None = None  # the oldest snapshot found not to qualify
 
@@ -566,11 +668,6 @@ class CaseFiles(NetworkUseCases, Application):
             if as_of is not None and event.meta.effective_date > as_of:
                 continue
             org = event.mutate(org) if org is None else self._apply_out_of_sequence(org, event)
-        if org is None:
-            when = " and ".join(filter(None, [as_of and f"in effect on {as_of}",
-                                               known_at and f"known at {known_at.isoformat()}"]))
-            raise OrganizationNotFound(f"no organization {identifier} {when}".strip(),
-                                       field="code")
         return org
 
     def _snapshot_versions(self, org_id: UUID) -> list[int]:
@@ -589,10 +686,13 @@ class CaseFiles(NetworkUseCases, Application):
 
     @staticmethod
     def _apply_out_of_sequence(org: Organization, event: Any) -> Organization:
-        """Apply an event whose predecessors were filtered out (not yet in effect)."""
+        """Apply an event whose predecessors were filtered out (not yet in effect), keeping
+        the running maximum of the effective dates as ``Organization.Event.mutate`` does
+        (so the state does not depend on which snapshot the replay started from)."""
         event.apply(org)
         org.version = event.originator_version
         org.modified_on = event.timestamp
+        org.latest_effective_date = max(org.latest_effective_date, event.meta.effective_date)
         return org
 
     def get_person(self, person_id: UUID) -> Person:
