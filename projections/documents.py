@@ -15,7 +15,31 @@ from domain.organization import Organization
 EXPIRING_DAYS = 90  # DOMAIN.md section 3: within 90 days of its end a certificate is expiring
 
 
+# Values that are already plain, by exact type (a subclass, e.g. a personal text, takes
+# the general path of ``_plain``, which returns it unchanged).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
+    """``value`` as plain JSON-able data: dicts and lists (tuples become lists), dates
+    ISO, decimals as numbers, metadata as a dict; anything else unchanged.
+
+    The read models call this on every organization document for every event (the audit
+    trail twice), so the common cases are decided by exact type, and the leaves of a
+    dict or list that are already plain are taken without a call."""
+    cls = type(value)
+    if cls in PLAIN_TYPES:
+        return value
+    if cls is dict:
+        return {k: v if type(v) in PLAIN_TYPES else plain(v) for k, v in value.items()}
+    if cls is list or cls is tuple:
+        return [v if type(v) in PLAIN_TYPES else plain(v) for v in value]
+    if cls is date or cls is datetime:
+        return value.isoformat()
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
