@@ -2,8 +2,9 @@
 it applied, applies new events with the aggregate's own event methods, derives its rows,
 and stores states, rows and the tracking position in one transaction.
 
-Events arrive one at a time from the worker's subscription (``process_event``) or in
-pages from a rebuild (``process_batch``): the same code path either way.
+Events arrive in batches: what the worker's subscription fetched at once (one event
+when they come one at a time, hundreds after the daily clock), or pages from a catch-up or
+a rebuild (``process_batch``); ``process_event`` applies a single event the same way.
 """
 
 from __future__ import annotations
