@@ -238,6 +238,20 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
                 t=self.rows_table), (identifier,), prepare=True)
             return curs.fetchone()
 
+    def case_file(self, identifier: str) -> dict | None:
+        """What the case-file endpoint serves: the document (parsed: the reading day adds
+        the certificate's state), and the timeline as JSON text, served as it is stored
+        (parsing it only to serialize it again cost about a tenth of a read)."""
+        query = getattr(self, "_case_file_query", None)
+        if query is None:
+            query = self._case_file_query = SQL(
+                "SELECT identifier, jurisdiction, version, position, risk_flags, document, "
+                "timeline::text AS timeline_json FROM {t} WHERE identifier = %s"
+            ).format(t=self.rows_table)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (identifier,), prepare=True)
+            return curs.fetchone()
+
     def search(self, *, text: str | None = None, jurisdiction: str | None = None,
                status: str | None = None, org_type: str | None = None,
                risk_flag: str | None = None, credit_list: str | None = None,
@@ -323,15 +337,18 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
             return
         _, previous = self._head(curs)
         link(rows, previous)
-        params = []
-        for entry in rows:
-            assert isinstance(entry, AuditEntry)
-            values = [getattr(entry, f) for f in self.FIELDS]
-            values[self.FIELDS.index("changes")] = json.dumps(entry.changes, ensure_ascii=False)
-            params.append(values)
-        curs.executemany(SQL("INSERT INTO {t} ({f}) VALUES ({p})").format(
-            t=self.entries_table, f=SQL(", ").join(Identifier(f) for f in self.FIELDS),
-            p=SQL(", ").join(SQL("%s") for _ in self.FIELDS)), params)
+        changes = self.FIELDS.index("changes")
+        # COPY, not an INSERT per entry: a rebuild writes 500 entries a page, and the
+        # per-statement cost was most of the audit view's time (bench d). The columns
+        # take the same text through the same input functions either way.
+        with curs.copy(SQL("COPY {t} ({f}) FROM STDIN").format(
+                t=self.entries_table,
+                f=SQL(", ").join(Identifier(f) for f in self.FIELDS))) as copy:
+            for entry in rows:
+                assert isinstance(entry, AuditEntry)
+                values = [getattr(entry, f) for f in self.FIELDS]
+                values[changes] = json.dumps(entry.changes, ensure_ascii=False)
+                copy.write_row(values)
 
     def entries(self, *, identifier: str | None = None, after: int = 0,
                 up_to: int | None = None, limit: int | None = None) -> list[dict]:

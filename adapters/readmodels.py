@@ -1,6 +1,6 @@
 """Running the read models: the worker (the library's ProjectionRunner per projection,
-following new events through the PostgreSQL subscription), rebuilds with a checksum
-comparison, and status.
+following new events through the PostgreSQL subscription, applying what each fetch
+brings as one batch), rebuilds with a checksum comparison, and status.
 
 One projector per view: whoever writes a view (a worker's projection, a catch-up, a
 rebuild's swap) holds its exclusive advisory lock (``projector_lock``), and the view
@@ -295,9 +295,9 @@ class Worker:
                 caught = catch_up(self.env, name, locked=granted)
                 if caught:
                     log.info("projection %s caught up %d events in batches", name, caught)
-                runner = ProjectionRunner(application_class=CaseFiles,
-                                          projection_class=model.projection,
-                                          view_class=model.view, env=self.env)
+                runner = BatchingProjectionRunner(application_class=CaseFiles,
+                                                  projection_class=model.projection,
+                                                  view_class=model.view, env=self.env)
                 try:
                     with runner:
                         self.errors.pop(name, None)
@@ -355,8 +355,12 @@ class Worker:
                 engine = RulesEngine(app)
                 while not self.stopping.is_set() and granted.is_set():
                     if self.run_clock and ticked != china_today():
-                        clock_tick(self.env, china_today(), in_worker=True)
+                        started = time.monotonic()
+                        days = clock_tick(self.env, china_today(), in_worker=True)
                         ticked = china_today()
+                        if days:  # its warnings and proposals reach the views in batches
+                            log.info("clock ticked %d day(s) up to %s in %.1fs", len(days),
+                                     days[-1], time.monotonic() - started)
                     if engine.process_pending() == 0:
                         self.stopping.wait(0.2)
                     backoff = 0.5
@@ -469,13 +473,21 @@ def rules_status(env: dict[str, str]) -> dict:
 
 
 def wait_for(view: PostgresStatefulView, position: int, timeout: float) -> bool:
-    """Poll the view's tracking position until it reaches ``position`` or time runs out."""
-    if position <= 0:  # nothing to wait for (most reads): no query
+    """Poll the view's tracking position until it reaches ``position`` or time runs out.
+
+    A view's position only grows (a rebuild swaps its copy in only when it is at least
+    as far), so the highest position this process has seen (``view.seen_position``)
+    answers without a query for any position at or below it: a reader whose last write
+    the view already showed does not ask again on every read."""
+    if position <= getattr(view, "seen_position", 0):  # nothing to wait for: no query
         return True
     deadline = time.monotonic() + timeout
     interval = 0.002
     while True:
-        if (view.max_tracking_id("casefile") or 0) >= position:
+        reached = view.max_tracking_id("casefile") or 0
+        if reached > getattr(view, "seen_position", 0):
+            view.seen_position = reached
+        if reached >= position:
             return True
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -532,6 +544,59 @@ class PageTracking(Tracking):
     the view stands before its first event, see ``PostgresStatefulView._claim``)."""
 
     first: int = 0
+
+
+class BatchingProjectionRunner(ProjectionRunner):
+    """The library's ProjectionRunner, except that the events its subscription has
+    already fetched are applied together, in one transaction (``process_batch`` with a
+    ``PageTracking``), instead of one transaction each.
+
+    The subscription fetches everything recorded since its last fetch in one query (up to
+    500 events), but the library's runner then commits them one by one. The daily clock
+    saves hundreds of events at once (a warning or a proposal per organization, in one
+    save): about 400 for the 100 organizations of bench h, which took each projection
+    about 1.4 s to commit one by one while the events written just after them waited
+    (the p99 of bench h). Applied as one batch they take a few tens of milliseconds. A
+    lone event is still applied at once, on its own."""
+
+    MAX_BATCH = 500
+
+    @staticmethod
+    def _process_events_loop(subscription: Any, projection: Any, is_stopping: threading.Event,
+                             runner: Any) -> None:
+        try:
+            for event, tracking in subscription:
+                batch = [(event, tracking.notification_id)]
+                while (len(batch) < BatchingProjectionRunner.MAX_BATCH
+                       and _fetched(subscription)):
+                    try:
+                        event, tracking = next(subscription)
+                    except StopIteration:  # stopped meanwhile: apply what was taken
+                        break
+                    batch.append((event, tracking.notification_id))
+                projection.process_batch(batch, PageTracking(
+                    tracking.application_name, batch[-1][1], first=batch[0][1]))
+        except BaseException as e:  # as the library's loop: re-raised by run_forever()
+            owner = runner()
+            if owner is not None:
+                owner._thread_error = e
+            else:
+                log.error("projection runner gone before its error was reported: %s", e)
+        finally:
+            is_stopping.set()
+
+
+def _fetched(subscription: Any) -> bool:
+    """Whether the next event of a runner's subscription has already been fetched (it is
+    in the library's ``ListenNotifySubscription`` buffer), so that taking it does not
+    wait for new events. Without that buffer (another library version): False, one event
+    per batch, the library's own behaviour."""
+    inner = getattr(subscription, "subscription", None)
+    try:
+        return (inner._notifications_index < len(inner._notifications)
+                or not inner._notifications_queue.empty())
+    except AttributeError:
+        return False
 
 
 def replay(app: CaseFiles, projection: OrganizationProjection, position: int, head: int,

@@ -43,6 +43,88 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+# ------------------------------------------------------------- CPU per request (Linux)
+#
+# Throughput on two shared cores moves with whatever else runs (the load client, other
+# work on the machine); the CPU time the server's processes spend per request does much
+# less. The meter reads /proc: the web workers (children of the gunicorn master) and the
+# PostgreSQL backends (children of the postmaster), before and after a measurement.
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()  # after the command name
+    except OSError:
+        return None
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
+
+
+def _cpu(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:  # utime and stime, fields 14 and 15 of stat
+            out[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    return out
+
+
+class CpuMeter:
+    """CPU seconds used by the web workers and the PostgreSQL backends between ``start``
+    and ``stop`` (a backend or worker that exits in between is not counted)."""
+
+    def __init__(self, master_pid: int, url: str):
+        self.master, self.postmaster = master_pid, None
+        try:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+                fields = _stat(backend)  # a local server: the backend's parent
+            self.postmaster = int(fields[1]) if fields is not None else None
+        except Exception:  # not local, or no /proc: web CPU only
+            self.postmaster = None
+
+    def _sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        return (_cpu(_children(self.master)),
+                _cpu(_children(self.postmaster)) if self.postmaster else {})
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> tuple[float, float | None]:
+        after = self._sample()
+        web, pg = (sum(v - before.get(pid, 0.0) for pid, v in now.items())
+                   for now, before in zip(after, self.before))
+        return web, (pg if self.postmaster else None)
+
+
+def cpu_note(label: str, load: "Load", cpu: tuple[float, float | None]) -> str:
+    web, pg = cpu
+    n = max(load.requests, 1)
+    text = f"{label}: web {web / n * 1e6:,.0f} us"
+    if pg is not None:
+        text += f" + PostgreSQL {pg / n * 1e6:,.0f} us"
+    return text + " CPU per request"
+
+
+def measure(meter: "CpuMeter", *args, **kwargs) -> tuple["Load", tuple[float, float | None]]:
+    meter.start()
+    result = load(*args, **kwargs)
+    return result, meter.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,7 +164,7 @@ def server(url: str, schema: str, workers: int | None = None,
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer within 60 s")
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # graceful: the workers close their pools
@@ -216,14 +298,17 @@ def commands(ctx: Context) -> list[Row]:
         paths = [f"/api/v1/organizations/{c}/interviews" for c in codes]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         body = json.dumps(INTERVIEW, ensure_ascii=False)
-        with server(ctx.url, schema) as base:
+        with server(ctx.url, schema) as (base, pid):
+            meter = CpuMeter(pid, ctx.url)
             ping = ["/bench/ping"]
             load(base, ping, connections=COMMAND_CONNECTIONS, seconds=2)  # warm-up
-            ceiling = load(base, ping, connections=COMMAND_CONNECTIONS, seconds=seconds)
+            ceiling, ping_cpu = measure(meter, base, ping, connections=COMMAND_CONNECTIONS,
+                                        seconds=seconds)
             load(base, paths, method="POST", body=body, headers=headers,
                  connections=COMMAND_CONNECTIONS, seconds=2)
-            measured = load(base, paths, method="POST", body=body, headers=headers,
-                            connections=COMMAND_CONNECTIONS, seconds=seconds)
+            measured, cpu = measure(meter, base, paths, method="POST", body=body,
+                                    headers=headers, connections=COMMAND_CONNECTIONS,
+                                    seconds=seconds)
     ratio = measured.per_second / ceiling.per_second
     return [Row("b. commands over HTTP", rate(measured.per_second, "cmd/s") +
                 f", p99 {ms(measured.p99)}",
@@ -231,10 +316,13 @@ def commands(ctx: Context) -> list[Row]:
                 ">= 40%", ratio >= 0.4,
                 note=(f"POST .../interviews, {COMMAND_CONNECTIONS} connections, {client_name()}"
                       f", p50 {ms(measured.p50)}, {measured.errors} errors; "
-                      f"{server_shape()}"),
+                      f"{server_shape()}; {cpu_note('command', measured, cpu)}, "
+                      f"{cpu_note('ping', ceiling, ping_cpu)}"),
                 data={"commands_per_s": measured.per_second, "p50": measured.p50,
                       "p99": measured.p99, "ceiling": ceiling.per_second,
-                      "ceiling_p99": ceiling.p99, "errors": measured.errors})]
+                      "ceiling_p99": ceiling.p99, "errors": measured.errors,
+                      "cpu_web_s": cpu[0], "cpu_pg_s": cpu[1],
+                      "ping_cpu_web_s": ping_cpu[0], "ping_cpu_pg_s": ping_cpu[1]})]
 
 
 def reads(ctx: Context) -> list[Row]:
@@ -262,20 +350,25 @@ def reads(ctx: Context) -> list[Row]:
             view.datastore.close()
         paths = [f"/api/v1/organizations/{r['identifier']}" for r in found]
         headers = {"Authorization": f"Bearer {token}"}
-        with server(ctx.url, schema) as base:
+        with server(ctx.url, schema) as (base, pid):
+            meter = CpuMeter(pid, ctx.url)
             ping = ["/bench/ping"]
             load(base, ping, connections=READ_CONNECTIONS, seconds=2)
-            ceiling = load(base, ping, connections=READ_CONNECTIONS, seconds=seconds)
+            ceiling, ping_cpu = measure(meter, base, ping, connections=READ_CONNECTIONS,
+                                        seconds=seconds)
             load(base, paths, headers=headers, connections=READ_CONNECTIONS, seconds=2)
-            measured = load(base, paths, headers=headers, connections=READ_CONNECTIONS,
-                            seconds=seconds)
+            measured, cpu = measure(meter, base, paths, headers=headers,
+                                    connections=READ_CONNECTIONS, seconds=seconds)
     ratio = measured.per_second / ceiling.per_second
     note = (f"GET /api/v1/organizations/{{code}} over {len(paths)} case files "
             f"({summary['events']} events), {READ_CONNECTIONS} connections, {client_name()}, "
-            f"{measured.errors} errors; timeline JSON ~{sum(sizes) // max(len(sizes), 1):,} B")
+            f"{measured.errors} errors; timeline JSON ~{sum(sizes) // max(len(sizes), 1):,} B; "
+            f"{cpu_note('read', measured, cpu)}, {cpu_note('ping', ceiling, ping_cpu)}")
     data = {"reads_per_s": measured.per_second, "p50": measured.p50, "p99": measured.p99,
             "ceiling": ceiling.per_second, "ceiling_p50": ceiling.p50,
-            "ceiling_p99": ceiling.p99, "errors": measured.errors}
+            "ceiling_p99": ceiling.p99, "errors": measured.errors,
+            "cpu_web_s": cpu[0], "cpu_pg_s": cpu[1], "ping_cpu_web_s": ping_cpu[0],
+            "ping_cpu_pg_s": ping_cpu[1]}
     return [
         Row("c. reads over HTTP", rate(measured.per_second, "req/s") +
             f", p50 {ms(measured.p50)}", rate(ceiling.per_second, "ping/s") +

@@ -105,7 +105,9 @@ def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) 
             profiler.stop()
         finally:
             casefiles.close()
-    print(f"{name}: {n} iterations in {seconds:.0f} s ({n / seconds:,.0f}/s)")
+    cpu = profiler.last_session.cpu_time  # this process's CPU, not PostgreSQL's
+    print(f"{name}: {n} iterations in {seconds:.0f} s ({n / seconds:,.0f}/s), "
+          f"{cpu / max(n, 1) * 1e6:,.0f} us of CPU each in this process")
     profiler.print(show_all=False, time="percent_of_total")
     print(self_time_table(profiler.last_session))
 

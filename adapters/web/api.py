@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from flask import Blueprint, current_app, g, jsonify, request
 
 from adapters.web import validation as v
@@ -27,8 +28,9 @@ from domain.meta import Meta
 from domain.organization import (CONCLUSIONS, CREDIT_LISTS, GRADES, LEADER_ROLES,
                                  MAJOR_EVENT_CATEGORIES, MAJOR_EVENT_RECIPIENTS,
                                  OFFICIAL_STATUSES, PENALTY_KINDS, REGISTERED_TYPES,
-                                 RISK_LEVELS)
-from services.casefiles import AuthenticationFailed, CaseFiles, CommandResult
+                                 RISK_LEVELS, Organization)
+from services.casefiles import (AuthenticationFailed, CaseFiles, CommandResult,
+                                OrganizationNotFound)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,7 +62,7 @@ def current_actor():
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             try:
-                g.actor = casefiles().authenticate_token(header[len("Bearer "):].strip())
+                g.actor = authenticate(header[len("Bearer "):].strip())
             except AuthenticationFailed:
                 raise ApiError(401, "unauthenticated", "unknown or revoked API token") from None
         else:
@@ -72,6 +74,33 @@ def current_actor():
                                "send an API token: Authorization: Bearer ...")
             g.actor = actor
     return g.actor
+
+
+VERIFIED_TOKENS_MAX = 1000
+
+
+def authenticate(token: str):
+    """The account of an API token, checked against the account's latest event on every
+    request. ``CaseFiles.authenticate_token`` decides; its answer is kept per process with
+    the account's version, and reused only while the account has no newer event (one
+    indexed query, the same the repository's fast-forward makes), so a revoked token or a
+    disabled account is refused at once, by every process. What it saves is the account's
+    deep copy and replay on every request. The key is the token's SHA-256, never the token.
+    Valid while authenticate_token depends on nothing but the token and the account's
+    events (no clock, no other aggregate)."""
+    app = casefiles()
+    verified = current_app.extensions.setdefault("verified_tokens", {})
+    key = hashlib.sha256(token.encode()).digest()
+    account = verified.get(key)
+    if account is not None and not app.recorder.select_events(
+            account.id, gt=account.version, limit=1):
+        return account
+    verified.pop(key, None)
+    account = app.authenticate_token(token)  # raises AuthenticationFailed
+    if len(verified) >= VERIFIED_TOKENS_MAX:
+        verified.clear()
+    verified[key] = account  # a copy of its own: shared by requests, never changed
+    return account
 
 
 def authorize(action: str, org=None, *, identifier: str | None = None,
@@ -213,9 +242,21 @@ def remember_position(response, position: int | None) -> None:
 
 def load_in_scope(code: str, action: str):
     current_actor()
-    org = casefiles().get_organization(code)
+    org = organization_to_check(code)
     authorize(action, org)
     return org
+
+
+def organization_to_check(code: str):
+    """The organization as it stands now (the repository fast-forwards its cached
+    instance with one query), for the authorization check before a command or a history
+    read: the cached instance itself, not the deep copy a command needs, since nothing
+    here changes it (the command loads and copies it again). Only read it."""
+    try:
+        return casefiles().repository.get(Organization.create_id(code),
+                                          deepcopy_from_cache=False)
+    except AggregateNotFoundError:
+        raise OrganizationNotFound(f"no organization {code}", field="code") from None
 
 
 # ----------------------------------------------------------------- organizations

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from psycopg.sql import SQL, Identifier
 
 COOKIE = "casefile_session"
+SWEEP_SECONDS = 60  # how often a process deletes the expired sessions
 
 
 def idle_limit() -> timedelta:
@@ -57,16 +59,31 @@ class SessionStore:
         return session_id, session
 
     def get(self, session_id: str) -> Session | None:
-        """The live session for this id (touching it), or None if unknown or expired."""
-        id_hash = self._hash(session_id)
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {t} WHERE last_seen < now() - %s")
-                         .format(t=self.table), (idle_limit(),))
+        """The live session for this id (touching it), or None if unknown or expired.
+
+        One statement in autocommit (no BEGIN and COMMIT round trips): an expired
+        session is refused by the statement itself; the expired rows are deleted at most
+        once a minute per process, not on every request."""
+        self._sweep()
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(SQL("UPDATE {t} SET last_seen = now() WHERE id_hash = %s "
+                             "AND last_seen >= now() - %s "
                              "RETURNING id_hash, username, csrf, last_seen")
-                         .format(t=self.table), (id_hash,))
+                         .format(t=self.table), (self._hash(session_id), idle_limit()),
+                         prepare=True)
             row = curs.fetchone()
         return Session(**row) if row else None
+
+    _next_sweep = 0.0
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        with self.datastore.get_connection() as conn:
+            conn.execute(SQL("DELETE FROM {t} WHERE last_seen < now() - %s")
+                         .format(t=self.table), (idle_limit(),))
 
     def end(self, session_id: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
