@@ -2,7 +2,9 @@
 
 `casefile serve` (gunicorn, 2 workers x 4 threads) with `casefile worker` running, on the
 script's own PostgreSQL (var/faults-pg/soak). The load is open-loop at a fixed rate
-(default 20 writes/s + 80 reads/s): writer threads send interviews to 100 organizations,
+(default 20 writes/s + 80 reads/s): writer threads send interviews to 2,000 organizations
+(a steady state: about 6 interviews each in 10 minutes; with 100, each history grows
+120-fold and so do a command's and a read's cost, docs/RELIABILITY.md row 10),
 each with its own Idempotency-Key (retried with the same key after a 5xx or a connection
 error, as a client would, but every such attempt counts as an error); reader threads
 cycle through a case file (read model), an organization's events (event store), a list
@@ -62,7 +64,7 @@ def main() -> int:
     parser.add_argument("--reads", type=float, default=80.0, help="reads per second")
     parser.add_argument("--sample", type=float, default=None,
                         help="seconds between memory samples (10; quick 5)")
-    parser.add_argument("--organizations", type=int, default=100)
+    parser.add_argument("--organizations", type=int, default=2000)
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     duration = 60.0 * (args.minutes or (1.0 if args.quick else 10.0))
