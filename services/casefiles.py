@@ -558,9 +558,14 @@ class CaseFiles(NetworkUseCases, Application):
 
     # ----------------------------------------------------------------- reading
 
-    def get_organization(self, identifier: str, version: int | None = None) -> Organization:
+    def get_organization(self, identifier: str, version: int | None = None, *,
+                         shared: bool = False) -> Organization:
+        """The organization (at a version). ``shared=True``: the repository's cached
+        instance itself, not a copy, for callers that only read it (an authorization
+        check); never change it."""
         try:
-            return self.repository.get(Organization.create_id(identifier), version=version)
+            return self.repository.get(Organization.create_id(identifier), version=version,
+                                       deepcopy_from_cache=not shared)
         except AggregateNotFoundError:
             raise OrganizationNotFound(f"no organization {identifier}",
                                        field="code") from None

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from flask import Blueprint, current_app, g, jsonify, request
 
 from adapters.web import validation as v
@@ -28,9 +27,8 @@ from domain.meta import Meta
 from domain.organization import (CONCLUSIONS, CREDIT_LISTS, GRADES, LEADER_ROLES,
                                  MAJOR_EVENT_CATEGORIES, MAJOR_EVENT_RECIPIENTS,
                                  OFFICIAL_STATUSES, PENALTY_KINDS, REGISTERED_TYPES,
-                                 RISK_LEVELS, Organization)
-from services.casefiles import (AuthenticationFailed, CaseFiles, CommandResult,
-                                OrganizationNotFound)
+                                 RISK_LEVELS)
+from services.casefiles import AuthenticationFailed, CaseFiles, CommandResult
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -248,15 +246,10 @@ def load_in_scope(code: str, action: str):
 
 
 def organization_to_check(code: str):
-    """The organization as it stands now (the repository fast-forwards its cached
-    instance with one query), for the authorization check before a command or a history
-    read: the cached instance itself, not the deep copy a command needs, since nothing
-    here changes it (the command loads and copies it again). Only read it."""
-    try:
-        return casefiles().repository.get(Organization.create_id(code),
-                                          deepcopy_from_cache=False)
-    except AggregateNotFoundError:
-        raise OrganizationNotFound(f"no organization {code}", field="code") from None
+    """The organization as it stands now, for the authorization check before a command or
+    a history read: the repository's cached instance, not the deep copy a command needs,
+    since nothing here changes it (the command loads and copies it again)."""
+    return casefiles().get_organization(code, shared=True)
 
 
 # ----------------------------------------------------------------- organizations
