@@ -200,10 +200,10 @@ class Relay:
                                                                limit=self.settings.batch)
         if not notifications:
             return None
-        to_domain_event, publish = self.app.mapper.to_domain_event, self.settings.publish
+        publish = self.settings.publish
         messages = []
-        for notification in notifications:
-            event = to_domain_event(notification)
+        for notification, event in zip(notifications,
+                                       self.app.mapper.to_domain_events(notifications)):
             if not is_published(event):
                 continue
             # Structured mode: the content type travels in the message itself (Kafka 0.9

@@ -52,9 +52,19 @@ class InMemoryPersonKeys:
             key = self._keys[person_id]
             return key, key is None
 
+    def fetch_many(self, person_ids) -> dict[str, tuple[bytes | None, bool]]:
+        with self._lock:
+            return {p: (self._keys[p], self._keys[p] is None) for p in person_ids
+                    if p in self._keys}
+
     def create(self, person_id: str, wrapped_key: bytes) -> None:
         with self._lock:
             self._keys.setdefault(person_id, wrapped_key)
+
+    def create_many(self, keys) -> None:
+        with self._lock:
+            for person_id, wrapped_key in keys:
+                self._keys.setdefault(person_id, wrapped_key)
 
     def destroy(self, person_id: str) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ and is created with the project's DDL lock held (adapters.postgres_ddl).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from psycopg.sql import SQL, Identifier
 
@@ -46,11 +46,27 @@ class PostgresPersonKeys:
         key = row["key"]
         return (bytes(key) if key is not None else None), row["erased_at"] is not None
 
+    def fetch_many(self, person_ids: Sequence[str]) -> dict[str, tuple[bytes | None, bool]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT person_id, key, erased_at FROM {t} "
+                             "WHERE person_id = ANY(%s)").format(t=self.table),
+                         (list(person_ids),), prepare=True)
+            rows = curs.fetchall()
+        return {row["person_id"]: (bytes(row["key"]) if row["key"] is not None else None,
+                                   row["erased_at"] is not None) for row in rows}
+
     def create(self, person_id: str, wrapped_key: bytes) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("INSERT INTO {t} (person_id, key) VALUES (%s, %s) "
                              "ON CONFLICT (person_id) DO NOTHING").format(t=self.table),
                          (person_id, wrapped_key))
+
+    def create_many(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("INSERT INTO {t} (person_id, key) SELECT * FROM unnest("
+                             "%s::text[], %s::bytea[]) ON CONFLICT (person_id) DO NOTHING"
+                             ).format(t=self.table),
+                         ([p for p, _ in keys], [k for _, k in keys]))
 
     def destroy(self, person_id: str) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -533,7 +533,8 @@ def recorded_pages(app: CaseFiles, position: int, head: int, batch: int):
                                                           stop=head)
         if not notifications:
             return
-        yield [(app.mapper.to_domain_event(n), n.id) for n in notifications]
+        yield list(zip(app.mapper.to_domain_events(notifications),
+                       (n.id for n in notifications)))
         position = notifications[-1].id
 
 

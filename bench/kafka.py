@@ -63,8 +63,8 @@ def messages(env: dict, settings) -> list[tuple[bytes, bytes]]:
                                                                     limit=1000)
             if not notifications:
                 return out
-            for n in notifications:
-                event = relay.app.mapper.to_domain_event(n)
+            for n, event in zip(notifications,
+                                relay.app.mapper.to_domain_events(notifications)):
                 if is_published(event):
                     out.append((str(event.originator_id).encode(), encode(to_cloudevent(
                         event, n.id, relay.subject(event), settings.publish))))

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import threading
 import time
@@ -240,27 +241,84 @@ class RowBoundMapper(Mapper):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         if self._aead is None:
-            event = super().to_domain_event(stored_event)
+            return self._learn(super().to_domain_event(stored_event))
+        return self._finish(stored_event, self._open(stored_event))
+
+    # A sealed personal value as the event store's transcoder writes it (PersonalSealing):
+    # the owner is found in the decrypted JSON without decoding it.
+    SEALED_OWNER = re.compile(
+        rb'"_type_":\s*"personal",\s*"_data_":\s*\{"p":\s*"([^"\\]+)",\s*"s"')
+
+    def to_domain_events(self, stored_events: Sequence[StoredEvent],
+                         keep_errors: bool = False) -> list[Any]:
+        """A page of stored events decoded in order, as ``to_domain_event`` each, except
+        that the keys of every person whose sealed data the page holds are fetched
+        first, in one query (``PersonKeyRing.prefetch``), instead of one query per person
+        as the decoding meets them (a quarter of a rebuild's time). An event that cannot
+        be decoded raises, or with ``keep_errors`` comes back as its exception (the audit
+        verifier names it and goes on)."""
+        keys = getattr(self.transcoder, "keys", None)
+        if self._aead is None or keys is None:
+            states: list[Any] = list(stored_events)
+            finish = self._per_event
         else:
-            event = self._decode(stored_event)
+            states, owners = [], set()
+            for stored in stored_events:
+                try:
+                    state = self._open(stored)
+                except Exception as e:
+                    state = e
+                else:
+                    owners.update(self.SEALED_OWNER.findall(state))
+                states.append(state)
+            if owners:
+                keys.prefetch(owner.decode() for owner in owners)
+            finish = self._finish
+        events = []
+        for stored, state in zip(stored_events, states):
+            try:
+                if isinstance(state, Exception):
+                    raise state
+                events.append(finish(stored, state))
+            except Exception as e:
+                if not keep_errors:
+                    raise
+                events.append(e)
+        return events
+
+    def _per_event(self, stored_event: StoredEvent, _: Any) -> Any:
+        return self.to_domain_event(stored_event)
+
+    def _learn(self, event: Any) -> Any:
         if isinstance(event, Person.PersonalDataErased):
             keys = getattr(self.transcoder, "keys", None)
             if keys is not None:  # this process's cache learns of the erasure in order
                 keys.mark_erased(str(event.originator_id))
         return event
 
-    def _decode(self, stored_event: StoredEvent) -> Any:
-        cls = resolve_topic(stored_event.topic)
+    @staticmethod
+    def _failed(stored_event: StoredEvent, e: Exception) -> MapperDeserialisationError:
+        return MapperDeserialisationError(
+            f"Failed to deserialise state of stored event with topic "
+            f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
+            f"originator_version {stored_event.originator_version}: {e}")
+
+    def _open(self, stored_event: StoredEvent) -> bytes:
+        """The stored state decrypted and decompressed: the event's JSON."""
         try:
             stored_state = self.open_state(stored_event)
             if self.compressor:
                 stored_state = self.compressor.decompress(stored_state)
+            return stored_state
+        except Exception as e:
+            raise self._failed(stored_event, e) from e
+
+    def _finish(self, stored_event: StoredEvent, stored_state: bytes) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        try:
             event_state: dict[str, Any] = self.transcoder.decode(stored_state)
         except Exception as e:
-            raise MapperDeserialisationError(
-                f"Failed to deserialise state of stored event with topic "
-                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
-                f"originator_version {stored_event.originator_version}: {e}") from e
+            raise self._failed(stored_event, e) from e
         event_state["originator_id"] = find_id_convertor(
             cls, type(stored_event.originator_id))(stored_event.originator_id)
         event_state["originator_version"] = stored_event.originator_version
@@ -271,7 +329,7 @@ class RowBoundMapper(Mapper):
             from_version += 1
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", event_state)
-        return domain_event
+        return self._learn(domain_event)
 
 
 # ------------------------------------------ personal data sealed per person (item 9)
@@ -282,6 +340,12 @@ class PersonKeyStore(Protocol):
 
     def fetch(self, person_id: str) -> tuple[bytes | None, bool]:
         """(wrapped key or None, erased)."""
+
+    def fetch_many(self, person_ids: Sequence[str]) -> dict[str, tuple[bytes | None, bool]]:
+        """``fetch`` of several persons in one query; persons without a row are absent."""
+
+    def create_many(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        """``create`` of several persons (person id, wrapped key) in one transaction."""
 
     def create(self, person_id: str, wrapped_key: bytes) -> None:
         """Insert the key unless the person already has a row (key or tombstone)."""
@@ -302,6 +366,8 @@ class PersonKeyRing:
     latest when their cached copy expires. Their cached *aggregates* are scrubbed by the
     erasure events themselves (Person.PersonalDataErased, and
     Organization.LeaderPersonalDataErased on each organization the person led)."""
+
+    CACHE_SWEEP_AT = 50_000
 
     def __init__(self, master_key: bytes | None, ttl: float = 10.0):
         self.store: PersonKeyStore | None = None
@@ -347,6 +413,53 @@ class PersonKeyRing:
             self._cache[person_id] = (now, aead)
         return aead
 
+    def ensure(self, person_ids: Iterable[str]) -> None:
+        """Before a save seals personal values: every person of ``person_ids`` gets a key
+        (cached), in at most three queries for them all (fetch those not cached, create
+        the missing in one transaction, fetch those created: where another process
+        created the same person's key first, its key wins), instead of three queries and
+        a commit per new person (``aead(create=True)``, still the fallback)."""
+        wanted = set(person_ids)
+        self.prefetch(wanted)
+        create_many = getattr(self.store, "create_many", None)
+        if create_many is None:
+            return
+        with self._lock:
+            missing = [p for p in wanted if p not in self._erased and p not in self._cache]
+        if missing:
+            create_many([(p, self._wrap(p, AESGCM.generate_key(256))) for p in missing])
+            self.prefetch(missing)
+
+    def prefetch(self, person_ids: Iterable[str]) -> None:
+        """Fetch, in one query, the keys of those of ``person_ids`` not cached (a page of
+        the log about to be decoded); ``aead`` then finds them in the cache. Keys the
+        store cannot fetch in bulk, or does not hold, are left to ``aead``."""
+        now = time.monotonic()
+        with self._lock:
+            missing = []
+            for person_id in set(person_ids):
+                cached = self._cache.get(person_id)
+                if person_id not in self._erased and (cached is None
+                                                      or now - cached[0] >= self.ttl):
+                    missing.append(person_id)
+        fetch_many = getattr(self.store, "fetch_many", None)
+        if not missing or fetch_many is None:
+            return
+        found = fetch_many(missing)
+        ciphers = {person_id: AESGCM(self._unwrap(person_id, wrapped))
+                   for person_id, (wrapped, is_erased) in found.items()
+                   if wrapped is not None and not is_erased}
+        with self._lock:
+            if len(self._cache) > self.CACHE_SWEEP_AT:  # a long replay: drop expired keys
+                self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            for person_id, (wrapped, is_erased) in found.items():
+                if is_erased:
+                    self._erased.add(person_id)
+                    self._cache.pop(person_id, None)
+            for person_id, aead in ciphers.items():
+                if person_id not in self._erased:
+                    self._cache[person_id] = (now, aead)
+
     def mark_erased(self, person_id: str) -> None:
         with self._lock:
             self._erased.add(person_id)
@@ -355,6 +468,21 @@ class PersonKeyRing:
     def destroy(self, person_id: str) -> None:
         self.mark_erased(person_id)
         self.store.destroy(person_id)
+
+
+def personal_owners(value: Any, into: set[str]) -> set[str]:
+    """The owners of the personal values (not yet erased) in an event's state."""
+    t = type(value)
+    if t is PersonalText or t is PersonalDate:
+        if not getattr(value, "erased", False):
+            into.add(value.owner)
+    elif t is dict:
+        for v in value.values():
+            personal_owners(v, into)
+    elif t is list or t is tuple:
+        for v in value:
+            personal_owners(v, into)
+    return into
 
 
 class PersonalSealing(Transcoding):
@@ -544,6 +672,11 @@ class CaseFiles(NetworkUseCases, Application):
                 for e in processing_event.events if isinstance(e, ORGANIZATION_EVENTS)]
         if rows:
             processing_event.saved_kwargs["time_index"] = rows
+        owners: set[str] = set()
+        for event in processing_event.events:
+            personal_owners(event.__dict__, owners)
+        if owners:  # their keys, before the encoding seals with them
+            self.person_keys.ensure(owners)
         return super()._record(processing_event)
 
     def construct_recorder(self):

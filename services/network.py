@@ -336,8 +336,8 @@ class RulesEngine:
             if not notifications:
                 return done
             saved_at = position
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
+            events = self.app.mapper.to_domain_events(notifications)
+            for notification, event in zip(notifications, events):
                 decided = self.evaluate(event)
                 if decided:
                     self.app.save_processed(Tracking(RULES_TRACKING, notification.id),

@@ -254,11 +254,10 @@ def recorded_events(app, up_to: int, page: int = 1000):
                                                           stop=up_to)
         if not notifications:
             return
-        for n in notifications:
-            try:
-                yield app.mapper.to_domain_event(n), n.id
-            except Exception:  # cannot be decrypted or decoded: altered in the store
-                yield None, n.id
+        events = app.mapper.to_domain_events(notifications, keep_errors=True)
+        for n, event in zip(notifications, events):
+            # cannot be decrypted or decoded: altered in the store
+            yield (None if isinstance(event, Exception) else event), n.id
         position = notifications[-1].id
 
 
