@@ -703,10 +703,13 @@ class CaseFiles(NetworkUseCases, Application):
             raise OrganizationNotFound(f"no organization {identifier}",
                                        field="code") from None
 
-    def organization_history(self, identifier: str) -> list[DomainEvent]:
+    def organization_history(self, identifier: str, *, after_version: int = 0,
+                             limit: int | None = None) -> list[DomainEvent]:
+        """The organization's events in order; a page of them: those after
+        ``after_version``, at most ``limit``."""
         org_id = Organization.create_id(identifier)
-        events = list(self.events.get(org_id))
-        if not events:
+        events = list(self.events.get(org_id, gt=after_version or None, limit=limit))
+        if not events and not after_version:
             raise OrganizationNotFound(f"no organization {identifier}", field="code")
         return events
 

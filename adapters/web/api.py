@@ -20,7 +20,7 @@ from uuid import UUID
 from flask import Blueprint, current_app, g, jsonify, request
 
 from adapters.web import validation as v
-from projections.documents import (event_document, organization_document, plain,
+from projections.documents import (organization_document, plain,
                                   with_certificate_state)
 from domain.access import allowed, in_scope
 from domain.meta import Meta
@@ -155,6 +155,15 @@ def accepts(schema: dict[str, v.F], summary: str | None = None):
         view.body_schema = schema
         if summary:
             view.summary = summary
+        return view
+    return declare
+
+
+def query(**parameters: tuple[dict, str]):
+    """Declare a read's query parameters, name -> (JSON schema, description), for
+    /openapi.json and the interactive /docs (the view itself checks them)."""
+    def declare(view):
+        view.query_parameters = parameters
         return view
     return declare
 
@@ -307,13 +316,6 @@ def record_community():
         meta=make_meta(actor, meta_fields), idempotency_key=key, fingerprint=fingerprint,
         **fields)
     return respond(result, 201)
-
-
-@bp.get("/organizations/<code>/events")
-def read_history(code: str):
-    load_in_scope(code, "read")
-    events = casefiles().organization_history(code)
-    return jsonify({"identifier": code, "events": [event_document(e) for e in events]})
 
 
 @dataclass(frozen=True)

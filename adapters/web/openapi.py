@@ -103,6 +103,11 @@ def build(app) -> dict:
                        for code, text in ERRORS.items()}}}
             if rule.rule.startswith("/api/"):
                 operation["security"] = [{"bearer": []}]
+            if method == "GET":
+                operation["parameters"] = parameters + [
+                    {"name": name, "in": "query", "required": False, "schema": schema,
+                     "description": text}
+                    for name, (schema, text) in getattr(view, "query_parameters", {}).items()]
             if method in ("POST", "PUT"):
                 body = object_schema({**getattr(view, "body_schema", {}), **META_SCHEMA})
                 for name, text in META.items():
@@ -184,6 +189,8 @@ def docs_page():
                 "id": re.sub(r"[^A-Za-z0-9_-]", "-", op["operationId"]),
                 "method": method.upper(), "path": path, "summary": op["summary"],
                 "parameters": [p["name"] for p in op["parameters"] if p["in"] == "path"],
+                "query": "&".join(f'{p["name"]}=' for p in op["parameters"]
+                                  if p["in"] == "query"),
                 "fields": [(n, n in required) for n in fields],
                 "body": json.dumps(example(schema), ensure_ascii=False, indent=2)
                 if schema else None})

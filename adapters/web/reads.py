@@ -10,11 +10,12 @@ from flask import current_app, g, jsonify, request
 
 from adapters.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint, signing_key
 from adapters.web.api import (CHINA, POSITION_COOKIE, ApiError, authorize, bp, casefiles,
-                              current_actor, today)
+                              current_actor, load_in_scope, query, today)
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
 from projections.audit import verify
-from projections.documents import organization_document, with_certificate_state
+from projections.documents import (event_document, organization_document,
+                                   with_certificate_state)
 from projections.statistics import pass_rates
 
 READ_WAIT_SECONDS = 2.0
@@ -99,7 +100,17 @@ def _timeline_at(code: str, as_of: date | None, known_at: datetime | None) -> li
     return entries
 
 
+AFTER = ({"type": "integer", "minimum": 0},
+         "wait (up to 2 s) until the view has applied this log position, e.g. the "
+         "X-Position of your last write")
+
+
 @bp.get("/organizations/<code>")
+@query(as_of=({"type": "string", "format": "date"},
+              "the case file as it was in effect on this date"),
+       known_at=({"type": "string", "format": "date-time"},
+                 "the case file as it was recorded at this time"),
+       after=AFTER)
 def read_organization(code: str):
     """The case file. It waits (up to a bound) for the read model to reach the reader's
     last write; if the read model is behind or absent it answers from the event log."""
@@ -142,7 +153,40 @@ def read_organization(code: str):
     return response
 
 
+@bp.get("/organizations/<code>/events")
+@query(after_version=({"type": "integer", "minimum": 0},
+                      "the events after this version (0: from the first)"),
+       limit=({"type": "integer", "minimum": 1, "maximum": 5000},
+              "at most this many events (default 500)"))
+def read_history(code: str):
+    """The organization's recorded events, oldest first, a page at a time.
+
+    ``after_version`` (default 0: from the first event) and ``limit`` (default 500, at
+    most 5,000); ``next`` is the query of the following page, null on the last. A long
+    history costs a page, not the whole of it."""
+    org = load_in_scope(code, "read")
+    after = _int_arg("after_version", 0, 0, 10 ** 9)
+    limit = _int_arg("limit", HISTORY_PAGE, 1, HISTORY_PAGE_MAX)
+    events = casefiles().organization_history(code, after_version=after, limit=limit)
+    last = events[-1].originator_version if events else after
+    return jsonify({"identifier": code, "version": org.version,
+                    "events": [event_document(e) for e in events],
+                    "next": (f"?after_version={last}&limit={limit}"
+                             if len(events) == limit and last < org.version else None)})
+
+
+HISTORY_PAGE, HISTORY_PAGE_MAX = 500, 5000
+
+
 @bp.get("/organizations")
+@query(q=({"type": "string", "maxLength": 100}, "name or code contains"),
+       jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+       status=({"type": "string"}, "status, e.g. registered"),
+       type=({"type": "string"}, "organization type"),
+       risk=({"type": "string"}, "has this risk flag"),
+       list=({"type": "string"}, "on this credit list"),
+       limit=({"type": "integer", "minimum": 1, "maximum": 500}, "page size (default 50)"),
+       offset=({"type": "integer", "minimum": 0}, "skip this many"))
 def search_organizations():
     """Search the register within the reader's jurisdiction."""
     actor = authorize("read")

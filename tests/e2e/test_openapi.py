@@ -29,3 +29,19 @@ def test_every_api_route_is_documented_with_its_body(api):
         raise AssertionError("the schema should refuse an unknown type")
     page = api.get("/docs", as_=None)
     assert page.status_code == 200 and "/api/v1/organizations/{code}/penalties" in page.text
+
+
+def test_the_query_parameters_of_reads_are_documented(api):
+    spec = api.get("/openapi.json", as_=None).json
+
+    def query(path: str) -> dict:
+        return {p["name"]: p["schema"] for p in spec["paths"][path]["get"]["parameters"]
+                if p["in"] == "query"}
+
+    assert query("/api/v1/organizations/{code}/events") == {
+        "after_version": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 5000}}
+    assert {"as_of", "known_at", "after"} <= set(query("/api/v1/organizations/{code}"))
+    assert {"q", "limit", "offset"} <= set(query("/api/v1/organizations"))
+    page = api.get("/docs", as_=None).text
+    assert 'placeholder="after_version=&amp;limit="' in page

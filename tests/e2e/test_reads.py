@@ -94,3 +94,27 @@ def test_time_travel_over_http(api):
     known = api.get(f"{api.org(1)}?known_at=2000-01-01T00:00:00Z")
     assert known.status_code == 404
     assert api.get(f"{api.org(1)}?as_of=2023-02-30").status_code == 400
+
+
+def test_the_event_history_comes_a_page_at_a_time(api):
+    register(api, 1)
+    for n in range(11):
+        assert api.post(f"{api.org(1)}/interviews", {
+            "person_name": "张某", "person_role": "秘书长", "topics": [f"议题{n}"],
+            "effective_date": "2023-03-01"}).status_code == 200
+    everything = api.get(f"{api.org(1)}/events").json
+    assert [e["version"] for e in everything["events"]] == list(range(1, 13))
+    assert everything["next"] is None and everything["version"] == 12
+
+    pages, query = [], "?limit=5"
+    while query:
+        page = api.get(f"{api.org(1)}/events{query}", as_="auditor").json
+        pages.append([e["version"] for e in page["events"]])
+        query = page["next"]
+    assert pages == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
+    assert api.get(f"{api.org(1)}/events?after_version=12").json["events"] == []
+
+    for bad in ("limit=0", "limit=5001", "limit=ten", "after_version=-1"):
+        response = api.get(f"{api.org(1)}/events?{bad}")
+        assert response.status_code == 400, bad
+        assert response.json["error"]["field"] == bad.split("=")[0]
