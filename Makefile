@@ -43,5 +43,9 @@ clean-data:
 # BENCH_ARGS=--quick for a short run (CI), --only NAME[,NAME] for some of them.
 .PHONY: bench
 bench: venv
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && \
+	   apt-get install -y -qq wrk >/dev/null)) || \
+	  echo "could not install wrk (the HTTP load client of b. and c.): the Python one is used"; }
 	$(BIN)/pip install -q -e ".[test,bench]"
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

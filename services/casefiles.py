@@ -375,6 +375,7 @@ class PersonKeyRing:
         self.ttl = ttl
         self._cache: dict[str, tuple[float, AESGCM]] = {}
         self._erased: set[str] = set()
+        self._sweep_at = self.CACHE_SWEEP_AT
         self._lock = threading.Lock()
 
     def _wrap(self, person_id: str, key: bytes) -> bytes:
@@ -410,8 +411,16 @@ class PersonKeyRing:
             return None
         aead = AESGCM(self._unwrap(person_id, wrapped))
         with self._lock:
+            self._sweep(now)
             self._cache[person_id] = (now, aead)
         return aead
+
+    def _sweep(self, now: float) -> None:
+        """Drop the expired keys once the cache is large (a long replay meets every
+        person once; without this the cache would keep them all). Lock held."""
+        if len(self._cache) > self._sweep_at:
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._sweep_at = max(self.CACHE_SWEEP_AT, 2 * len(self._cache))
 
     def ensure(self, person_ids: Iterable[str]) -> None:
         """Before a save seals personal values: every person of ``person_ids`` gets a key
@@ -450,8 +459,7 @@ class PersonKeyRing:
                    for person_id, (wrapped, is_erased) in found.items()
                    if wrapped is not None and not is_erased}
         with self._lock:
-            if len(self._cache) > self.CACHE_SWEEP_AT:  # a long replay: drop expired keys
-                self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._sweep(now)
             for person_id, (wrapped, is_erased) in found.items():
                 if is_erased:
                     self._erased.add(person_id)
