@@ -367,7 +367,7 @@ class PersonKeyRing:
     erasure events themselves (Person.PersonalDataErased, and
     Organization.LeaderPersonalDataErased on each organization the person led)."""
 
-    CACHE_SWEEP_AT = 50_000
+    CACHE_SWEEP_AT = 10_000  # (an AESGCM object holds about 2.6 kB)
 
     def __init__(self, master_key: bytes | None, ttl: float = 10.0):
         self.store: PersonKeyStore | None = None
