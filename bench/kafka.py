@@ -50,25 +50,18 @@ def create_topic(bootstrap: str, topic: str) -> None:
 
 
 def messages(env: dict, settings) -> list[tuple[bytes, bytes]]:
-    """What the relay publishes for the recorded events: (key, CloudEvent JSON)."""
-    from adapters.cloudevents import encode, is_published, to_cloudevent
+    """What the relay publishes for the recorded events: (key, CloudEvent JSON), read
+    and encoded by the relay's own ``read``."""
     from adapters.kafka_relay import Relay
 
     relay = Relay(env, settings)
     try:
-        out = []
+        out: list[tuple[bytes, bytes]] = []
         position = 0
-        while True:
-            notifications = relay.app.recorder.select_notifications(start=position + 1,
-                                                                    limit=1000)
-            if not notifications:
-                return out
-            for n, event in zip(notifications,
-                                relay.app.mapper.to_domain_events(notifications)):
-                if is_published(event):
-                    out.append((str(event.originator_id).encode(), encode(to_cloudevent(
-                        event, n.id, relay.subject(event), settings.publish))))
-            position = notifications[-1].id
+        while (batch := relay.read(position)) is not None:
+            out.extend(batch.messages)
+            position = batch.last
+        return out
     finally:
         relay.stop()
 

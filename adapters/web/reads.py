@@ -153,6 +153,9 @@ def read_organization(code: str):
     return response
 
 
+HISTORY_PAGE, HISTORY_PAGE_MAX = 500, 5000
+
+
 @bp.get("/organizations/<code>/events")
 @query(after_version=({"type": "integer", "minimum": 0},
                       "the events after this version (0: from the first)"),
@@ -173,9 +176,6 @@ def read_history(code: str):
                     "events": [event_document(e) for e in events],
                     "next": (f"?after_version={last}&limit={limit}"
                              if len(events) == limit and last < org.version else None)})
-
-
-HISTORY_PAGE, HISTORY_PAGE_MAX = 500, 5000
 
 
 @bp.get("/organizations")
