@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 log = logging.getLogger(__name__)
 
-RECORDER_TOPIC = "adapters.postgres_store:CaseFileRecorder"
+RECORDER_TOPIC = "adapters.store.recorder:CaseFileRecorder"
 EMBEDDED_DB = "casefile"
 
 

@@ -92,12 +92,12 @@ def raw_writers(url: str, table: str, writers: int, blob: int, seconds: float
 
 
 def run(ctx: Context) -> list[Row]:
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     seconds = ctx.seconds(3, 6)
     rows = []
     with fresh_schema(ctx.url, "append") as schema:
-        casefiles = CaseFiles(env=app_env(schema))
+        casefiles = build_casefiles(env=app_env(schema))
         try:
             codes = register_orgs(casefiles, ORGS_PER_WRITER * WRITERS)
             groups = [codes[i * ORGS_PER_WRITER:(i + 1) * ORGS_PER_WRITER]

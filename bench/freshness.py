@@ -1,11 +1,11 @@
 """h. Freshness: at a steady write load, the time from a write's answer to the case-file
 read model having applied it, with the projection worker (``casefile worker``, i.e.
-``adapters.readmodels.Worker``: every projection, the rules and the clock) running in
+``adapters.runtime.readmodels.Worker``: every projection, the rules and the clock) running in
 its own process, as in production.
 
 Each write is ``CaseFiles.execute(code, "interview", ...)``; its answer carries the
 event's position. A poller reads the casefiles view's tracking position every millisecond
-(what ``adapters.readmodels.wait_for`` polls, without its back-off) and stamps each write
+(what ``adapters.runtime.readmodels.wait_for`` polls, without its back-off) and stamps each write
 when the position reaches it."""
 
 from __future__ import annotations
@@ -67,14 +67,14 @@ def wait_caught_up(view, position: int, timeout: float) -> bool:
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.readmodels import open_view
-    from services.casefiles import CaseFiles
+    from adapters.runtime.readmodels import open_view
+    from adapters.bootstrap import build_casefiles
 
     per_second = 50
     seconds = ctx.seconds(5, 15)
     with fresh_schema(ctx.url, "freshness") as schema:
         env = app_env(schema)
-        casefiles = CaseFiles(env=env)
+        casefiles = build_casefiles(env=env)
         view = None
         try:
             codes = register_orgs(casefiles, 100)

@@ -1,5 +1,5 @@
 """b. Commands over HTTP and c. case-file reads over HTTP, under the production server
-(adapters.serve: gunicorn, 2 x cores workers x 4 threads), against a trivial JSON endpoint
+(adapters.web.server: gunicorn, 2 x cores workers x 4 threads), against a trivial JSON endpoint
 on the same server (bench.wsgi's /bench/ping) at the same concurrency.
 
 The load client is ``wrk`` (Debian package ``wrk``) when it is installed, else a Python
@@ -285,11 +285,11 @@ def client_name() -> str:
 # ----------------------------------------------------------------------- benchmarks
 
 def commands(ctx: Context) -> list[Row]:
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     seconds = ctx.seconds(4, 8)
     with fresh_schema(ctx.url, "commands") as schema:
-        casefiles = CaseFiles(env=app_env(schema))
+        casefiles = build_casefiles(env=app_env(schema))
         try:
             codes = register_orgs(casefiles, 200)
             token = open_staff_account(casefiles)
@@ -326,14 +326,13 @@ def commands(ctx: Context) -> list[Row]:
 
 
 def reads(ctx: Context) -> list[Row]:
-    from adapters.demo import generate
-    from adapters.readmodels import catch_up, open_view
-    from services.casefiles import CaseFiles
+    from adapters.seed.demo import generate
+    from adapters.runtime.readmodels import catch_up, open_view
 
     seconds = ctx.seconds(4, 8)
     with fresh_schema(ctx.url, "reads") as schema:
         env = app_env(schema)
-        casefiles = CaseFiles(env=env)
+        casefiles = build_casefiles(env=env)
         try:
             summary = generate(casefiles, orgs=ctx.size(100, 300), years=5,
                                echo=lambda *_: None)
@@ -379,7 +378,7 @@ def reads(ctx: Context) -> list[Row]:
 
 
 def server_shape() -> str:
-    from adapters.serve import DEFAULT_THREADS, default_workers
+    from adapters.web.server import DEFAULT_THREADS, default_workers
 
     return f"gunicorn {default_workers()} workers x {DEFAULT_THREADS} threads"
 

@@ -1,4 +1,4 @@
-"""g. The Kafka relay: throughput of ``adapters.kafka_relay.Relay`` (read the log, decrypt,
+"""g. The Kafka relay: throughput of ``adapters.kafka.relay.Relay`` (read the log, decrypt,
 map to CloudEvents, publish with acks=all, advance the tracked position) against the raw
 kafka-python producer sending the same messages with the same settings and batching, and
 the latency from a recorded event to a consumer receiving it.
@@ -25,7 +25,7 @@ API_VERSION = (0, 9)
 def producer(bootstrap: str):
     from kafka import KafkaProducer
 
-    # the relay's own settings (adapters.kafka_relay.Relay.producer)
+    # the relay's own settings (adapters.kafka.relay.Relay.producer)
     return KafkaProducer(bootstrap_servers=[bootstrap], api_version=API_VERSION, acks="all",
                          retries=5, max_in_flight_requests_per_connection=1, linger_ms=5,
                          batch_size=256 * 1024, request_timeout_ms=15000, max_block_ms=15000,
@@ -52,7 +52,7 @@ def create_topic(bootstrap: str, topic: str) -> None:
 def messages(env: dict, settings) -> list[tuple[bytes, bytes]]:
     """What the relay publishes for the recorded events: (key, CloudEvent JSON), read
     and encoded by the relay's own ``read``."""
-    from adapters.kafka_relay import Relay
+    from adapters.kafka.relay import Relay
 
     relay = Relay(env, settings)
     try:
@@ -87,7 +87,7 @@ def relay_throughput(env: dict, settings) -> tuple[int, int, float]:
     """Relay from position 0 to the head as a running relay does (``Relay.relay_pending``:
     the next batch read and encoded while the broker acknowledges the current one);
     (events, published, seconds)."""
-    from adapters.kafka_relay import Relay
+    from adapters.kafka.relay import Relay
 
     relay = Relay(env, settings)
     try:
@@ -105,10 +105,10 @@ def latency(env: dict, settings, bootstrap: str, count: int, per_second: float
     write's answer to a consumer receiving its message."""
     from kafka import KafkaConsumer, TopicPartition
 
-    from adapters.kafka_relay import Relay
-    from services.casefiles import CaseFiles
+    from adapters.kafka.relay import Relay
+    from adapters.bootstrap import build_casefiles
 
-    casefiles = CaseFiles(env=env)
+    casefiles = build_casefiles(env=env)
     codes = register_orgs(casefiles, 20, start=5000)
     relay = Relay(env, settings).start()
     consumer = KafkaConsumer(bootstrap_servers=[bootstrap], api_version=API_VERSION,
@@ -166,7 +166,7 @@ def broker():
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.kafka_relay import KafkaSettings
+    from adapters.kafka.relay import KafkaSettings
 
     from bench.rebuild import generate_district
 

@@ -6,7 +6,7 @@ The application recorder inserts a save's events in psycopg's pipeline mode
 parameter the client waits in ``Pipeline.sync`` while the server waits in ``ClientRead``
 (pg_stat_activity), for ever. Observed with psycopg 3.3.9 (binary, libpq 18) over the
 embedded server's Unix socket: 1,200 events of 400 bytes (468 KiB) in one save pass,
-1,300 (507 KiB) hang. ``adapters.demo.generate`` with many years of history (e.g.
+1,300 (507 KiB) hang. ``adapters.seed.demo.generate`` with many years of history (e.g.
 ``--years 20``, 40 organizations a save) runs into it.
 
 Each attempt runs in a thread with a 20 s bound; the first hang ends the process."""
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from eventsourcing.postgres import PostgresProcessRecorder
 
     from bench.common import app_env, configure_process, database_url, fresh_schema
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     # the library's own (pipelined) method: CaseFileRecorder.insert_events avoids the stall
     library_insert = PostgresProcessRecorder.insert_events
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url()
     configure_process(url)
     with fresh_schema(url, "largesave") as schema:
-        casefiles = CaseFiles(env=app_env(schema))
+        casefiles = build_casefiles(env=app_env(schema))
         for n in sizes:
             originator = uuid.uuid4()
             events = [StoredEvent(originator_id=originator, originator_version=i + 1,

@@ -6,7 +6,7 @@ figure, first page), through the Flask app in process (no network), for a distri
 100,000 organizations (10,000 with ``--quick``).
 
 The data are real events through ``CaseFiles.save`` (compressed, encrypted), projected by
-the case-file and network projections (``adapters.readmodels.catch_up``): a lighter mix
+the case-file and network projections (``adapters.runtime.readmodels.catch_up``): a lighter mix
 than the demo. The district has 10 sub-districts of 20 residents' committees (211 nodes
 established); each organization is registered in a committee with a certificate valid
 until a date from a year ago to three years ahead (some expired, some expiring); 3 % get
@@ -121,15 +121,15 @@ def timed_get(client, path: str, headers: dict, n: int) -> list[float]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.readmodels import catch_up, open_view
+    from adapters.runtime.readmodels import catch_up, open_view
     from adapters.web import close_app, create_app
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     orgs = ctx.size(10_000, 100_000)
     calls = ctx.size(20, 60)
     with fresh_schema(ctx.url, "network") as schema:
         env = app_env(schema)
-        casefiles = CaseFiles(env=env)
+        casefiles = build_casefiles(env=env)
         try:
             t0 = time.perf_counter()
             counts = load(casefiles, orgs)
@@ -198,7 +198,7 @@ def run(ctx: Context) -> list[Row]:
 
 def _query_alone(env: dict, calls: int) -> dict[str, float]:
     """p50 of the view's two queries behind the district node, without Flask."""
-    from adapters.readmodels import open_view
+    from adapters.runtime.readmodels import open_view
     from domain.codes import jurisdiction_prefix
 
     view = open_view(env, "network")

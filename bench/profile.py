@@ -30,13 +30,14 @@ def _loop(seconds: float, step) -> int:
 def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) -> None:
     from pyinstrument import Profiler
 
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
+
 
     url = database_url()
     configure_process(url)
     with fresh_schema(url, "profile") as schema:
         env = app_env(schema, **(overrides or {}))
-        casefiles = CaseFiles(env=env)
+        casefiles = build_casefiles(env=env)
         profiler = Profiler(interval=0.0005)
         try:
             if name == "append":
@@ -45,14 +46,14 @@ def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) 
                                                    meta=staff_meta(), **INTERVIEW)
                 _loop(1, step)
             elif name in ("command", "read"):
-                from adapters.demo import generate
-                from adapters.readmodels import catch_up
+                from adapters.seed.demo import generate
+                from adapters.runtime.readmodels import catch_up
                 from adapters.web import create_app
 
                 if name == "read":
                     generate(casefiles, orgs=100, years=5, echo=lambda *_: None)
                     catch_up(env, "casefiles")
-                    from adapters.readmodels import open_view
+                    from adapters.runtime.readmodels import open_view
 
                     view = open_view(env, "casefiles")
                     _, found = view.search(limit=100)
@@ -75,10 +76,10 @@ def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) 
                         assert r.status_code == 200, r.get_data(as_text=True)
                 _loop(1, step)
             elif name == "rebuild":
-                from adapters.demo import generate
-                from adapters.readmodels import rebuild
+                from adapters.seed.demo import generate
+                from adapters.runtime.readmodels import rebuild
 
-                from adapters.readmodels import READ_MODELS
+                from adapters.runtime.readmodels import READ_MODELS
 
                 generate(casefiles, orgs=150, years=5, echo=lambda *_: None)
                 for model in READ_MODELS:

@@ -1,4 +1,4 @@
-"""The scale table: one data set grown with ``adapters.demo.generate`` through increasing
+"""The scale table: one data set grown with ``adapters.seed.demo.generate`` through increasing
 sizes (10k and 100k events quick; 10k, 100k and 1M with the full run), measured at each
 size: append latency, projection rate, case-file read latency and storage per event.
 
@@ -13,7 +13,7 @@ kept small (10 organizations a transaction; see docs/BENCHMARKS.md on large save
 
 At each size:
 - append: p50/p99 of 200 interview commands through CaseFiles on random organizations;
-- projection: the casefiles view is caught up (``adapters.readmodels.catch_up``, the
+- projection: the casefiles view is caught up (``adapters.runtime.readmodels.catch_up``, the
   worker's paged replay) over the events added since the previous size: events/s;
 - read: p50/p99 of 300 ``GET /api/v1/organizations/{code}`` through the Flask app in
   process (no network), answered from the caught-up case-file view;
@@ -47,10 +47,10 @@ def _chunk(schema: str, orgs: int, seed: int) -> int:
     import warnings
 
     warnings.filterwarnings("ignore")
-    from adapters.demo import generate
-    from services.casefiles import CaseFiles
+    from adapters.seed.demo import generate
+    from adapters.bootstrap import build_casefiles
 
-    casefiles = CaseFiles(env=app_env(schema, PSEUDONYM_KEY=secrets.token_urlsafe(24),
+    casefiles = build_casefiles(env=app_env(schema, PSEUDONYM_KEY=secrets.token_urlsafe(24),
                                       POSTGRES_POOL_SIZE="2"))
     try:
         return generate(casefiles, orgs=orgs, years=5, seed=seed, echo=lambda *_: None,
@@ -81,10 +81,10 @@ def grow(url: str, schema: str, target_events: int, seeds: list[int]) -> float:
 
 
 def measure(ctx: Context, schema: str, env: dict, token_cache: list[str]) -> dict:
-    from adapters.readmodels import catch_up, open_view
+    from adapters.runtime.readmodels import catch_up, open_view
     from adapters.web import close_app, create_app
     from bench.common import open_staff_account
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     out: dict = {"events": count_events(ctx.url, schema)}
     t0 = time.perf_counter()
@@ -98,7 +98,7 @@ def measure(ctx: Context, schema: str, env: dict, token_cache: list[str]) -> dic
     finally:
         view.datastore.close()
     rng = random.Random(out["events"])
-    casefiles = CaseFiles(env=env)
+    casefiles = build_casefiles(env=env)
     try:
         latencies = []
         for code in rng.sample(codes, min(len(codes), 2000)):
@@ -163,9 +163,9 @@ def run(ctx: Context) -> list[Row]:
     token: list[str] = []
     with fresh_schema(ctx.url, "scale") as schema:
         env = app_env(schema)
-        from services.casefiles import CaseFiles
+        from adapters.bootstrap import build_casefiles
 
-        CaseFiles(env=env).close()  # create the tables once, before the parallel chunks
+        build_casefiles(env=env).close()  # create the tables once, before the parallel chunks
         for size in sizes:
             grown = grow(ctx.url, schema, size, seeds)
             result = measure(ctx, schema, env, token)

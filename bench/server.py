@@ -1,5 +1,5 @@
 """Run the benchmarks' WSGI app (bench.wsgi) under the production server
-(adapters.serve): ``python -m bench.server --port P [--workers N] [--threads T]``. The
+(adapters.web.server): ``python -m bench.server --port P [--workers N] [--threads T]``. The
 database, schema and keys come from the environment (DATABASE_URL, POSTGRES_SCHEMA,
 CIPHER_KEY, PSEUDONYM_KEY), set by the benchmark that starts it."""
 
@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="platformdirs")
-    from adapters.serve import serve
+    from adapters.web.server import serve
 
     serve(args.host, args.port, args.workers, args.threads,
           app_factory="bench.wsgi:create_bench_app", loglevel="warning")

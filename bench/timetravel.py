@@ -70,12 +70,12 @@ def latencies(fn, seconds: float, count: int) -> list[float]:
 
 def run(ctx: Context) -> list[Row]:
     from domain.organization import Organization
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
     events = 10_000
     per_query = ctx.seconds(3, 5)
     with fresh_schema(ctx.url, "timetravel") as schema:
-        casefiles = CaseFiles(env=app_env(schema))
+        casefiles = build_casefiles(env=app_env(schema))
         try:
             t0 = time.perf_counter()
             code, dates, recorded = build_long_history(casefiles, events)

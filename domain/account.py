@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
+from eventsourcing.utils import register_topic
 
 from domain.codes import validate_jurisdiction
 from domain.errors import InvalidValue, RuleViolation
@@ -97,3 +98,13 @@ class Account(Aggregate):
     def _granted(self, role: str, jurisdiction: str | None, organization: str | None,
                  meta: Meta) -> None:
         self.role, self.jurisdiction, self.organization = role, jurisdiction, organization
+
+
+class AccountOpened(DomainEvent):
+    """An entry of the log that lists every account (the library's EventSourcedLog)."""
+
+    username: str
+
+
+# Stored before the class moved here (existing data folders hold this topic).
+register_topic("services.casefiles:AccountOpened", AccountOpened)

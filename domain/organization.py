@@ -911,3 +911,7 @@ class Organization(Aggregate):
             if leader is not None and leader.get("person_id") == person_id:
                 leader["name"] = erased(person_id)
                 leader["id_number_masked"] = erased(person_id)
+
+
+# The events that time travel replays (each carries meta.effective_date).
+ORGANIZATION_EVENTS = (Organization.Founded, Organization.Event)

@@ -79,3 +79,18 @@ def erased(owner: Any) -> PersonalText:
 
 def is_erased(value: Any) -> bool:
     return bool(getattr(value, "erased", False)) or value == ERASED
+
+
+def personal_owners(value: Any, into: set[str]) -> set[str]:
+    """The owners of the personal values (not yet erased) in an event's state."""
+    t = type(value)
+    if t is PersonalText or t is PersonalDate:
+        if not getattr(value, "erased", False):
+            into.add(value.owner)
+    elif t is dict:
+        for v in value.values():
+            personal_owners(v, into)
+    elif t is list or t is tuple:
+        for v in value:
+            personal_owners(v, into)
+    return into

@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.errors import DomainError, NotFound, RuleViolation
+from services.errors import VersionConflict
 from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, NetworkNode, Proposal
 from domain.organization import Organization, add_years, is_exempt_year
@@ -110,7 +111,6 @@ class NetworkUseCases:
                        note: str | None = None, expected_version: int | None = None):
         warning = self.get_warning(warning_id)
         if expected_version is not None and warning.version != expected_version:
-            from services.casefiles import VersionConflict
 
             raise VersionConflict(f"the warning is at version {warning.version}",
                                   rule="expected_version")
@@ -123,7 +123,6 @@ class NetworkUseCases:
         try:
             recordings = self.save(warning)
         except IntegrityError:
-            from services.casefiles import VersionConflict
 
             raise VersionConflict("the warning was changed meanwhile; read it again",
                                   rule="expected_version") from None

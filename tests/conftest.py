@@ -15,7 +15,7 @@ import pytest
 
 from adapters.config import postgres_settings_from_url
 from domain.meta import Meta
-from services.casefiles import CaseFiles
+from adapters.bootstrap import build_casefiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CIPHER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -24,7 +24,7 @@ PSEUDONYM_KEY = secrets.token_urlsafe(16)
 
 def memory_env() -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.popo",
-            "APPLICATION_RECORDER_TOPIC": "adapters.memory_store:InMemoryCaseFileRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.store.memory:InMemoryCaseFileRecorder",
             "PSEUDONYM_KEY": PSEUDONYM_KEY}
 
 
@@ -54,7 +54,7 @@ def schema(database_url):
 @pytest.fixture
 def postgres_env(database_url, schema) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "adapters.postgres_store:CaseFileRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.store.recorder:CaseFileRecorder",
             "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": CIPHER_KEY,
             "PSEUDONYM_KEY": PSEUDONYM_KEY, "POSTGRES_SCHEMA": schema,
             "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "30",
@@ -63,14 +63,14 @@ def postgres_env(database_url, schema) -> dict[str, str]:
 
 @pytest.fixture
 def memory_app():
-    app = CaseFiles(env=memory_env())
+    app = build_casefiles(env=memory_env())
     yield app
     app.close()
 
 
 @pytest.fixture
 def pg_app(postgres_env):
-    app = CaseFiles(env=postgres_env)
+    app = build_casefiles(env=postgres_env)
     yield app
     app.close()
 
@@ -100,7 +100,7 @@ def tokens(pg_app) -> dict[str, str]:
 def worker(postgres_env):
     """The projection worker, following the events as they are recorded. The rules and the
     clock are left out here (they record events of their own); the network tests run them."""
-    from adapters.readmodels import Worker
+    from adapters.runtime.readmodels import Worker
 
     running = Worker(postgres_env, run_rules=False).start()
     yield running

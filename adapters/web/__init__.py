@@ -11,8 +11,10 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
-from services.casefiles import (CaseFiles, IdempotencyKeyReused, OrganizationNotFound,
-                                PersonNotFound, VersionConflict)
+from adapters.bootstrap import build_casefiles
+from services.casefiles import CaseFiles
+from services.errors import (IdempotencyKeyReused, OrganizationNotFound, PersonNotFound,
+                             VersionConflict)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if casefiles is None:
         from adapters.config import application_env
 
-        casefiles = CaseFiles(env=application_env())
+        casefiles = build_casefiles(env=application_env())
     app.extensions["casefiles"] = casefiles
 
     from adapters.web import network, reads  # noqa: F401  (add their endpoints to the blueprint)
@@ -66,11 +68,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from adapters.web.health import health
 
     if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
-        from adapters.readmodels import READ_MODELS, open_view
+        from adapters.runtime.readmodels import READ_MODELS, open_view
 
         app.extensions["read_models"] = {name: open_view(dict(casefiles.env), name)
                                          for name in READ_MODELS}
-        from adapters.kafka_relay import KafkaSettings, relay_tracking
+        from adapters.kafka.relay import KafkaSettings, relay_tracking
 
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from projections.documents import (organization_document, plain,
                                   with_certificate_state)
 from domain.access import allowed, in_scope
@@ -28,7 +28,9 @@ from domain.organization import (CONCLUSIONS, CREDIT_LISTS, GRADES, LEADER_ROLES
                                  MAJOR_EVENT_CATEGORIES, MAJOR_EVENT_RECIPIENTS,
                                  OFFICIAL_STATUSES, PENALTY_KINDS, REGISTERED_TYPES,
                                  RISK_LEVELS)
-from services.casefiles import AuthenticationFailed, CaseFiles, CommandResult
+from services.errors import AuthenticationFailed
+from services.casefiles import CaseFiles
+from services.application import CommandResult
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -1,7 +1,7 @@
 """The page that imports an existing register from a spreadsheet (CSV UTF-8 or XLSX).
 
 ``GET /import`` shows the upload form and the columns; ``POST /import`` (multipart, with
-the session's ``csrf_token``) runs ``adapters.importer.import_register`` as the signed-in
+the session's ``csrf_token``) runs ``adapters.seed.importer.import_register`` as the signed-in
 account, within its jurisdiction, and shows either the number imported or every error
 (row, column, message), in which case nothing was recorded. Only roles allowed the
 "register" action may import. Register the blueprint next to ``pages``:
@@ -17,7 +17,7 @@ from flask import (Blueprint, current_app, make_response, redirect, render_templ
 from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from adapters.importer import CHINESE_HEADERS, COLUMNS, OPTIONAL_COLUMNS, import_register
+from adapters.seed.importer import CHINESE_HEADERS, COLUMNS, OPTIONAL_COLUMNS, import_register
 from adapters.web.pages import require_actor
 from domain.access import allowed
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from flask import jsonify, request
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from adapters.web.api import (ApiError, accepts, authorize, bp, casefiles, current_actor,
                               make_meta, parse_body, remember_position, today)
 from adapters.web.reads import _int_arg, fresh

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
 
 docs = Blueprint("docs", __name__, template_folder="templates")

@@ -21,7 +21,7 @@ from flask import (Blueprint, current_app, g, make_response, redirect, render_te
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from adapters.web.sessions import COOKIE
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def signin_form():
 
 @pages.post("/signin")
 def signin():
-    from services.casefiles import AuthenticationFailed
+    from services.errors import AuthenticationFailed
 
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]

@@ -11,7 +11,7 @@ import secrets
 
 from flask import jsonify
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from adapters.web.api import ApiError, accepts, authorize, bp, casefiles, current_actor, \
     make_meta, parse_body, today
 from adapters.web.reads import read_models
@@ -99,7 +99,7 @@ def _population(jurisdiction: str) -> tuple[list[str], list[str]]:
     case-file view that has caught up with every event recorded before the request (not
     only the planner's own writes: a plan drawn from a stale population would be
     recorded as if it were the register)."""
-    from adapters.readmodels import wait_for
+    from adapters.runtime.readmodels import wait_for
 
     view = read_models()["casefiles"]
     end = casefiles().recorder.max_notification_id() or 0

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 
 from flask import current_app, g, jsonify, request
 
-from adapters.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint, signing_key
+from adapters.views.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint, signing_key
 from adapters.web.api import (CHINA, POSITION_COOKIE, ApiError, authorize, bp, casefiles,
                               current_actor, load_in_scope, query, today)
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
@@ -32,7 +32,7 @@ def read_models():
 def fresh(name: str):
     """The named view, once it has reached the reader's last write (up to a bound; the
     answer says how far it got in X-Position either way)."""
-    from adapters.readmodels import wait_for
+    from adapters.runtime.readmodels import wait_for
 
     view = read_models()[name]
     g.view_fresh = wait_for(view, wanted_position(), READ_WAIT_SECONDS)
@@ -128,7 +128,7 @@ def read_organization(code: str):
     row = None
     models = current_app.extensions.get("read_models")
     if models is not None:
-        from adapters.readmodels import wait_for
+        from adapters.runtime.readmodels import wait_for
 
         if wait_for(models["casefiles"], wanted_position(), READ_WAIT_SECONDS):
             row = models["casefiles"].case_file(code)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 
-from adapters.importer import COLUMNS
+from adapters.seed.importer import COLUMNS
 from tests.conftest import stored_event_count
 from tests.e2e.test_pages import csrf, sign_in
 from tests.support import code

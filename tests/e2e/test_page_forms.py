@@ -253,7 +253,7 @@ def test_every_message_of_the_body_checks_has_a_translation(memory_app):
     """Each way validation.py (and the code checks it calls) refuses a value is matched
     by a message pattern, so no page falls back to the untranslated message."""
     from adapters.web import create_app
-    from adapters.web import validation as v
+    from adapters.commands import validation as v
     from adapters.web.i18n import translate_error
     from domain.codes import id_number_check_character
     from domain.errors import InvalidValue

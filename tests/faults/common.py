@@ -218,9 +218,9 @@ def environment(name: str, database_url: str, **extra: str) -> dict[str, str]:
 def casefiles():
     """A CaseFiles application of this process, on the script's database."""
     from adapters.config import application_env
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
-    return CaseFiles(env=application_env())
+    return build_casefiles(env=application_env())
 
 
 def open_accounts() -> dict[str, str]:
@@ -552,7 +552,7 @@ def local_kafka():
 
 def published_ids(app) -> dict[str, tuple[str, int]]:
     """The CloudEvent id of every event the relay must publish: id -> (aggregate, version)."""
-    from adapters.cloudevents import event_id, is_published
+    from adapters.kafka.cloudevents import event_id, is_published
 
     expected, position = {}, 0
     while True:
@@ -620,7 +620,7 @@ def check_stream(messages: list[dict], expected: dict[str, tuple[str, int]],
 # ------------------------------------------------------------------- read models
 
 def projections_caught_up(env: dict[str, str]) -> bool:
-    from adapters.readmodels import status
+    from adapters.runtime.readmodels import status
 
     return all(row["lag"] == 0 for row in status(env))
 
@@ -628,7 +628,7 @@ def projections_caught_up(env: dict[str, str]) -> bool:
 def check_read_models(env: dict[str, str], checks: Checks) -> None:
     """Each view equals a fresh rebuild from the log, and the audit trail verifies (run
     with no worker: the rebuild then also replaces the view)."""
-    from adapters.readmodels import READ_MODELS, open_view, rebuild
+    from adapters.runtime.readmodels import READ_MODELS, open_view, rebuild
     from adapters.web.reads import recorded_events
     from projections.audit import verify
 
@@ -656,7 +656,7 @@ def check_read_models(env: dict[str, str], checks: Checks) -> None:
 def diff_casefiles(env: dict[str, str]) -> list[str]:
     """Replay the log into a scratch copy of the case files and compare row by row with
     the live view (what a checksum mismatch is made of)."""
-    from adapters.readmodels import READ_MODELS, open_view, replay
+    from adapters.runtime.readmodels import READ_MODELS, open_view, replay
 
     app = casefiles()
     prefix = f"casefiles_diff{uuid.uuid4().hex[:6]}"

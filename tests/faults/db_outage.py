@@ -167,14 +167,14 @@ def main() -> int:
     checks.figure("projections caught up by themselves, seconds after the restart",
                   f"{time.monotonic() - up_at:.0f}" if caught_up else "NO")
     checks.check(caught_up, "the worker's projections did not resume after the outage")
-    from adapters.readmodels import _worker_running
+    from adapters.runtime.readmodels import _worker_running
 
     checks.check(_worker_running(app_env),
                  "after the outage the running worker no longer holds its advisory lock: "
                  "`casefile projections rebuild` would take it for stopped and swap the "
                  "live tables under it")
     if kafka is not None:
-        from adapters.kafka_relay import relay_status
+        from adapters.kafka.relay import relay_status
 
         relayed = wait_for(lambda: relay_status(app_env)["lag"] == 0, 150)
         checks.figure("relay caught up by itself, seconds after the restart",

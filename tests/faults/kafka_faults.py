@@ -10,7 +10,7 @@ Must hold: commands never fail because of Kafka; at the end the relay's lag is 0
 recorded organization or person event is on the topic (an independent consumer reads
 it all), nothing else is, and each organization's events arrive in version order (first
 deliveries; re-published duplicates after a crash are allowed and counted); the example
-consumer (adapters.consumer) sees no gap.
+consumer (adapters.kafka.consumer) sees no gap.
 
     python -m tests.faults.kafka_faults --quick     # ~40 s: 2 relay kills, 1 broker kill
     python -m tests.faults.kafka_faults             # ~2.5 min: random mix for 120 s
@@ -64,7 +64,7 @@ def main() -> int:
     env = environment("kafka", url, KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap,
                       KAFKA_API_VERSION="0.9", KAFKA_TOPIC=topic, KAFKA_BATCH="100")
     from adapters.config import application_env
-    from adapters.kafka_relay import relay_status
+    from adapters.kafka.relay import relay_status
 
     app_env = application_env()
     organizations = register_organizations(8)
@@ -115,7 +115,7 @@ def main() -> int:
     checks.figure("faults injected", dict(faults))
     checks.figure("commands recorded while faults were injected", len(done))
     checks.figure("stream", check_stream(messages, expected, checks))
-    from adapters.consumer import consume
+    from adapters.kafka.consumer import consume
     from tests.kafka_broker import API_VERSION
 
     stats = consume(bootstrap_servers=kafka.bootstrap, topic=topic, group="faults-consumer",

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from psycopg.sql import SQL
 
-from adapters.audit_checkpoint import CheckpointError, parse_checkpoint
-from adapters.readmodels import open_view, wait_for
+from adapters.views.audit_checkpoint import CheckpointError, parse_checkpoint
+from adapters.runtime.readmodels import open_view, wait_for
 from projections.audit import GENESIS, chain_hash
 from tests.support import code, registration
 
@@ -118,7 +118,7 @@ def test_a_malformed_since_is_400(api, query):
 
 def test_the_cli_exports_a_checkpoint_and_checks_it_later(api, pg_app, postgres_env, tmp_path,
                                                          monkeypatch):
-    from adapters.cli import main
+    from adapters.cli.main import main
 
     record_history(api, pg_app, postgres_env, 1)
     for key, value in postgres_env.items():

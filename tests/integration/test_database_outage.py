@@ -1,6 +1,6 @@
 """A database outage seen by the web process (issue 7, item 3; bug B of
 docs/RELIABILITY.md), without stopping the shared test PostgreSQL: the application is built
-as a gunicorn worker builds it (``adapters.serve.prepare_environment`` and ``build_app``)
+as a gunicorn worker builds it (``adapters.web.server.prepare_environment`` and ``build_app``)
 and reaches PostgreSQL through a TCP proxy of this test. Cutting the proxy closes every
 open connection and every new one at once, as a stopped server does.
 
@@ -22,7 +22,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from adapters.config import postgres_settings_from_url
-from adapters.readmodels import READ_MODELS
+from adapters.runtime.readmodels import READ_MODELS
 from tests.integration.test_reliability import Client, interview, org_path, registered
 
 MAX_SECONDS = 5.0  # an answer during the outage takes at most this long
@@ -107,7 +107,7 @@ class Proxy:
 def through_proxy(database_url, postgres_env, tokens, worker, monkeypatch, tmp_path):
     """The API as `casefile serve` builds it in a worker, on a threaded HTTP server,
     connected to PostgreSQL through the proxy."""
-    from adapters import serve
+    from adapters.web import server as serve
     from adapters.web import close_app
 
     settings = postgres_settings_from_url(database_url)

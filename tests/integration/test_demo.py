@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from adapters.demo import DEMO_ACCOUNTS, Progress, generate, load_demo_once
+from adapters.seed.demo import DEMO_ACCOUNTS, Progress, generate, load_demo_once
 from domain.errors import Conflict
 from domain.meta import ROLES
 from domain.organization import Organization, is_exempt_year
@@ -142,7 +142,7 @@ def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):
 def test_a_data_set_larger_than_one_district_is_generated_in_parts(memory_app, monkeypatch):
     """`casefile demo --orgs N` beyond the name pool of one district: parts with
     consecutive seeds into one store, no identity number (so no person) drawn twice."""
-    import adapters.demo as demo
+    import adapters.seed.demo as demo
     from domain.person import Person
 
     monkeypatch.setattr(demo, "CHUNK_ORGS", 25)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapters.demo import load_demo_once
-from adapters.readmodels import catch_up, open_view
+from adapters.seed.demo import load_demo_once
+from adapters.runtime.readmodels import catch_up, open_view
 from domain.network import EarlyWarning, Proposal
 from domain.rules import CATALOG
 from projections.network import FIGURES, roll_up

@@ -9,11 +9,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from adapters.demo import generate
-from adapters.importer import COLUMNS, export_register, import_register
+from adapters.seed.demo import generate
+from adapters.seed.importer import COLUMNS, export_register, import_register
 from domain.meta import Meta
 from domain.organization import Organization
-from services.casefiles import CaseFiles
+from adapters.bootstrap import build_casefiles
 from tests.conftest import stored_event_count
 from tests.support import DISTRICT, code
 
@@ -52,7 +52,7 @@ def fresh_app(postgres_env, database_url):
     schema = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    app = CaseFiles(env={**postgres_env, "POSTGRES_SCHEMA": schema})
+    app = build_casefiles(env={**postgres_env, "POSTGRES_SCHEMA": schema})
     yield app
     app.close()
     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 from kafka import KafkaConsumer
 
-from adapters.cloudevents import event_id
-from adapters.consumer import consume
-from adapters.kafka_relay import KafkaSettings, Relay, relay_status
+from adapters.kafka.cloudevents import event_id
+from adapters.kafka.consumer import consume
+from adapters.kafka.relay import KafkaSettings, Relay, relay_status
 from tests.conftest import meta
 from tests.integration.test_services import register
 from tests.kafka_broker import API_VERSION
@@ -102,7 +102,7 @@ def test_ten_thousand_events_reach_an_independent_consumer(pg_app, kafka_env):
 
 def test_every_published_message_fits_its_schema_and_holds_no_identity_number(
         pg_app, kafka_env, tokens):
-    from adapters.demo import generate
+    from adapters.seed.demo import generate
 
     generate(pg_app, orgs=25, years=4, seed=7, echo=lambda *_: None, progress=False)
     pg_app.register_person(name="王五", id_number=id_number(n=999), meta=meta())
@@ -129,7 +129,7 @@ def test_every_published_message_fits_its_schema_and_holds_no_identity_number(
 
 
 def test_the_schema_files_are_current(tmp_path):
-    from adapters.event_schemas import write_schemas
+    from adapters.kafka.schemas import write_schemas
 
     for path in write_schemas(tmp_path / "events"):
         committed = ROOT / "docs" / path.relative_to(tmp_path)

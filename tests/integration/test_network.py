@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.readmodels import catch_up, clock_tick, open_view
+from adapters.runtime.readmodels import catch_up, clock_tick, open_view
 from domain.network import CLOCK_ID, EarlyWarning, Proposal
 from projections.network import roll_up
 from services.network import RulesEngine

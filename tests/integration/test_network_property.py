@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.readmodels import catch_up, open_view
+from adapters.runtime.readmodels import catch_up, open_view
 from domain.codes import make_credit_code
 from projections.network import FIGURES, roll_up
 from tests.conftest import meta

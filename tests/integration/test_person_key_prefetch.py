@@ -17,9 +17,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from adapters.demo import generate
+from adapters.seed.demo import generate
 from domain.person import Person
 from domain.personal import ERASED
+from adapters.bootstrap import build_casefiles
 from services.casefiles import CaseFiles
 from tests.conftest import meta
 
@@ -57,7 +58,7 @@ def district(pg_app):
 
 def reader(env) -> tuple[CaseFiles, Counting]:
     """A new process's view of the log: nothing cached."""
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     app.person_keys.store = counting = Counting(app.person_keys.store)
     return app, counting
 

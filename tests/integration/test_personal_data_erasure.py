@@ -19,13 +19,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adapters.kafka_relay import KafkaSettings, Relay, relay_status
-from adapters.readmodels import open_view, rebuild, wait_for
+from adapters.kafka.relay import KafkaSettings, Relay, relay_status
+from adapters.runtime.readmodels import open_view, rebuild, wait_for
 from adapters.web.reads import recorded_events
 from domain.errors import RuleViolation
 from domain.personal import ERASED
 from projections.audit import verify
-from services.casefiles import CaseFiles
+from adapters.bootstrap import build_casefiles
 from tests.conftest import meta, stored_event_count
 from tests.integration.test_kafka import read_topic
 from tests.support import code, id_number, registration
@@ -117,7 +117,7 @@ def test_an_erased_persons_data_reads_as_erased_everywhere_and_the_rest_still_ho
                                                  "topics": ["t"]}).status_code == 200
 
     # the replayed aggregates, in a process that never saw the key (no cache)
-    fresh = CaseFiles(env=postgres_env)
+    fresh = build_casefiles(env=postgres_env)
     try:
         person = fresh.get_person(uuid.UUID(world["erased"]))
         assert (person.name, person.id_number, person.birth_date) == (ERASED,) * 3
@@ -204,7 +204,7 @@ def test_an_erased_persons_data_reads_as_erased_everywhere_and_the_rest_still_ho
 
 
 def test_erasure_on_the_in_memory_store(memory_app):
-    """The same behaviour on the in-memory store (its key table: adapters.memory_store)."""
+    """The same behaviour on the in-memory store (its key table: adapters.store.memory)."""
     from datetime import date
     from decimal import Decimal
 
@@ -231,7 +231,7 @@ def test_the_cli_erases_a_person(pg_app, postgres_env, database_url, tmp_path):
     """`casefile persons erase ID --reason R --reference N`; an unknown id is refused."""
     from click.testing import CliRunner
 
-    from adapters.cli import main
+    from adapters.cli.main import main
     from tests.conftest import CIPHER_KEY, PSEUDONYM_KEY
 
     person, _ = pg_app.register_person(name=ERASED_NAME, id_number=ERASED_ID, meta=meta())
@@ -243,7 +243,7 @@ def test_the_cli_erases_a_person(pg_app, postgres_env, database_url, tmp_path):
                                 "--reference", "PIPL-1"], env=env)
     assert done.exit_code == 0, done.output
     assert "erased" in done.output
-    fresh = CaseFiles(env=postgres_env)
+    fresh = build_casefiles(env=postgres_env)
     try:
         erased_person = fresh.get_person(person.id)
         assert erased_person.name == ERASED and erased_person.is_erased

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from adapters.readmodels import (READ_MODELS, RULES, Busy, Worker, _worker_running,
+from adapters.runtime.readmodels import (READ_MODELS, RULES, Busy, Worker, _worker_running,
                                  catch_up, clock_tick, connection_info, holders, open_view,
                                  projector_lock, rebuild, replay, status, wait_for,
                                  worker_lock)

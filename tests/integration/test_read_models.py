@@ -8,7 +8,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from adapters.readmodels import READ_MODELS, Worker, open_view, rebuild, status, wait_for
+from adapters.runtime.readmodels import READ_MODELS, Worker, open_view, rebuild, status, wait_for
 from adapters.web.reads import recorded_events
 from projections.audit import verify
 from projections.documents import organization_document

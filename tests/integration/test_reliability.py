@@ -23,7 +23,7 @@ import pytest
 from eventsourcing.domain import OriginatorVersionError
 from werkzeug.serving import make_server
 
-from adapters.readmodels import open_view, wait_for
+from adapters.runtime.readmodels import open_view, wait_for
 from adapters.web import close_app, create_app
 from adapters.web.reads import recorded_events
 from projections.audit import verify

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from domain.errors import Conflict, RuleViolation
-from services.casefiles import (CaseFiles, IdempotencyKeyReused, OrganizationNotFound,
-                                VersionConflict)
+from services.casefiles import CaseFiles
+from services.errors import IdempotencyKeyReused, OrganizationNotFound, VersionConflict
 from tests.conftest import meta
 from tests.support import COMMITTEE, code, id_number
 

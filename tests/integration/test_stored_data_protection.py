@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import Mapper
 
-from adapters.readmodels import open_view, wait_for
+from adapters.runtime.readmodels import open_view, wait_for
 from adapters.web.reads import recorded_events
 from domain.organization import Organization
 from projections.audit import verify
-from services.casefiles import CaseFiles, RowBoundMapper
+from adapters.bootstrap import build_casefiles
+from adapters.store.mapper import RowBoundMapper
 from tests.conftest import meta
 from tests.integration.test_reliability import events_table, position_of, tamper
 from tests.integration.test_services import register
@@ -98,7 +99,7 @@ def test_rows_in_the_legacy_format_read_while_legacy_reads_are_on(pg_app, databa
     tamper(database_url, f"UPDATE {events_table(postgres_env)} SET state = %s "
            "WHERE notification_id = %s", legacy.state, p)
     assert pg_app.get_organization(code(1)).interviews[0]["person_name"] == "负责人1"
-    strict = CaseFiles(env={**postgres_env, "CIPHER_LEGACY_READS": "no"})
+    strict = build_casefiles(env={**postgres_env, "CIPHER_LEGACY_READS": "no"})
     try:
         with pytest.raises(Exception, match="(?i)legacy format"):
             strict.get_organization(code(1))
@@ -128,7 +129,7 @@ def test_a_persons_row_and_a_snapshot_are_bound_too(pg_app, database_url, postgr
     assert tamper(database_url, f"UPDATE {snapshots} t SET state = s.state FROM {snapshots} s "
                   "WHERE t.originator_id = %s AND s.originator_id = %s",
                   Organization.create_id(code(1)), Organization.create_id(code(2))) == 1
-    fresh = CaseFiles(env=postgres_env)  # no cached aggregate
+    fresh = build_casefiles(env=postgres_env)  # no cached aggregate
     try:
         with pytest.raises(Exception, match="(?i)deserialise|cipher tag"):
             fresh.get_organization(code(1))

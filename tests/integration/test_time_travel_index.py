@@ -13,7 +13,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.organization import Organization
-from services.casefiles import ORGANIZATION_EVENTS, CaseFiles, OrganizationNotFound
+from domain.organization import ORGANIZATION_EVENTS
+from services.casefiles import CaseFiles
+from services.errors import OrganizationNotFound
 from tests.conftest import meta
 from tests.integration.test_services import REPORT, appoint, register
 from tests.support import code

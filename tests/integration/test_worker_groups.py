@@ -13,8 +13,8 @@ import time
 
 from click.testing import CliRunner
 
-from adapters.cli import main
-from adapters.readmodels import (READ_MODELS, RULES, Worker, holders, open_view, rebuild,
+from adapters.cli.main import main
+from adapters.runtime.readmodels import (READ_MODELS, RULES, Worker, holders, open_view, rebuild,
                                  rules_status, status, wait_for)
 from tests.conftest import ROOT, meta
 from tests.integration.test_services import register

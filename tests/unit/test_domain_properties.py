@@ -42,7 +42,7 @@ from domain.organization import (CLOSED_STATUSES, CONCLUSIONS, CREDIT_LISTS, GRA
                                  OFFICIAL_STATUSES, PENALTY_KINDS, RISK_LEVELS, Organization,
                                  add_years)
 from domain.person import SANCTIONED_LEADER_BAN_YEARS, Person
-from services.casefiles import make_transcoder
+from adapters.store.transcoding import make_transcoder
 from tests.support import COMMITTEE, code
 
 MAPPER = Mapper(transcoder=make_transcoder())

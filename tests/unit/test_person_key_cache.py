@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from adapters.memory_store import InMemoryPersonKeys
-from services.casefiles import PersonKeyRing
+from adapters.store.memory import InMemoryPersonKeys
+from adapters.store.sealing import PersonKeyRing
 
 
 def ring(ttl: float) -> PersonKeyRing:

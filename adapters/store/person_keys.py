@@ -11,7 +11,7 @@ removes it, and WAL archives and backups taken before the erasure keep the wrapp
 whoever holds one of those and CIPHER_KEY can still unseal. Backups must expire.
 
 The table lives beside the events (``<prefix>_person_keys`` in the recorder's schema)
-and is created with the project's DDL lock held (adapters.postgres_ddl).
+and is created with the project's DDL lock held (adapters.store.ddl).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from psycopg.sql import SQL, Identifier
 
-from adapters.postgres_ddl import DDL_LOCK
+from adapters.store.ddl import DDL_LOCK
 
 
 class PostgresPersonKeys:

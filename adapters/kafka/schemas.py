@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from adapters.cloudevents import NEVER_PUBLISHED, TYPE_PREFIX
+from adapters.kafka.cloudevents import NEVER_PUBLISHED, TYPE_PREFIX
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.person import Person

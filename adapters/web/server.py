@@ -21,7 +21,7 @@ Run the projections and the Kafka relay as separate processes (``casefile worker
 During a database outage (bug B and D of docs/RELIABILITY.md) requests answer 503 with
 Retry-After within about ``WEB_DATABASE_TIMEOUT`` seconds: the web processes wait that
 long for a pooled connection and their recorders do not take the library's ten retries
-(``adapters.postgres_store.answer_quickly``). A worker that (re)boots while the database
+(``adapters.store.recorder.answer_quickly``). A worker that (re)boots while the database
 is down retries building its application with back-off instead of exiting with gunicorn's
 boot error, which would stop the whole server.
 """
@@ -142,11 +142,11 @@ def _sleep(seconds: float, heartbeat: Callable[[], None]) -> None:
 
 def answer_quickly(flask_app: Any) -> None:
     """Every recorder a request reaches fails fast when the database is away (see
-    ``adapters.postgres_store.answer_quickly``): the event store, the snapshots, the read
+    ``adapters.store.recorder.answer_quickly``): the event store, the snapshots, the read
     models' tracking and the relay's tracking."""
     from eventsourcing.postgres import PostgresRecorder
 
-    from adapters.postgres_store import answer_quickly as quicken
+    from adapters.store.recorder import answer_quickly as quicken
 
     casefiles = flask_app.extensions.get("casefiles")
     recorders = [getattr(casefiles, "recorder", None),

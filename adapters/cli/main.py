@@ -15,9 +15,9 @@ from domain.meta import Meta
 
 def _casefiles():
     from adapters.config import application_env
-    from services.casefiles import CaseFiles
+    from adapters.bootstrap import build_casefiles
 
-    return CaseFiles(env=application_env())
+    return build_casefiles(env=application_env())
 
 
 def _admin_meta(reason: str) -> Meta:
@@ -41,10 +41,10 @@ def main() -> None:
 @click.option("--no-demo", is_flag=True, help="Do not load the demo district.")
 def run(host: str, port: int, no_demo: bool) -> None:
     """Start the service (embedded PostgreSQL unless DATABASE_URL), loading the demo once."""
-    from adapters.demo import load_demo_once
+    from adapters.seed.demo import load_demo_once
     from adapters.web import create_app
 
-    from adapters.readmodels import Worker
+    from adapters.runtime.readmodels import Worker
 
     casefiles = _casefiles()
     if not no_demo:
@@ -69,7 +69,7 @@ def run(host: str, port: int, no_demo: bool) -> None:
 @click.option("--threads", type=int, default=None, help="Threads per process (default 4).")
 def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Serve the API under gunicorn (production); run `casefile worker` beside it."""
-    from adapters.serve import serve as run_gunicorn
+    from adapters.web.server import serve as run_gunicorn
 
     run_gunicorn(host, port, workers, threads)
 
@@ -84,7 +84,7 @@ def worker(names: str | None, no_rules: bool) -> None:
     """Run the projections (and the rules and the daily clock), following new events as
     they are recorded. Each projection, and the rules with the clock, runs in one worker
     at a time: a second worker for the same ones stands by until the first stops."""
-    from adapters.readmodels import READ_MODELS, Worker
+    from adapters.runtime.readmodels import READ_MODELS, Worker
 
     group = tuple(READ_MODELS)
     if names is not None:
@@ -126,7 +126,7 @@ def projections() -> None:
 @projections.command("status")
 def projections_status() -> None:
     """Each projection's position, the log's head, and the lag."""
-    from adapters.readmodels import rules_status, status
+    from adapters.runtime.readmodels import rules_status, status
 
     casefiles = _casefiles()
     env = dict(casefiles.env)
@@ -142,7 +142,7 @@ def projections_status() -> None:
 def projections_rebuild(name: str | None, batch: int) -> None:
     """Replay from the start into a fresh copy, compare checksums with the live view, and
     replace it (when no worker runs that projection; while one does, compare only)."""
-    from adapters.readmodels import READ_MODELS, rebuild
+    from adapters.runtime.readmodels import READ_MODELS, rebuild
 
     if name is not None and name not in READ_MODELS:
         raise click.BadParameter(f"one of {', '.join(READ_MODELS)}", param_hint="NAME")
@@ -165,7 +165,7 @@ def relay(ctx: click.Context) -> None:
     """Publish the recorded events to Kafka (KAFKA_BOOTSTRAP_SERVERS); `relay status`."""
     if ctx.invoked_subcommand is not None:
         return
-    from adapters.kafka_relay import KafkaSettings, Relay
+    from adapters.kafka.relay import KafkaSettings, Relay
 
     env = dict(_casefiles().env)
     settings = KafkaSettings.from_env(env)
@@ -180,7 +180,7 @@ def relay(ctx: click.Context) -> None:
 @relay.command("status")
 def relay_status_command() -> None:
     """The relay's position, the log's head and the lag."""
-    from adapters.kafka_relay import relay_status
+    from adapters.kafka.relay import relay_status
 
     s = relay_status(dict(_casefiles().env))
     click.echo(f"position {s['position']}  head {s['head']}  lag {s['lag']}  "
@@ -194,8 +194,8 @@ def relay_status_command() -> None:
               help="Stop after this many seconds without messages (default: run forever).")
 def consume(group: str, db_path: str, idle_timeout: float | None) -> None:
     """A worked example of a downstream consumer: its own view in SQLite."""
-    from adapters.consumer import OrganizationsView, consume as run_consumer
-    from adapters.kafka_relay import KafkaSettings
+    from adapters.kafka.consumer import OrganizationsView, consume as run_consumer
+    from adapters.kafka.relay import KafkaSettings
 
     settings = KafkaSettings.from_env(dict(os.environ))
     if settings is None:
@@ -217,7 +217,7 @@ def schemas(out: str) -> None:
     """Write the JSON Schemas of the published events and the AsyncAPI document."""
     from pathlib import Path
 
-    from adapters.event_schemas import write_schemas
+    from adapters.kafka.schemas import write_schemas
 
     for path in write_schemas(Path(out)):
         click.echo(path)
@@ -233,7 +233,7 @@ def clock() -> None:
               help="Tick up to this date (default: today, China Standard Time).")
 def clock_tick_command(until) -> None:
     """Evaluate the date rules for every day not yet ticked, up to the date."""
-    from adapters.readmodels import Busy, clock_tick
+    from adapters.runtime.readmodels import Busy, clock_tick
 
     try:
         days = clock_tick(dict(_casefiles().env), until.date() if until else None)
@@ -326,9 +326,9 @@ def audit_verify(since_file: str | None, export_file: str | None) -> None:
     import json
     from pathlib import Path
 
-    from adapters.audit_checkpoint import (CheckpointError, check_against, make_checkpoint,
+    from adapters.views.audit_checkpoint import (CheckpointError, check_against, make_checkpoint,
                                            parse_checkpoint, signing_key)
-    from adapters.readmodels import open_view
+    from adapters.runtime.readmodels import open_view
     from adapters.web.reads import recorded_events
     from projections.audit import verify
 
@@ -364,7 +364,7 @@ def audit_check(checkpoint_file: str) -> None:
     compared with the one you trust (`casefile audit public-key` on the service)."""
     from pathlib import Path
 
-    from adapters.audit_checkpoint import CheckpointError, parse_checkpoint
+    from adapters.views.audit_checkpoint import CheckpointError, parse_checkpoint
 
     try:
         checkpoint = parse_checkpoint(Path(checkpoint_file).read_text())
@@ -378,7 +378,7 @@ def audit_check(checkpoint_file: str) -> None:
 @audit.command("public-key")
 def audit_public_key() -> None:
     """The public key that checks this service's checkpoints (base64, Ed25519)."""
-    from adapters.audit_checkpoint import public_key_text, signing_key
+    from adapters.views.audit_checkpoint import public_key_text, signing_key
 
     click.echo(public_key_text(signing_key()))
 
@@ -390,7 +390,7 @@ def audit_public_key() -> None:
 def demo(orgs: int, years: int, seed: int) -> None:
     """Generate deterministic demo data (for trying things and for benchmarks): one
     district, or above 2,000 organizations parts of 2,000 with consecutive seeds."""
-    from adapters.demo import generate_many
+    from adapters.seed.demo import generate_many
     from domain.errors import DomainError
 
     try:
@@ -410,7 +410,7 @@ def import_command(file: str, username: str | None) -> None:
     error, none; prints every error (row, field, message) and exits 1 then."""
     import dataclasses
 
-    from adapters.importer import StderrProgress, import_register, report_lines
+    from adapters.seed.importer import StderrProgress, import_register, report_lines
     from domain.access import allowed
 
     casefiles = _casefiles()

@@ -37,11 +37,11 @@ from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 from psycopg.sql import SQL, Identifier
 
-from adapters.postgres_ddl import SerializedDDL
-from adapters.cloudevents import PublishSettings, encode, is_published, to_cloudevent
-from adapters.readmodels import connection_info
+from adapters.store.ddl import SerializedDDL
+from adapters.kafka.cloudevents import PublishSettings, encode, is_published, to_cloudevent
+from adapters.runtime.readmodels import connection_info
 from domain.organization import Organization
-from services.casefiles import CaseFiles
+from adapters.bootstrap import build_casefiles
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class Relay:
     def __init__(self, env: dict[str, str], settings: KafkaSettings):
         self.env = env
         self.settings = settings
-        self.app = CaseFiles(env=env)
+        self.app = build_casefiles(env=env)
         self.tracking = relay_tracking(env)
         self.stopping = threading.Event()
         self.subjects: dict[UUID, str] = {}
@@ -298,7 +298,7 @@ class Relay:
 
 
 def relay_status(env: dict[str, str]) -> dict:
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     try:
         tracking = relay_tracking(env)
         position = tracking.max_tracking_id(app.name) or 0

@@ -24,8 +24,8 @@ def _meta(actor: str, role: str, on: date, reason: str | None = None) -> Meta:
 
 def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = print,
                      seed: int = 2024) -> dict:
-    from adapters.demo import SUB_DISTRICT_NAMES
-    from adapters.readmodels import catch_up, clock_tick, open_view
+    from adapters.seed.demo import SUB_DISTRICT_NAMES
+    from adapters.runtime.readmodels import catch_up, clock_tick, open_view
     from services.network import RulesEngine
 
     env = dict(casefiles.env)

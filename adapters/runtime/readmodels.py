@@ -30,7 +30,7 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
-from adapters.postgres_views import (PostgresAuditView, PostgresCaseFileView,
+from adapters.views.postgres import (PostgresAuditView, PostgresCaseFileView,
                                      PostgresNetworkView, PostgresStatefulView,
                                      PostgresStatisticsView)
 from projections.audit import AuditProjection
@@ -39,6 +39,8 @@ from projections.casefile import CaseFileProjection
 from projections.network import NetworkProjection
 from projections.statistics import StatisticsProjection
 from domain.meta import Meta
+from adapters.bootstrap import build_casefiles
+from adapters.store.application import StoredCaseFiles
 from services.casefiles import CaseFiles
 
 log = logging.getLogger(__name__)
@@ -225,7 +227,7 @@ class Worker:
     def start(self) -> "Worker":
         # Create every table here, once: concurrent CREATE ... IF NOT EXISTS (and CREATE OR
         # REPLACE FUNCTION) statements from the runners' threads would race each other.
-        CaseFiles(env=self.env).close()
+        build_casefiles(env=self.env).close()
         for name in self.names:
             open_view(self.env, name).datastore.close()
         self.env["CREATE_TABLE"] = "no"
@@ -233,7 +235,7 @@ class Worker:
         self._keeper = threading.Thread(target=self._keep_forever, name="lock-keeper",
                                         daemon=True)
         self._keeper.start()
-        from adapters.kafka_relay import KafkaSettings, Relay
+        from adapters.kafka.relay import KafkaSettings, Relay
 
         kafka = KafkaSettings.from_env(self.env)
         self.relay = Relay(self.env, kafka).start() if kafka else None
@@ -295,7 +297,7 @@ class Worker:
                 caught = catch_up(self.env, name, locked=granted)
                 if caught:
                     log.info("projection %s caught up %d events in batches", name, caught)
-                runner = BatchingProjectionRunner(application_class=CaseFiles,
+                runner = BatchingProjectionRunner(application_class=StoredCaseFiles,
                                                   projection_class=model.projection,
                                                   view_class=model.view, env=self.env)
                 try:
@@ -351,7 +353,7 @@ class Worker:
                 continue
             app = None
             try:
-                app = CaseFiles(env=self.env)
+                app = build_casefiles(env=self.env)
                 engine = RulesEngine(app)
                 while not self.stopping.is_set() and granted.is_set():
                     if self.run_clock and ticked != china_today():
@@ -416,7 +418,7 @@ def clock_tick(env: dict[str, str], until: "date | None" = None, *,
     from services.network import RulesEngine
 
     until = until or china_today()
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     try:
         engine = RulesEngine(app)
         engine.process_pending()
@@ -440,7 +442,7 @@ def clock_tick(env: dict[str, str], until: "date | None" = None, *,
 def status(env: dict[str, str]) -> list[dict]:
     """Each projection's position, the log's head, the lag, and who projects it (the
     session holding its projector lock, or None)."""
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     try:
         head = app.recorder.max_notification_id() or 0
         held = holders(env)
@@ -462,7 +464,7 @@ def rules_status(env: dict[str, str]) -> dict:
     """The rules' position, the log's head, and who runs the rules and the clock."""
     from services.network import RULES_TRACKING
 
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     try:
         head = app.recorder.max_notification_id() or 0
         position = app.recorder.max_tracking_id(RULES_TRACKING) or 0
@@ -634,7 +636,7 @@ def catch_up(env: dict[str, str], name: str, batch: int = 500, *,
         if not lock.try_take(raise_errors=True):
             lock.release()
             view = open_view(env, name)
-            app = CaseFiles(env=env)
+            app = build_casefiles(env=env)
             try:
                 head = app.recorder.max_notification_id() or 0
                 if not wait_for(view, head, timeout):
@@ -645,7 +647,7 @@ def catch_up(env: dict[str, str], name: str, batch: int = 500, *,
                 view.datastore.close()
                 app.close()
         locked = lock.granted
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     view = open_view(env, name)
     try:
         position = view.max_tracking_id(app.name) or 0
@@ -666,7 +668,7 @@ def rebuild(env: dict[str, str], name: str, *, batch: int = 500,
     live view at the same position, and, when no worker projects the view (nobody holds
     its projector lock), swap it in."""
     model = READ_MODELS[name]
-    app = CaseFiles(env=env)
+    app = build_casefiles(env=env)
     prefix = f"{name}_rb{uuid.uuid4().hex[:8]}"
     shadow = open_view(env, name, prefix)
     projection = model.projection(view=shadow)

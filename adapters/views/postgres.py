@@ -15,14 +15,14 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from adapters.postgres_ddl import SerializedDDL
+from adapters.store.ddl import SerializedDDL
 from domain.organization import Organization
 from projections.audit import GENESIS, AuditEntry, AuditView, link
 from projections.base import StatefulView
 from projections.casefile import CaseFileView, TimelineEntry, case_file_row
 from projections.network import NetworkView
 from projections.statistics import Count, StatisticsView
-from services.casefiles import make_transcoder
+from adapters.store.transcoding import make_transcoder
 
 
 class PostgresStatefulView(SerializedDDL, PostgresTrackingRecorder, StatefulView):

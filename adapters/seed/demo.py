@@ -1135,7 +1135,7 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
                                    meta=meta)
             passwords[username] = password
         if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
-            from adapters.demo_network import exercise_network
+            from adapters.seed.demo_network import exercise_network
 
             exercise_network(casefiles, today, echo, seed)
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,

@@ -38,7 +38,7 @@ class InMemoryCaseFileRecorder(POPOProcessRecorder):
 
 
 class InMemoryPersonKeys:
-    """The person key table of the in-memory store (adapters.person_keys for PostgreSQL):
+    """The person key table of the in-memory store (adapters.store.person_keys for PostgreSQL):
     person id -> wrapped key, or None once the person is erased."""
 
     def __init__(self, recorder: Any = None) -> None:

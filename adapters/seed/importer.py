@@ -41,7 +41,7 @@ number ``BA`` + its committee + 6 hex digits derived from its name, so importing
 file twice is refused as "already registered" rather than recording it twice.
 
 Every field goes through the JSON API's own declarations (``adapters.web.api``:
-``REGISTRATION``, ``COMMUNITY``, ``DOMICILE``; ``adapters.web.validation.convert``) and
+``REGISTRATION``, ``COMMUNITY``, ``DOMICILE``; ``adapters.commands.validation.convert``) and
 every row through the aggregate's own command (``Organization.register`` /
 ``Organization.record``), so an imported organization passed exactly the checks of one
 registered through the API. Each event is marked ``imported`` (its meta and the
@@ -67,7 +67,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from adapters.web import validation as v
+from adapters.commands import validation as v
 from domain.access import in_scope
 from domain.errors import DomainError
 from domain.meta import Meta

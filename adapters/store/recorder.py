@@ -33,8 +33,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, P
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from adapters.postgres_ddl import SerializedDDL
-from services.casefiles import TimeIndexRow, TimeTravelPlan
+from adapters.store.ddl import SerializedDDL
+from services.ports import TimeIndexRow, TimeTravelPlan
 from services.ports import IdempotencyRecord
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,238 @@
+"""The application base: loading, deciding and saving a command once, atomically with its
+Idempotency-Key record, and the reads every use case shares.
+
+Each command loads the aggregates it needs, asks them to decide (they raise a domain
+error or trigger events), and saves everything in one atomic write together with the
+Idempotency-Key record, if one was given. A stale expected version, or a concurrent
+write that got there first, is a ``VersionConflict``.
+
+The infrastructure (recorder, mapper, personal-data sealing) is chosen by the adapters
+(adapters.store.application); this layer sees it through services.ports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import (AggregateNotFoundError, Application, EventSourcedLog,
+                                       ProcessingEvent)
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from domain.account import AccountOpened
+from domain.errors import Conflict
+from domain.meta import Meta
+from domain.organization import ORGANIZATION_EVENTS, Organization
+from domain.person import Person
+from domain.personal import personal_owners
+from services.errors import (IdempotencyKeyReused, OrganizationNotFound, PersonNotFound,
+                             VersionConflict)
+from services.ports import IdempotencyLog, IdempotencyRecord, PersonKeys, TimeIndexRow
+
+PERSON_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/persons")
+ACCOUNT_LOG_ID = uuid5(NAMESPACE_URL, "https://casefile.example/accounts-log")
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    identifier: str
+    aggregate_id: UUID
+    version: int
+    position: int | None
+    replayed: bool = False
+    result: dict = field(default_factory=dict)
+    aggregate: Any = field(default=None, compare=False, repr=False)  # as saved
+
+
+Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
+
+
+class CaseFileApplication(Application):
+    """The machinery the use-case modules share."""
+
+    name = "casefile"
+    person_keys: PersonKeys | None = None
+
+    def __init__(self, env: dict | None = None):
+        super().__init__(env)
+        if not isinstance(self.recorder, IdempotencyLog):
+            raise TypeError("the application recorder must implement IdempotencyLog; set "
+                            "APPLICATION_RECORDER_TOPIC")
+        key = self.env.get("PSEUDONYM_KEY")
+        if not key:
+            raise ValueError("PSEUDONYM_KEY is required: the secret that derives person ids")
+        self._pseudonym_key = key.encode()
+        self.account_log = EventSourcedLog(self.events, ACCOUNT_LOG_ID, AccountOpened)
+
+    def save_processed(self, tracking: Tracking, *objs: Aggregate):
+        """Save what processing one recorded event decided, with that event's tracking
+        position, in one transaction (as the library's EventSourcedProjection does)."""
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*objs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def _record(self, processing_event: ProcessingEvent):
+        """The library's, with the time-travel index rows of the organization events as
+        a keyword argument, like the idempotency record: the recorder writes them in the
+        same transaction as the events (the in-memory recorder ignores them)."""
+        rows = [TimeIndexRow(e.originator_id, e.originator_version, e.meta.effective_date,
+                             e.timestamp)
+                for e in processing_event.events if isinstance(e, ORGANIZATION_EVENTS)]
+        if rows:
+            processing_event.saved_kwargs["time_index"] = rows
+        owners: set[str] = set()
+        for event in processing_event.events:
+            personal_owners(event.__dict__, owners)
+        if owners and self.person_keys is not None:  # their keys, before the encoding seals with them
+            self.person_keys.ensure(owners)
+        return super()._record(processing_event)
+
+    # ----------------------------------------------------------------- reading
+
+    def get_organization(self, identifier: str, version: int | None = None, *,
+                         shared: bool = False) -> Organization:
+        """The organization (at a version). ``shared=True``: the repository's cached
+        instance itself, not a copy, for callers that only read it (an authorization
+        check); never change it."""
+        try:
+            return self.repository.get(Organization.create_id(identifier), version=version,
+                                       deepcopy_from_cache=not shared)
+        except AggregateNotFoundError:
+            raise OrganizationNotFound(f"no organization {identifier}",
+                                       field="code") from None
+
+    def organization_history(self, identifier: str, *, after_version: int = 0,
+                             limit: int | None = None) -> list[DomainEvent]:
+        """The organization's events in order; a page of them: those after
+        ``after_version``, at most ``limit``."""
+        org_id = Organization.create_id(identifier)
+        events = list(self.events.get(org_id, gt=after_version or None, limit=limit))
+        if not events and not after_version:
+            raise OrganizationNotFound(f"no organization {identifier}", field="code")
+        return events
+
+    def get_person(self, person_id: UUID) -> Person:
+        try:
+            return self.repository.get(person_id)
+        except AggregateNotFoundError:
+            raise PersonNotFound(f"no person {person_id}", field="person") from None
+
+    def person_id_for(self, id_number: str) -> UUID:
+        """A stable pseudonym: the identity number never leaves the Person aggregate."""
+        digest = hmac.new(self._pseudonym_key, id_number.encode(), hashlib.sha256).hexdigest()
+        return uuid5(PERSON_NAMESPACE, digest)
+
+    # ---------------------------------------------------------------- machinery
+
+    def _execute(self, aggregate_id: UUID, load: Callable[[UUID], Any], decide: Decide, *,
+                 identifier: str, meta: Meta, expected_version: int | None,
+                 idempotency_key: str | None, fingerprint: str) -> CommandResult:
+        if idempotency_key:
+            previous = self.recorder.find_idempotency_record(meta.actor_id, idempotency_key)
+            if previous is not None:
+                return self._replay(previous, identifier, fingerprint)
+        for _ in range(MAX_ATTEMPTS):
+            target = load(aggregate_id)
+            if expected_version is not None and target.version != expected_version:
+                raise VersionConflict(
+                    f"{identifier} is at version {target.version}, not {expected_version}: "
+                    "read it again and retry", rule="expected_version")
+            others, result = decide(target)
+            try:
+                recordings = self._save(target, others, identifier, meta, idempotency_key,
+                                        fingerprint, result)
+            except IntegrityError:
+                if idempotency_key:
+                    previous = self.recorder.find_idempotency_record(meta.actor_id,
+                                                                     idempotency_key)
+                    if previous is not None:
+                        return self._replay(previous, identifier, fingerprint)
+                if expected_version is not None:
+                    raise VersionConflict(f"{identifier} was changed by another command: "
+                                          "read it again and retry",
+                                          rule="expected_version") from None
+                continue
+            return self._result(target, identifier, recordings, result)
+        raise VersionConflict(f"{identifier} is changing too fast; retry",
+                              rule="expected_version")
+
+    def _save(self, target: Aggregate, others: Iterable[Aggregate], identifier: str,
+              meta: Meta, idempotency_key: str | None, fingerprint: str, result: dict):
+        record = None
+        if idempotency_key:
+            record = IdempotencyRecord(key=idempotency_key, actor_id=meta.actor_id,
+                                       fingerprint=fingerprint, aggregate_id=target.id,
+                                       version=target.version,
+                                       result={"identifier": identifier, **result})
+        return self.save(target, *others, idempotency=record)
+
+    @staticmethod
+    def _result(target: Aggregate, identifier: str, recordings, result: dict) -> CommandResult:
+        position = recordings[-1].notification.id if recordings else None
+        return CommandResult(identifier=identifier, aggregate_id=target.id,
+                             version=target.version, position=position, result=result,
+                             aggregate=target)
+
+    def _replay(self, previous: IdempotencyRecord, identifier: str,
+                fingerprint: str) -> CommandResult:
+        if previous.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different request",
+                rule="idempotency_key_reused", field="Idempotency-Key")
+        result = {k: v for k, v in previous.result.items() if k != "identifier"}
+        return CommandResult(identifier=previous.result.get("identifier", identifier),
+                             aggregate_id=previous.aggregate_id, version=previous.version,
+                             position=self._position_of(previous.aggregate_id,
+                                                        previous.version),
+                             replayed=True, result=result)
+
+    def _position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        """The position of the replayed command's (last) event."""
+        return self.recorder.position_of(aggregate_id, version)
+
+    def _organization_command(self, identifier: str, decide: Decide, *, meta: Meta,
+                              expected_version: int | None = None,
+                              idempotency_key: str | None = None,
+                              fingerprint: str = "") -> CommandResult:
+        return self._execute(Organization.create_id(identifier),
+                             lambda _id: self.get_organization(identifier), decide,
+                             identifier=identifier, meta=meta,
+                             expected_version=expected_version,
+                             idempotency_key=idempotency_key, fingerprint=fingerprint)
+
+    def _create(self, make: Callable[[], Organization], *, meta: Meta,
+                idempotency_key: str | None, fingerprint: str,
+                others: Callable[[Organization], Iterable[Aggregate]] = lambda org: ()
+                ) -> CommandResult:
+        if idempotency_key:
+            previous = self.recorder.find_idempotency_record(meta.actor_id, idempotency_key)
+            if previous is not None:
+                return self._replay(previous, "", fingerprint)
+        org = make()
+        try:
+            self.repository.get(org.id)
+        except AggregateNotFoundError:
+            pass
+        else:
+            raise Conflict(f"{org.identifier} is already registered", rule="already_registered",
+                           field="code")
+        try:
+            recordings = self._save(org, others(org), org.identifier, meta, idempotency_key,
+                                    fingerprint, {})
+        except IntegrityError:
+            if idempotency_key:
+                previous = self.recorder.find_idempotency_record(meta.actor_id,
+                                                                 idempotency_key)
+                if previous is not None:
+                    return self._replay(previous, org.identifier, fingerprint)
+            raise Conflict(f"{org.identifier} is already registered",
+                           rule="already_registered", field="code") from None
+        return self._result(org, org.identifier, recordings, {})

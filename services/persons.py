@@ -1,0 +1,166 @@
+"""Persons: leaders' appointments, departures and terms, bans, and erasure."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.codes import birth_date_from_id_number, mask_id_number, validate_id_number
+from domain.errors import Conflict, RuleViolation
+from domain.meta import Meta
+from domain.organization import Organization
+from domain.person import Person
+from domain.personal import personal
+from services.application import CommandResult
+from services.errors import OrganizationNotFound
+
+
+class PersonUseCases:
+    """Mixed into the application (services.casefiles.CaseFiles)."""
+
+    def ensure_person(self, name: str, id_number: str, meta: Meta) -> Person:
+        validate_id_number(id_number)
+        person_id = self.person_id_for(id_number)
+        try:
+            return self.repository.get(person_id)
+        except AggregateNotFoundError:
+            # Personal fields are sealed with the person's own key when stored.
+            return Person(id=person_id, name=personal(person_id, name),
+                          id_number=personal(person_id, id_number),
+                          birth_date=personal(person_id, birth_date_from_id_number(id_number)),
+                          meta=meta)
+
+    def register_person(self, *, name: str, id_number: str, meta: Meta) -> tuple[Person, bool]:
+        """Look up a person by identity number, recording them if they are new."""
+        person = self.ensure_person(name, id_number, meta)
+        created = bool(person.pending_events)
+        if created:
+            try:
+                self.save(person)
+            except IntegrityError:
+                person = self.get_person(person.id)
+                created = False
+        return person, created
+
+    def appoint_leader(self, identifier: str, *, person: dict, roles: list[str],
+                       term_start: date, term_end: date, public_notice: dict | None = None,
+                       official_status: str = "none", approval_reference: str | None = None,
+                       replaces: str | None = None, departure_audit_done: bool = False,
+                       meta: Meta, expected_version: int | None = None,
+                       idempotency_key: str | None = None,
+                       fingerprint: str = "") -> CommandResult:
+        def decide(org: Organization):
+            appointee = self.ensure_person(person["name"], person["id_number"], meta)
+            replaced = self._person_or_none(replaces)
+            org.appoint_leader(person_id=str(appointee.id),
+                               name=personal(appointee.id, person["name"]),
+                               id_number_masked=personal(
+                                   appointee.id, mask_id_number(person["id_number"])),
+                               roles=roles, term_start=term_start, term_end=term_end,
+                               public_notice=public_notice, official_status=official_status,
+                               approval_reference=approval_reference, replaces=replaces,
+                               departure_audit_done=departure_audit_done, meta=meta)
+            if replaced is not None:
+                replaced.leave_post(organization=identifier, meta=meta)
+            appointee.take_post(organization=identifier, roles=roles,
+                                official_status=official_status, meta=meta)
+            return [p for p in (appointee, replaced) if p is not None], {
+                "person_id": str(appointee.id)}
+
+        return self._organization_command(identifier, decide, meta=meta,
+                                          expected_version=expected_version,
+                                          idempotency_key=idempotency_key,
+                                          fingerprint=fingerprint)
+
+    def _person_or_none(self, person_id: str | None) -> Person | None:
+        if person_id is None:
+            return None
+        try:
+            return self.get_person(UUID(person_id))
+        except ValueError:
+            raise RuleViolation(f"person {person_id} is not a current leader",
+                                rule="not_a_leader", field="replaces") from None
+
+    def record_leader_departure(self, identifier: str, person_id: str, *,
+                                departure_reason: str, departure_audit_done: bool, meta: Meta,
+                                expected_version: int | None = None,
+                                idempotency_key: str | None = None,
+                                fingerprint: str = "") -> CommandResult:
+        def decide(org: Organization):
+            org.record_leader_departure(person_id=person_id, departure_reason=departure_reason,
+                                        departure_audit_done=departure_audit_done, meta=meta)
+            person = self.get_person(UUID(person_id))
+            person.leave_post(organization=identifier, meta=meta)
+            return [person], {}
+
+        return self._organization_command(identifier, decide, meta=meta,
+                                          expected_version=expected_version,
+                                          idempotency_key=idempotency_key,
+                                          fingerprint=fingerprint)
+
+    def hold_term_election(self, identifier: str, *, term_start: date, term_end: date,
+                           meta: Meta, expected_version: int | None = None,
+                           idempotency_key: str | None = None,
+                           fingerprint: str = "") -> CommandResult:
+        def decide(org: Organization):
+            persons = [self.get_person(UUID(p)) for p in sorted(org.leaders)]
+            org.hold_term_election(term_start=term_start, term_end=term_end, meta=meta)
+            for person in persons:
+                person.begin_new_term(organization=identifier, meta=meta)
+            return persons, {}
+
+        return self._organization_command(identifier, decide, meta=meta,
+                                          expected_version=expected_version,
+                                          idempotency_key=idempotency_key,
+                                          fingerprint=fingerprint)
+
+    def record_occupational_ban(self, person_id: UUID, *, banned_from: date,
+                                banned_until: date | None, meta: Meta,
+                                expected_version: int | None = None,
+                                idempotency_key: str | None = None,
+                                fingerprint: str = "") -> CommandResult:
+        def decide(person: Person):
+            person.record_occupational_ban(banned_from=banned_from, banned_until=banned_until,
+                                           meta=meta)
+            return (), {}
+
+        return self._execute(person_id, self.get_person, decide, identifier=str(person_id),
+                             meta=meta, expected_version=expected_version,
+                             idempotency_key=idempotency_key, fingerprint=fingerprint)
+
+    def erase_person(self, person_id: UUID, *, meta: Meta,
+                     idempotency_key: str | None = None,
+                     fingerprint: str = "") -> CommandResult:
+        """An erasure request (crypto-shredding): recorded on the Person, and on each
+        organization the person led (so their cached and projected states drop the name),
+        in one atomic write; then the person's key is destroyed, after which every stored
+        copy of their personal fields reads as erased. A repeated request for an erased
+        person destroys the key again (in case the first stopped between the two) and is
+        refused as a conflict."""
+        person = self.get_person(person_id)
+        if person.is_erased:
+            self.person_keys.destroy(str(person_id))
+            raise Conflict("this person's personal data is already erased",
+                           rule="already_erased", field="person")
+
+        def decide(person: Person):
+            organizations = person.erase_personal_data(meta=meta)
+            orgs = []
+            for identifier in organizations:
+                try:
+                    org = self.get_organization(identifier)
+                except OrganizationNotFound:
+                    continue
+                org.erase_leader_personal_data(person_id=str(person_id), meta=meta)
+                orgs.append(org)
+            return orgs, {"organizations": organizations}
+
+        result = self._execute(person_id, self.get_person, decide, identifier=str(person_id),
+                               meta=meta, expected_version=None,
+                               idempotency_key=idempotency_key, fingerprint=fingerprint)
+        # The saved (and cached) aggregates already hold the erased markers.
+        self.person_keys.destroy(str(person_id))
+        return result
