@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 ROLES = (
@@ -28,17 +28,33 @@ class Meta:
     reason: str | None = None
     reference: str | None = None
     imported: bool = False  # back-filled from an earlier register (demo, bulk import)
+    # The rule versions the command applied ("major_event_reporting@v2"), in the order
+    # applied. Written only when there are some, so the events recorded before it existed
+    # (and the audit trail's canonical form and hashes of them) read exactly as they did.
+    rules: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         # every field is a plain value: no need for asdict()'s recursive deep copy, which
         # cost the relay and the projections about 12 µs an event
         d = {f: getattr(self, f) for f in FIELDS}
         d["effective_date"] = self.effective_date.isoformat()
+        if self.rules:
+            d["rules"] = list(self.rules)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Meta":
-        return cls(**{**d, "effective_date": date.fromisoformat(d["effective_date"])})
+        d = {**d, "effective_date": date.fromisoformat(d["effective_date"])}
+        if "rules" in d:
+            d["rules"] = tuple(d["rules"])
+        return cls(**d)
+
+    def applying(self, *rules: str) -> "Meta":
+        """This meta, recording that the command also applied these rule versions."""
+        if not rules:
+            return self
+        return replace(self, rules=tuple(dict.fromkeys(self.rules + rules)))
 
 
-FIELDS = tuple(f.name for f in fields(Meta))
+# The fields every meta writes; ``rules`` only when the command applied some.
+FIELDS = tuple(f.name for f in fields(Meta) if f.name != "rules")

@@ -4,7 +4,7 @@ warnings, the proposals rules make for staff to decide, and the daily clock.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -279,8 +279,6 @@ class Clock(Aggregate):
     def days_to_tick(self, until: date) -> list[date]:
         """The days not yet ticked up to ``until``: all missed days, or just ``until`` on
         a clock that never ran."""
-        from datetime import timedelta
-
         if self.last_date is None:
             return [until]
         days, day = [], self.last_date + timedelta(days=1)

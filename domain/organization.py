@@ -15,11 +15,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import add_years, months_later
 from domain.codes import (CIVIL_AFFAIRS_CATEGORIES, jurisdiction_level, validate_credit_code,
                           validate_jurisdiction)
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from domain.personal import erased
+from domain.rules import Parameters
 
 ORG_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/organizations")
 
@@ -40,25 +42,16 @@ LEADER_ROLES = ("legal_representative", "chair", "secretary_general", "superviso
 OFFICIAL_STATUSES = ("none", "serving", "retired")
 CHANGEABLE_FIELDS = ("name", "domicile", "business_scope", "registered_funds", "supervisory_unit")
 
-# Rule parameters with the defaults of DOMAIN.md section 5 (the rules issue makes them data).
-EXEMPT_MONTHS_BEFORE_YEAR_END = 6
-MAJOR_EVENT_NOTICE_DAYS = 15
-MAJOR_EVENT_NOTICE_DAYS_LEADERSHIP = 60
-LEVEL_VALID_YEARS = 5
-LEVEL_MIN_REGISTERED_YEARS = 2
-MIN_INSPECTORS_ON_SITE = 2
+# The rules' parameters (DOMAIN.md section 5) are not here: a command that applies a rule
+# takes its parameters as a keyword argument named after it (domain.rules.Parameters).
+LEADERSHIP_CATEGORIES = ("meeting_or_election", "leader_change")
 
 
-def add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
-
-
-def is_exempt_year(registered_on: date, year: int) -> bool:
-    """Registered less than 6 months before 31 December of that year (rule 4)."""
-    return registered_on.year == year and registered_on > date(year, 12 - EXEMPT_MONTHS_BEFORE_YEAR_END, 30)
+def is_exempt_year(registered_on: date, year: int, exempt_months: int) -> bool:
+    """Registered less than ``exempt_months`` months before 31 December of that year: the
+    year is exempt from annual inspection (rule 4, the ``annual_inspection`` rule)."""
+    return (registered_on.year == year
+            and registered_on > months_later(date(year, 12, 31), -int(exempt_months)))
 
 
 class Organization(Aggregate):
@@ -225,8 +218,8 @@ class Organization(Aggregate):
             raise NotFound(f"person {person_id} is not a current leader of "
                            f"{self.identifier}", rule="not_a_leader", field="person") from None
 
-    def _exempt(self, year: int) -> bool:
-        return is_exempt_year(self.registered_on, year)
+    def _exempt(self, year: int, annual_inspection: Parameters) -> bool:
+        return is_exempt_year(self.registered_on, year, annual_inspection["exempt_months"])
 
     # ------------------------------------------------------------------ filings
 
@@ -263,27 +256,29 @@ class Organization(Aggregate):
 
     def file_annual_report(self, *, year: int, income: Decimal, expenditure: Decimal,
                            net_assets: Decimal, activities_held: int,
-                           party_organization: bool, meta: Meta) -> None:
+                           party_organization: bool, annual_inspection: Parameters,
+                           meta: Meta) -> None:
         """年度工作报告: one per year; none for a year that is exempt or not yet over."""
         self._require_open("annual report")
         self._require_registered("an annual report")
         if str(year) in self.annual_reports:
             raise RuleViolation(f"the annual report for {year} was already filed",
                                 rule="one_annual_report_per_year", field="year")
-        self._check_inspection_year(year, meta)
+        self._check_inspection_year(year, annual_inspection, meta)
         self._annual_report_filed(year=year, income=income, expenditure=expenditure,
                                   net_assets=net_assets, activities_held=activities_held,
                                   party_organization=party_organization, meta=meta)
 
-    def _check_inspection_year(self, year: int, meta: Meta) -> None:
+    def _check_inspection_year(self, year: int, annual_inspection: Parameters,
+                               meta: Meta) -> None:
         if year < self.registered_on.year:
             raise RuleViolation(f"{self.identifier} was registered in {self.registered_on.year},"
                                 f" after {year}", rule="before_registration", field="year")
-        if self._exempt(year):
+        if self._exempt(year, annual_inspection):
             raise RuleViolation(f"{self.identifier} was registered on {self.registered_on}, "
-                                f"less than 6 months before the end of {year}: that year is "
-                                "exempt from annual inspection", rule="six_month_exemption",
-                                field="year")
+                                f"less than {annual_inspection['exempt_months']} months "
+                                f"before the end of {year}: that year is exempt from annual "
+                                "inspection", rule="six_month_exemption", field="year")
         if year >= meta.effective_date.year:
             raise RuleViolation(f"year {year} has not ended on {meta.effective_date}",
                                 rule="year_not_ended", field="year")
@@ -298,7 +293,7 @@ class Organization(Aggregate):
             "party_organization": party_organization, "filed_on": meta.effective_date}
 
     def conclude_annual_inspection(self, *, year: int, result: str, findings: str,
-                                   meta: Meta) -> None:
+                                   annual_inspection: Parameters, meta: Meta) -> None:
         """年检结论: one per year; without a filed report the only conclusion is unqualified."""
         self._require_open("annual inspection conclusion")
         self._require_registered("an annual inspection")
@@ -308,7 +303,7 @@ class Organization(Aggregate):
             raise RuleViolation(f"the annual inspection for {year} was already concluded; "
                                 "record a correction instead",
                                 rule="one_conclusion_per_year", field="year")
-        self._check_inspection_year(year, meta)
+        self._check_inspection_year(year, annual_inspection, meta)
         if str(year) not in self.annual_reports and result != "unqualified":
             raise RuleViolation(f"no annual report was filed for {year}: the conclusion can "
                                 "only be unqualified", rule="unfiled_report_unqualified",
@@ -352,22 +347,26 @@ class Organization(Aggregate):
         conclusion["result"] = result
         conclusion["findings"] = findings
 
-    def assess_level(self, *, grade: str, meta: Meta) -> None:
-        """等级评估 (rule 7): 1A-5A, valid 5 years, only for eligible organizations."""
+    def assess_level(self, *, grade: str, rating: Parameters, annual_inspection: Parameters,
+                     meta: Meta) -> None:
+        """等级评估 (rule 7): 1A-5A, valid for the ``rating`` rule's years, only for eligible
+        organizations (registered long enough; last year's inspection, which an exempt
+        year of the ``annual_inspection`` rule does not need, neither missed nor failed)."""
         self._require_open("level assessment")
         self._require_registered("a level assessment")
         if grade not in GRADES:
             raise InvalidValue(f"grade must be one of {', '.join(GRADES)}", field="grade")
         on = meta.effective_date
-        if add_years(self.registered_on, LEVEL_MIN_REGISTERED_YEARS) > on:
+        min_years = int(rating["min_registered_years"])
+        if add_years(self.registered_on, min_years) > on:
             raise RuleViolation(f"registered on {self.registered_on}: a rating needs "
-                                f"{LEVEL_MIN_REGISTERED_YEARS} full years of registration",
+                                f"{min_years} full years of registration",
                                 rule="rating_registered_two_years")
         last = on.year - 1
         if str(last) not in self.conclusions and on.month <= 6:
             last -= 1  # last year's inspection is not concluded before its 31 May deadline
         last_conclusion = self.conclusions.get(str(last))
-        if not self._exempt(last) and last >= self.registered_on.year:
+        if not self._exempt(last, annual_inspection) and last >= self.registered_on.year:
             if last_conclusion is None or last_conclusion["result"] == "unqualified":
                 raise RuleViolation(f"the {last} annual inspection was missed or failed",
                                     rule="rating_last_inspection")
@@ -381,9 +380,9 @@ class Organization(Aggregate):
             raise RuleViolation(f"penalized in {last}", rule="rating_penalized_last_year")
         if self.active_listings():
             raise RuleViolation("on a credit list", rule="rating_credit_listed")
-        self._level_assessed(grade=grade,
-                             valid_until=add_years(on, LEVEL_VALID_YEARS) - timedelta(days=1),
-                             meta=meta)
+        self._level_assessed(
+            grade=grade, valid_until=add_years(on, int(rating["valid_years"])) - timedelta(days=1),
+            meta=meta)
 
     @event("LevelAssessed")
     def _level_assessed(self, grade: str, valid_until: date, meta: Meta) -> None:
@@ -455,8 +454,10 @@ class Organization(Aggregate):
     # -------------------------------------------------------------- major events
 
     def report_major_event(self, *, category: str, planned_date: date, description: str,
-                           sent_to: list[str], meta: Meta) -> str:
-        """重大事项报告; a report later than the notice period is marked late (rule 9)."""
+                           sent_to: list[str], major_event_reporting: Parameters,
+                           meta: Meta) -> str:
+        """重大事项报告; a report later than the notice period of the
+        ``major_event_reporting`` rule is marked late (rule 9)."""
         self._require_open("major-event report")
         if category not in MAJOR_EVENT_CATEGORIES:
             raise InvalidValue(f"category must be one of {', '.join(MAJOR_EVENT_CATEGORIES)}",
@@ -464,9 +465,9 @@ class Organization(Aggregate):
         if not sent_to or any(r not in MAJOR_EVENT_RECIPIENTS for r in sent_to):
             raise InvalidValue(f"sent_to must list one or more of "
                                f"{', '.join(MAJOR_EVENT_RECIPIENTS)}", field="sent_to")
-        notice = (MAJOR_EVENT_NOTICE_DAYS_LEADERSHIP
-                  if category in ("meeting_or_election", "leader_change")
-                  else MAJOR_EVENT_NOTICE_DAYS)
+        notice = int(major_event_reporting["notice_days_leadership"
+                                           if category in LEADERSHIP_CATEGORIES
+                                           else "notice_days"])
         days_ahead = (planned_date - meta.effective_date).days
         report_id = f"ME{len(self.major_events) + 1}"
         self._major_event_reported(report_id=report_id, category=category,
@@ -511,13 +512,16 @@ class Organization(Aggregate):
     # ------------------------------------------------------------- supervision
 
     def conduct_inspection(self, *, items: list[str], findings: str, on_site: bool,
-                           inspectors: list[str], plan_id: str | None, meta: Meta) -> None:
+                           inspectors: list[str], plan_id: str | None,
+                           double_random_sampling: Parameters, meta: Meta) -> None:
+        """An inspection; on site, with the inspectors per check of the sampling rule."""
         self._require_open("inspection")
         if not items:
             raise InvalidValue("items must list what was checked", field="items")
-        if on_site and len(set(inspectors)) < MIN_INSPECTORS_ON_SITE:
-            raise RuleViolation(f"an on-site check needs at least {MIN_INSPECTORS_ON_SITE} "
-                                "inspectors", rule="two_inspectors_on_site", field="inspectors")
+        needed = int(double_random_sampling["inspectors_per_check"])
+        if on_site and len(set(inspectors)) < needed:
+            raise RuleViolation(f"an on-site check needs at least {needed} inspectors",
+                                rule="two_inspectors_on_site", field="inspectors")
         self._inspection_conducted(items=items, findings=findings, on_site=on_site,
                                    inspectors=inspectors, plan_id=plan_id, meta=meta)
 

@@ -14,16 +14,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import add_years
 from domain.codes import mask_id_number
 from domain.errors import InvalidValue, RuleViolation
 from domain.meta import Meta
-from domain.organization import add_years
 from domain.personal import ERASED, erased, is_erased
-
-SANCTIONED_LEADER_BAN_YEARS = 5
-RETIRED_OFFICIAL_MAX_AGE = 70
-RETIRED_OFFICIAL_MAX_POSTS = 1
-RETIRED_OFFICIAL_MAX_TERMS = 2
+from domain.rules import Parameters
 
 
 class Person(Aggregate):
@@ -104,9 +100,11 @@ class Person(Aggregate):
                           "reference": meta.reference})
 
     def take_post(self, *, organization: str, roles: list[str], official_status: str,
-                  meta: Meta) -> None:
-        """Rule 8: no banned person, no leader of a recently revoked or banned organization,
-        and a retired official holds one post, at most two terms, up to age 70."""
+                  leaders: Parameters, meta: Meta) -> None:
+        """Rule 8, with the ``leaders`` rule's parameters: no banned person, no leader of
+        an organization revoked or banned less than ``sanctioned_years`` ago, and a retired
+        official holds at most ``retired_max_posts`` posts, ``retired_max_terms`` terms, up
+        to age ``retired_max_age``."""
         on = meta.effective_date
         if self.is_erased:
             raise RuleViolation("this person's personal data was erased (their key is "
@@ -117,32 +115,35 @@ class Person(Aggregate):
             until = ban["until"] or "indefinitely"
             raise RuleViolation(f"this person is under an occupational ban until {until}",
                                 rule="occupational_ban", field="person")
+        ban_years = int(leaders["sanctioned_years"])
         for sanctioned in self.sanctioned_organizations:
-            if add_years(sanctioned["on"], SANCTIONED_LEADER_BAN_YEARS) > on:
+            if add_years(sanctioned["on"], ban_years) > on:
                 raise RuleViolation(
                     f"this person led {sanctioned['organization']}, which was "
                     f"{sanctioned['status']} on {sanctioned['on']}, less than "
-                    f"{SANCTIONED_LEADER_BAN_YEARS} years ago",
+                    f"{ban_years} years ago",
                     rule="led_sanctioned_organization", field="person")
         retired = official_status == "retired" or any(
             post["official_status"] == "retired" for post in self.posts.values())
         if retired:
-            self.check_retired_official(organization, on, extra_terms=1)
-            if len([o for o in self.posts if o != organization]) >= RETIRED_OFFICIAL_MAX_POSTS:
-                raise RuleViolation("a retired official may hold only one post in social "
-                                    "organizations", rule="retired_official_one_post",
-                                    field="person")
+            self.check_retired_official(organization, on, extra_terms=1, leaders=leaders)
+            max_posts = int(leaders["retired_max_posts"])
+            if len([o for o in self.posts if o != organization]) >= max_posts:
+                raise RuleViolation(f"a retired official may hold at most {max_posts} "
+                                    f"post{'' if max_posts == 1 else 's'} in social "
+                                    "organizations",
+                                    rule="retired_official_one_post", field="person")
         self._post_taken(organization=organization, roles=roles,
                          official_status=official_status, meta=meta)
 
-    def check_retired_official(self, organization: str, on: date, extra_terms: int) -> None:
-        if self.age_on(on) > RETIRED_OFFICIAL_MAX_AGE:
-            raise RuleViolation(f"a retired official may serve up to age "
-                                f"{RETIRED_OFFICIAL_MAX_AGE}", rule="retired_official_age",
-                                field="person")
-        if self.terms.get(organization, 0) + extra_terms > RETIRED_OFFICIAL_MAX_TERMS:
-            raise RuleViolation(f"a retired official may serve at most "
-                                f"{RETIRED_OFFICIAL_MAX_TERMS} terms",
+    def check_retired_official(self, organization: str, on: date, extra_terms: int,
+                               leaders: Parameters) -> None:
+        max_age, max_terms = int(leaders["retired_max_age"]), int(leaders["retired_max_terms"])
+        if self.age_on(on) > max_age:
+            raise RuleViolation(f"a retired official may serve up to age {max_age}",
+                                rule="retired_official_age", field="person")
+        if self.terms.get(organization, 0) + extra_terms > max_terms:
+            raise RuleViolation(f"a retired official may serve at most {max_terms} terms",
                                 rule="retired_official_two_terms", field="person")
 
     @event("PostTaken")
@@ -157,13 +158,15 @@ class Person(Aggregate):
         if organization not in led:
             led.append(organization)
 
-    def begin_new_term(self, *, organization: str, meta: Meta) -> None:
-        """A term election re-elects this person."""
+    def begin_new_term(self, *, organization: str, leaders: Parameters, meta: Meta) -> None:
+        """A term election re-elects this person (a retired official within the ``leaders``
+        rule's age and terms)."""
         post = self.posts.get(organization)
         if post is None:
             return
         if post["official_status"] == "retired":
-            self.check_retired_official(organization, meta.effective_date, extra_terms=1)
+            self.check_retired_official(organization, meta.effective_date, extra_terms=1,
+                                        leaders=leaders)
         self._new_term_begun(organization=organization, meta=meta)
 
     @event("NewTermBegun")
@@ -180,7 +183,8 @@ class Person(Aggregate):
 
     def record_sanctioned_organization(self, *, organization: str, status: str,
                                        meta: Meta) -> None:
-        """The organization this person led was revoked or banned (rule 8's 5 years)."""
+        """The organization this person led was revoked or banned (rule 8: it bars them for
+        the ``leaders`` rule's ``sanctioned_years``)."""
         self._led_sanctioned_organization(organization=organization, status=status, meta=meta)
 
     @event("LedSanctionedOrganization")

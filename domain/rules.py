@@ -6,7 +6,8 @@ can say which version of which rule fired.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Mapping
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +17,7 @@ from domain.errors import InvalidValue
 from domain.meta import Meta
 
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/rules")
+CATALOG_META = Meta("system", "system", date(2000, 1, 1), "catalog")
 
 # name -> (title, trigger, parameters with defaults)
 CATALOG: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -69,8 +71,20 @@ CATALOG: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+# One rule's parameters for one jurisdiction, as a command receives them: the domain
+# methods that apply a rule take them as a keyword argument named after the rule (e.g.
+# ``report_major_event(..., major_event_reporting=...)``), so a method's signature says
+# which rules it applies, and the service reads them from the Rule when the command runs.
+Parameters = Mapping[str, Any]
+
+
 def rule_id(name: str) -> UUID:
     return uuid5(RULE_NAMESPACE, name)
+
+
+def defaults(name: str) -> dict[str, Any]:
+    """The catalog's parameters of a rule (what ``Rule.define`` records as version 1)."""
+    return dict(CATALOG[name][2])
 
 
 class Rule(Aggregate):
@@ -94,6 +108,14 @@ class Rule(Aggregate):
         title, trigger, parameters = CATALOG[name]
         return cls(name=name, title=title, trigger=trigger, parameters=dict(parameters),
                    meta=meta)
+
+    @classmethod
+    def from_catalog(cls, name: str) -> "Rule":
+        """The rule as the catalog defines it (version 1), not recorded: what applies
+        while it has never been recorded."""
+        rule = cls.define(name, CATALOG_META)
+        rule.collect_events()
+        return rule
 
     def change(self, *, parameters: dict | None, jurisdiction: str | None,
                meta: Meta) -> None:
@@ -143,7 +165,20 @@ class Rule(Aggregate):
                     values.update(self.overrides[node])
         return values
 
+    def by_jurisdiction(self, key: str) -> tuple[Any, list[tuple[str, Any]]]:
+        """One parameter's default and the jurisdictions that override it, the most
+        specific first (so the first that contains a jurisdiction is the one in force):
+        for a reader that decides many jurisdictions at once (a network view's SQL)."""
+        nodes = sorted((node for node, values in self.overrides.items() if key in values),
+                       key=lambda c: len(c.rstrip("0")), reverse=True)
+        return self.parameters[key], [(node, self.overrides[node][key]) for node in nodes]
+
+    @property
+    def label(self) -> str:
+        """The rule and its version, as an event records that it applied them."""
+        return f"{self.name}@v{self.rule_version}"
+
     @property
     def actor(self) -> str:
         """How a firing names its actor: the rule and its version."""
-        return f"rule:{self.name}@v{self.rule_version}"
+        return f"rule:{self.label}"

@@ -1,11 +1,12 @@
 """The audit trail: one entry per recorded event, chained by hashes.
 
 Each entry holds who did what, when it was recorded and when it takes effect, why, the
-field-level before/after values, whether it was recorded late (rule 12), and a hash that
-covers the canonical event and the previous entry's hash. Personal data is redacted
-before it is canonicalized (identity numbers masked, password and token hashes removed),
-so the trail can be shown and exported; the verifier recomputes every entry from the
-event log and the chain, and names the first entry that does not match.
+field-level before/after values, whether it was recorded late (rule 12, by the timeliness
+rule as it stood then: projections.base follows it), and a hash that covers the
+canonical event and the previous entry's hash. Personal data is redacted before it is
+canonicalized (identity numbers masked, password and token hashes removed), so the trail
+can be shown and exported; the verifier recomputes every entry from the event log and
+the chain, and names the first entry that does not match.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ class AuditView(StatefulView):
 
 class AuditProjection(OrganizationProjection[AuditView]):
     name = "audittrail"
+    follows_rules = ("timeliness",)
 
     def process_batch(self, events, tracking) -> None:
         self._documents: dict = {}  # org id -> (version, document), within this batch
@@ -197,7 +199,8 @@ class AuditProjection(OrganizationProjection[AuditView]):
             actor_role=meta.get("actor_role"), recorded_at=canonical["recorded_at"],
             effective_date=meta.get("effective_date"), reason=meta.get("reason"),
             reference=meta.get("reference"), changes=changes,
-            late=recorded_late(event) if org is not None else False,
+            late=org is not None and recorded_late(
+                event, self.parameters("timeliness", org.domicile["jurisdiction"])),
             canonical=canonical_json(canonical))]
 
 

@@ -3,43 +3,51 @@
 Indexed columns for search (code, name, type, status, jurisdiction, certificate end,
 credit lists, latest conclusion, rating, risk flags), the full document, and a timeline
 with one entry per event (who, when recorded, when in effect, and whether it was recorded
-late under rule 12).
+late under rule 12, by the ``timeliness`` rule as it stood when the event was recorded).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain.calendar import date_in_china, working_days_between
 from domain.organization import Organization
+from domain.rules import Parameters
 from projections.base import OrganizationProjection, StatefulView
 from projections.documents import latest_conclusion, organization_document, risk_flags
 
-CHINA = timezone(timedelta(hours=8))
 CREDIT_INFORMATION_EVENTS = ("PenaltyImposed", "PenaltyRescinded", "CreditListed",
                              "CreditListingRemoved")
-TIMELY_WORKING_DAYS = 5  # rule 12: credit information within 5 working days of the decision
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Monday-to-Friday days after ``start`` up to and including ``end`` (public holidays
-    are not modelled)."""
-    days, current = 0, start
-    while current < end:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days += 1
-    return days
-
-
-def recorded_late(event: Any) -> bool:
+def recorded_late(event: Any, timeliness: Parameters) -> bool:
+    """Credit information recorded more than the ``timeliness`` rule's working days after
+    the decision took effect (rule 12); what was back-filled from an earlier register
+    never is."""
     if type(event).__name__ not in CREDIT_INFORMATION_EVENTS or event.meta.imported:
         return False
-    recorded_on = event.timestamp.astimezone(CHINA).date()
-    return working_days_between(event.meta.effective_date, recorded_on) > TIMELY_WORKING_DAYS
+    recorded_on = date_in_china(event.timestamp)
+    return (working_days_between(event.meta.effective_date, recorded_on)
+            > timeliness["working_days"])
+
+
+def timeline_entry(event: Any, position: int | None = None, *,
+                   timeliness: Parameters) -> dict:
+    """One event's entry in the case file's timeline (who, when recorded, when in effect,
+    whether recorded late by the ``timeliness`` rule's parameters given, those in force
+    when it was recorded); the live timeline's entries carry their log position."""
+    entry: dict[str, Any] = {} if position is None else {"position": position}
+    entry.update({
+        "version": event.originator_version, "type": type(event).__name__,
+        "effective_date": event.meta.effective_date.isoformat(),
+        "recorded_at": event.timestamp.isoformat(), "actor": event.meta.actor_id,
+        "role": event.meta.actor_role, "reason": event.meta.reason,
+        "reference": event.meta.reference, "late": recorded_late(event, timeliness)})
+    return entry
 
 
 @dataclass
@@ -99,14 +107,12 @@ class CaseFileProjection(OrganizationProjection[CaseFileView]):
     last write never waits for an event this view does not show."""
 
     name = "casefiles"
+    follows_rules = ("timeliness",)
 
     def rows_for(self, event: Any, position: int, before: Any,
                  org: Organization | None) -> list[Any]:
         if org is None:
             return []
-        return [TimelineEntry(org.id, position, {
-            "position": position, "version": event.originator_version,
-            "type": type(event).__name__, "effective_date": event.meta.effective_date.isoformat(),
-            "recorded_at": event.timestamp.isoformat(), "actor": event.meta.actor_id,
-            "role": event.meta.actor_role, "reason": event.meta.reason,
-            "reference": event.meta.reference, "late": recorded_late(event)})]
+        timeliness = self.parameters("timeliness", org.domicile["jurisdiction"])
+        return [TimelineEntry(org.id, position,
+                              timeline_entry(event, position, timeliness=timeliness))]

@@ -11,8 +11,7 @@ from typing import Any
 
 from domain.meta import Meta
 from domain.organization import Organization
-
-EXPIRING_DAYS = 90  # DOMAIN.md section 3: within 90 days of its end a certificate is expiring
+from domain.rules import Rule
 
 
 # Values that are already plain, by exact type (a subclass, e.g. a personal text, takes
@@ -53,20 +52,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def certificate_state(valid_until: date | None, today: date) -> str | None:
+def certificate_state(valid_until: date | None, today: date,
+                      expiring_days: int) -> str | None:
+    """Expired after its end; expiring within ``expiring_days`` of it (DOMAIN.md section 3,
+    the ``certificate_expiry`` rule)."""
     if valid_until is None:
         return None
     if today > valid_until:
         return "expired"
-    if today >= valid_until - timedelta(days=EXPIRING_DAYS):
+    if today >= valid_until - timedelta(days=int(expiring_days)):
         return "expiring"
     return "valid"
 
 
 def organization_document(org: Organization) -> dict:
     """The organization's state as a document (no identity numbers: leaders carry only the
-    masked number). The certificate's expiring/expired state depends on the reading day,
-    so ``with_certificate_state`` adds it when the document is served."""
+    masked number). The certificate's expiring/expired state depends on the reading day
+    and the certificate rule as it stands then, so ``with_certificate_state`` adds it when
+    the document is served."""
     return plain({
         "code": org.code,
         "identifier": org.identifier,
@@ -104,9 +107,13 @@ def organization_document(org: Organization) -> dict:
     })
 
 
-def with_certificate_state(document: dict, today: date) -> dict:
+def with_certificate_state(document: dict, today: date, certificate_expiry: Rule) -> dict:
+    """The document with its certificate's state on ``today`` by the ``certificate_expiry``
+    rule (its parameters for the organization's jurisdiction)."""
     valid_until = document["certificate"]["valid_until"]
-    state = certificate_state(date.fromisoformat(valid_until) if valid_until else None, today)
+    parameters = certificate_expiry.parameters_for(document["domicile"]["jurisdiction"])
+    state = certificate_state(date.fromisoformat(valid_until) if valid_until else None, today,
+                              parameters["expiring_days"])
     return {**document, "certificate": {**document["certificate"], "state": state}}
 
 

@@ -3,7 +3,9 @@ network view's figures.
 
 Organization-level figures (certificates, overdue rectifications, credit listings,
 high-risk major events) come from the case-file rows; warnings and zombie candidates from
-this projection's rows. The figures are counted at the leaves (residents' committees) and
+this projection's rows. A certificate is expiring by the ``certificate_expiry`` rule as it
+stands when the figures are read (the caller passes it in, with its jurisdictions'
+overrides), as on the case file. The figures are counted at the leaves (residents' committees) and
 rolled up by ``roll_up``: a node's figure is the sum of its children's, by construction.
 """
 
@@ -14,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.codes import jurisdiction_level
 from domain.network import EarlyWarning, NetworkNode, Proposal
 from domain.organization import Organization
+from domain.rules import Rule
 from projections.base import OrganizationProjection, StatefulView
 
 FIGURES = (
@@ -42,7 +46,8 @@ class Row:
 
 class NetworkView(StatefulView):
     @abstractmethod
-    def leaf_figures(self, prefix: str, today: date) -> dict[str, dict[str, int]]:
+    def leaf_figures(self, prefix: str, today: date, *,
+                     certificate_expiry: Rule) -> dict[str, dict[str, int]]:
         """{committee code: {figure: count}} for the committees under the prefix."""
 
     @abstractmethod
@@ -50,8 +55,8 @@ class NetworkView(StatefulView):
         """{committee: {YYYY-MM: warnings raised}}."""
 
     @abstractmethod
-    def organizations(self, prefix: str, flag: str, today: date, limit: int,
-                      offset: int) -> tuple[int, list[dict]]:
+    def organizations(self, prefix: str, flag: str, today: date, limit: int, offset: int,
+                      *, certificate_expiry: Rule) -> tuple[int, list[dict]]:
         """The organizations behind a figure."""
 
     @abstractmethod
@@ -134,8 +139,6 @@ class NodeFigures:
 
 def child_code(leaf: str, node: str) -> str:
     """The child of ``node`` on the way to ``leaf``."""
-    from domain.codes import jurisdiction_level
-
     level = jurisdiction_level(node)
     if level == "district":
         return leaf[:9] + "000"

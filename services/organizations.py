@@ -56,11 +56,14 @@ class OrganizationUseCases:
     def execute(self, identifier: str, command: str, *, meta: Meta,
                 expected_version: int | None = None, idempotency_key: str | None = None,
                 fingerprint: str = "", **args: Any) -> CommandResult:
-        """Run one of the organization's single-aggregate commands by name."""
+        """Run one of the organization's single-aggregate commands by name, with the
+        parameters of the rules it applies (services.rules) as they stand now."""
         method = SIMPLE_COMMANDS[command]
 
         def decide(org: Organization):
-            returned = getattr(org, method)(meta=meta, **args)
+            decision = getattr(org, method)
+            rules, applied = self.applying(decision, org.domicile["jurisdiction"], meta)
+            returned = decision(meta=applied, **args, **rules)
             return (), ({"id": returned} if returned is not None else {})
 
         return self._organization_command(identifier, decide, meta=meta,

@@ -52,7 +52,12 @@ class PersonUseCases:
                        meta: Meta, expected_version: int | None = None,
                        idempotency_key: str | None = None,
                        fingerprint: str = "") -> CommandResult:
+        """Appoint a leader: the organization's rules (one legal representative) and the
+        person's (the ``leaders`` rule, for the organization's jurisdiction), together."""
+
         def decide(org: Organization):
+            rules, applied = self.applying(Person.take_post, org.domicile["jurisdiction"],
+                                           meta)
             appointee = self.ensure_person(person["name"], person["id_number"], meta)
             replaced = self._person_or_none(replaces)
             org.appoint_leader(person_id=str(appointee.id),
@@ -62,11 +67,11 @@ class PersonUseCases:
                                roles=roles, term_start=term_start, term_end=term_end,
                                public_notice=public_notice, official_status=official_status,
                                approval_reference=approval_reference, replaces=replaces,
-                               departure_audit_done=departure_audit_done, meta=meta)
+                               departure_audit_done=departure_audit_done, meta=applied)
             if replaced is not None:
-                replaced.leave_post(organization=identifier, meta=meta)
+                replaced.leave_post(organization=identifier, meta=applied)
             appointee.take_post(organization=identifier, roles=roles,
-                                official_status=official_status, meta=meta)
+                                official_status=official_status, meta=applied, **rules)
             return [p for p in (appointee, replaced) if p is not None], {
                 "person_id": str(appointee.id)}
 
@@ -106,10 +111,12 @@ class PersonUseCases:
                            idempotency_key: str | None = None,
                            fingerprint: str = "") -> CommandResult:
         def decide(org: Organization):
+            rules, applied = self.applying(Person.begin_new_term,
+                                           org.domicile["jurisdiction"], meta)
             persons = [self.get_person(UUID(p)) for p in sorted(org.leaders)]
-            org.hold_term_election(term_start=term_start, term_end=term_end, meta=meta)
+            org.hold_term_election(term_start=term_start, term_end=term_end, meta=applied)
             for person in persons:
-                person.begin_new_term(organization=identifier, meta=meta)
+                person.begin_new_term(organization=identifier, meta=applied, **rules)
             return persons, {}
 
         return self._organization_command(identifier, decide, meta=meta,

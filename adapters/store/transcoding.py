@@ -29,11 +29,16 @@ class MetaAsDict(Transcoding):
     name = "meta"
 
     def encode(self, obj: Meta) -> dict:
-        return {"actor_id": obj.actor_id, "actor_role": obj.actor_role,
-                "effective_date": obj.effective_date, "correlation_id": obj.correlation_id,
-                "reason": obj.reason, "reference": obj.reference, "imported": obj.imported}
+        encoded = {"actor_id": obj.actor_id, "actor_role": obj.actor_role,
+                   "effective_date": obj.effective_date, "correlation_id": obj.correlation_id,
+                   "reason": obj.reason, "reference": obj.reference, "imported": obj.imported}
+        if obj.rules:  # omitted when empty: the events stored before it read the same
+            encoded["rules"] = list(obj.rules)
+        return encoded
 
     def decode(self, data: dict) -> Meta:
+        if "rules" in data:
+            data = {**data, "rules": tuple(data["rules"])}
         return Meta(**data)
 
 

@@ -39,9 +39,10 @@ from domain.errors import DomainError
 from domain.meta import Meta
 from domain.organization import (CLOSED_STATUSES, CONCLUSIONS, CREDIT_LISTS, GRADES,
                                  LEADER_ROLES, MAJOR_EVENT_CATEGORIES, MAJOR_EVENT_RECIPIENTS,
-                                 OFFICIAL_STATUSES, PENALTY_KINDS, RISK_LEVELS, Organization,
-                                 add_years)
-from domain.person import SANCTIONED_LEADER_BAN_YEARS, Person
+                                 OFFICIAL_STATUSES, PENALTY_KINDS, RISK_LEVELS, Organization)
+from domain.person import Person
+from domain.calendar import add_years
+from domain.rules import defaults
 from adapters.store.transcoding import make_transcoder
 from tests.support import COMMITTEE, code
 
@@ -200,14 +201,15 @@ class OrganizationMachine(AggregateMachine):
         self.run("file_annual_report", lambda: self.org.file_annual_report(
             year=year, income=income or Decimal(1), expenditure=Decimal(1),
             net_assets=Decimal(1), activities_held=1, party_organization=False,
-            meta=meta(on)))
+            annual_inspection=defaults("annual_inspection"), meta=meta(on)))
 
     @rule(back=st.integers(0, 3), on=DATES,
           result=st.sampled_from(CONCLUSIONS + ("excellent",)))
     def conclusion(self, back, on, result):
         year = on.year - back
         self.run("conclude_annual_inspection", lambda: self.org.conclude_annual_inspection(
-            year=year, result=result, findings="", meta=meta(on)))
+            year=year, result=result, findings="",
+            annual_inspection=defaults("annual_inspection"), meta=meta(on)))
 
     @rule(back=st.integers(0, 3), on=DATES, result=st.sampled_from(CONCLUSIONS),
           findings=st.sampled_from(["", "新问题"]))
@@ -218,7 +220,9 @@ class OrganizationMachine(AggregateMachine):
 
     @rule(grade=st.sampled_from(GRADES + ("6A",)), on=DATES)
     def level(self, grade, on):
-        self.run("assess_level", lambda: self.org.assess_level(grade=grade, meta=meta(on)))
+        self.run("assess_level", lambda: self.org.assess_level(
+            grade=grade, rating=defaults("rating"),
+            annual_inspection=defaults("annual_inspection"), meta=meta(on)))
 
     @rule(until=DATES, on=DATES)
     def renewal(self, until, on):
@@ -237,7 +241,7 @@ class OrganizationMachine(AggregateMachine):
     def major_event(self, category, planned, on, sent_to):
         self.run("report_major_event", lambda: self.org.report_major_event(
             category=category, planned_date=planned, description="d", sent_to=sent_to,
-            meta=meta(on)))
+            major_event_reporting=defaults("major_event_reporting"), meta=meta(on)))
 
     @rule(report=st.sampled_from(["ME1", "ME2", "ME3"]), risk=st.sampled_from(RISK_LEVELS),
           on=DATES)
@@ -251,7 +255,7 @@ class OrganizationMachine(AggregateMachine):
     def inspection(self, on_site, inspectors, items, on):
         self.run("conduct_inspection", lambda: self.org.conduct_inspection(
             items=items, findings="", on_site=on_site, inspectors=inspectors, plan_id=None,
-            meta=meta(on)))
+            double_random_sampling=defaults("double_random_sampling"), meta=meta(on)))
 
     @rule(notice=NOTICES, deadline=DATES, on=DATES, issues=st.lists(st.just("问题"),
                                                                      max_size=2))
@@ -440,10 +444,10 @@ class PersonMachine(AggregateMachine):
         sanctions_before = list(self.person.sanctioned_organizations)
         if self.attempt("take_post", lambda: self.person.take_post(
                 organization=organization, roles=["chair"], official_status=status,
-                meta=meta(on))):
+                leaders=defaults("leaders"), meta=meta(on))):
             assert self.person.ban_in_force(on) is None, "appointed under a ban"
             for s in sanctions_before:
-                assert add_years(s["on"], SANCTIONED_LEADER_BAN_YEARS) <= on, \
+                assert add_years(s["on"], defaults("leaders")["sanctioned_years"]) <= on, \
                     "appointed within 5 years of leading a sanctioned organization"
             if status == "retired":
                 assert self.person.age_on(on) <= 70
@@ -452,7 +456,7 @@ class PersonMachine(AggregateMachine):
     @rule(organization=st.sampled_from(["O1", "O2", "O3"]), on=DATES)
     def new_term(self, organization, on):
         self.attempt("begin_new_term", lambda: self.person.begin_new_term(
-            organization=organization, meta=meta(on)))
+            organization=organization, leaders=defaults("leaders"), meta=meta(on)))
 
     @rule(organization=st.sampled_from(["O1", "O2", "O3"]), on=DATES)
     def leave(self, organization, on):
@@ -504,13 +508,16 @@ def closed_with_history(status: str) -> Organization:
         certificate_valid_until=date(2030, 1, 1), meta=meta(date(2020, 1, 1)))
     org.file_annual_report(year=2021, income=Decimal(1), expenditure=Decimal(1),
                            net_assets=Decimal(1), activities_held=1, party_organization=False,
+                           annual_inspection=defaults("annual_inspection"),
                            meta=meta(date(2022, 3, 1)))
     org.conclude_annual_inspection(year=2021, result="qualified", findings="",
+                                   annual_inspection=defaults("annual_inspection"),
                                    meta=meta(date(2022, 6, 1)))
     org.order_rectification(notice_number="N1", issues=["问题"], deadline=date(2022, 9, 1),
                             meta=meta(date(2022, 7, 1)))
     org.report_major_event(category="other", planned_date=date(2022, 12, 1),
                            description="d", sent_to=["registration_authority"],
+                           major_event_reporting=defaults("major_event_reporting"),
                            meta=meta(date(2022, 8, 1)))
     getattr(org, {"deregistered": "deregister", "revoked": "revoke"}[status])(
         meta=meta(date(2022, 8, 15), "理由"))
@@ -595,6 +602,7 @@ def test_a_correction_cannot_make_a_year_without_a_report_qualified():
     is accepted. Fails until correct_annual_inspection applies the same check."""
     org = registered_on()
     org.conclude_annual_inspection(year=2021, result="unqualified", findings="未报送",
+                                   annual_inspection=defaults("annual_inspection"),
                                    meta=meta(date(2022, 6, 1)))
     with pytest.raises(DomainError):
         org.correct_annual_inspection(year=2021, result="qualified", findings="",
@@ -612,7 +620,7 @@ def test_a_retired_official_holds_one_post_whatever_the_next_appointment_declare
     person = Person(id=uuid4(), name="张三", id_number=ID_NUMBER, birth_date=date(1960, 1, 1),
                     meta=meta(date(2021, 1, 1)))
     person.take_post(organization="O1", roles=["chair"], official_status="retired",
-                     meta=meta(date(2021, 1, 1)))
+                     leaders=defaults("leaders"), meta=meta(date(2021, 1, 1)))
     with pytest.raises(DomainError):
         person.take_post(organization="O2", roles=["chair"], official_status="none",
-                         meta=meta(date(2021, 2, 1)))
+                         leaders=defaults("leaders"), meta=meta(date(2021, 2, 1)))

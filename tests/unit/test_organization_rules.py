@@ -14,9 +14,12 @@ import pytest
 from domain.errors import InvalidValue, RuleViolation
 from domain.organization import Organization
 from domain.person import Person
+from domain.rules import defaults
 from tests.conftest import meta
 from tests.support import COMMITTEE, code, id_number
 
+INSPECTION = defaults("annual_inspection")
+RATING = dict(rating=defaults("rating"), annual_inspection=INSPECTION)
 REPORT = dict(income=Decimal(100000), expenditure=Decimal(90000), net_assets=Decimal(50000),
               activities_held=12, party_organization=True)
 
@@ -45,11 +48,13 @@ def then(org: Organization) -> list[str]:
 
 
 def report(year: int, on: str = "2024-03-01"):
-    return lambda org: org.file_annual_report(year=year, meta=meta(on), **REPORT)
+    return lambda org: org.file_annual_report(
+        year=year, annual_inspection=defaults("annual_inspection"), meta=meta(on), **REPORT)
 
 
 def conclude(year: int, result: str, on: str = "2024-06-01"):
     return lambda org: org.conclude_annual_inspection(year=year, result=result, findings="",
+                                                      annual_inspection=INSPECTION,
                                                       meta=meta(on))
 
 
@@ -116,6 +121,7 @@ def test_the_domicile_must_be_a_leaf_of_the_network():
                                     meta=meta()),
     lambda org: org.report_major_event(category="other", planned_date=date(2024, 5, 1),
                                        description="d", sent_to=["registration_authority"],
+                                       major_event_reporting=defaults("major_event_reporting"),
                                        meta=meta()),
     appoint("p1", ["chair"], on="2024-01-01"),
     lambda org: org.renew_certificate(valid_until=date(2035, 1, 1), meta=meta()),
@@ -243,17 +249,17 @@ def test_rating_needs_two_full_years_of_registration():
     org = given(registered("2022-05-01"), report(2022, "2023-03-01"),
                 conclude(2022, "qualified", "2023-06-01"))
     with pytest.raises(RuleViolation) as refused:
-        org.assess_level(grade="3A", meta=meta("2024-03-01"))
+        org.assess_level(grade="3A", **RATING, meta=meta("2024-03-01"))
     assert refused.value.rule == "rating_registered_two_years"
 
 
 def test_rating_is_refused_after_a_failed_inspection_and_granted_for_five_years():
     failed = given(registered(), conclude(2023, "unqualified"))
     with pytest.raises(RuleViolation) as refused:
-        failed.assess_level(grade="3A", meta=meta("2024-07-01"))
+        failed.assess_level(grade="3A", **RATING, meta=meta("2024-07-01"))
     assert refused.value.rule == "rating_last_inspection"
     good = given(registered(), report(2023), conclude(2023, "qualified"))
-    good.assess_level(grade="4A", meta=meta("2024-07-01"))
+    good.assess_level(grade="4A", **RATING, meta=meta("2024-07-01"))
     assert then(good) == ["LevelAssessed"]
     assert good.level["valid_until"] == date(2029, 6, 30)
 
@@ -263,7 +269,7 @@ def test_rating_is_refused_while_on_a_credit_list():
                 lambda o: o.list_on_credit_list(credit_list="abnormal_activity",
                                                 meta=meta(reason="unreachable")))
     with pytest.raises(RuleViolation) as refused:
-        org.assess_level(grade="3A", meta=meta("2024-07-01"))
+        org.assess_level(grade="3A", **RATING, meta=meta("2024-07-01"))
     assert refused.value.rule == "rating_credit_listed"
 
 
@@ -309,7 +315,8 @@ def person(birth: str = "19700101") -> Person:
 
 
 def take(p: Person, org: str = "A", status: str = "none", on: str = "2024-03-01"):
-    p.take_post(organization=org, roles=["chair"], official_status=status, meta=meta(on))
+    p.take_post(organization=org, roles=["chair"], official_status=status,
+                leaders=defaults("leaders"), meta=meta(on))
 
 
 def test_a_banned_person_cannot_be_appointed_until_the_ban_ends():
@@ -340,9 +347,10 @@ def test_a_retired_official_holds_one_post_up_to_age_seventy_and_two_terms():
     with pytest.raises(RuleViolation) as refused:
         take(p, "B", "retired")
     assert refused.value.rule == "retired_official_one_post"
-    p.begin_new_term(organization="A", meta=meta("2025-01-01"))
+    p.begin_new_term(organization="A", leaders=defaults("leaders"), meta=meta("2025-01-01"))
     with pytest.raises(RuleViolation) as refused:
-        p.begin_new_term(organization="A", meta=meta("2028-01-01"))
+        p.begin_new_term(organization="A", leaders=defaults("leaders"),
+                         meta=meta("2028-01-01"))
     assert refused.value.rule == "retired_official_two_terms"
     old = person("19500101")
     with pytest.raises(RuleViolation) as refused:
@@ -356,9 +364,11 @@ def test_a_major_event_reported_too_late_is_marked_late():
     org = given(registered())
     org.report_major_event(category="leader_change", planned_date=date(2024, 4, 1),
                            description="换届", sent_to=["registration_authority"],
+                           major_event_reporting=defaults("major_event_reporting"),
                            meta=meta("2024-03-01"))
     org.report_major_event(category="important_activity", planned_date=date(2024, 4, 1),
                            description="公益活动", sent_to=["supervisory_unit"],
+                           major_event_reporting=defaults("major_event_reporting"),
                            meta=meta("2024-03-01"))
     assert [e["late"] for e in org.major_events.values()] == [True, False]
 
@@ -367,7 +377,9 @@ def test_an_on_site_check_needs_two_inspectors():
     org = given(registered())
     with pytest.raises(RuleViolation) as refused:
         org.conduct_inspection(items=["accounts"], findings="", on_site=True,
-                               inspectors=["王"], plan_id=None, meta=meta())
+                               inspectors=["王"], plan_id=None,
+                               double_random_sampling=defaults("double_random_sampling"),
+                               meta=meta())
     assert refused.value.rule == "two_inspectors_on_site"
 
 

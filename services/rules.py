@@ -1,0 +1,481 @@
+"""The rules of DOMAIN.md section 5: reading and changing them, handing their parameters to
+the commands that apply them, and the engine that fires them.
+
+Every rule parameter is read from the Rule aggregate (``parameters_for`` the jurisdiction,
+with its overrides) at the moment it applies; a rule never recorded applies the catalog's
+defaults as its version 1 (what ``Rule.define`` would record). A command applies a rule
+when its domain method takes a keyword argument named after it (``domain.rules.
+Parameters``); its events record the versions applied in ``meta.rules``.
+
+The rules engine evaluates the rules in two ways:
+- rules that follow events run over the recorded log; what an event makes them decide is
+  saved together with the tracking position of that event (``tracking``), so every event
+  is evaluated exactly once, with the rules as they stood at that event;
+- rules that depend on dates run from a daily clock, one transaction per day together
+  with the clock's own ``Ticked`` event, so a day is never evaluated twice and a clock that
+  missed days evaluates each of them.
+Every firing is an event whose actor is the rule and its version (``rule:NAME@vN``).
+Decisions with legal effect are proposals, which staff confirm or reject.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from domain.calendar import add_years, month_day, months_later
+from domain.errors import DomainError, NotFound
+from domain.meta import Meta
+from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
+from domain.organization import Organization, is_exempt_year
+from domain.rules import CATALOG, Parameters, Rule, rule_id
+
+RULES_TRACKING = "rules"
+
+
+@lru_cache(maxsize=None)
+def _rules_of(function: Callable) -> tuple[str, ...]:
+    return tuple(name for name in inspect.signature(function).parameters if name in CATALOG)
+
+
+def rules_applied_by(command: Callable) -> tuple[str, ...]:
+    """The rules a domain command applies: its keyword arguments named after a rule of
+    the catalog, in the order of its signature."""
+    return _rules_of(getattr(command, "__func__", command))
+
+
+class RuleUseCases:
+    """Mixed into the application (services.casefiles.CaseFiles)."""
+
+    def rule(self, name: str) -> Rule:
+        """The rule as recorded, or the catalog's defaults (version 1) if never recorded."""
+        if name not in CATALOG:
+            raise NotFound(f"no rule {name}", rule="unknown_rule", field="name")
+        try:
+            return self.repository.get(rule_id(name))
+        except AggregateNotFoundError:
+            return Rule.from_catalog(name)
+
+    def rules(self) -> dict[str, Rule]:
+        """Every rule of the catalog: as recorded, or its defaults if never recorded."""
+        return {name: self.rule(name) for name in CATALOG}
+
+    def rule_as_recorded(self, name: str) -> Callable[[datetime], Rule]:
+        """The rule as it stood at a moment (its version recorded last by then; the
+        catalog's defaults before it was recorded), for reading the past as it was
+        decided then (a time-travel timeline's late entries)."""
+        versions: list[Rule] = []
+        for event in self.events.get(rule_id(name)):
+            versions.append(event.mutate(copy.deepcopy(versions[-1]) if versions else None))
+        catalog = Rule.from_catalog(name)
+
+        def at(moment: datetime) -> Rule:
+            return next((v for v in reversed(versions) if v.modified_on <= moment), catalog)
+
+        return at
+
+    def applying(self, command: Callable, jurisdiction: str,
+                 meta: Meta) -> tuple[dict[str, Parameters], Meta]:
+        """What a domain command needs of the rules it applies (``rules_applied_by``): each
+        rule's parameters for the jurisdiction, as keyword arguments, and the meta that
+        records their versions."""
+        rules = [self.rule(name) for name in rules_applied_by(command)]
+        return ({rule.name: rule.parameters_for(jurisdiction) for rule in rules},
+                meta.applying(*(rule.label for rule in rules)))
+
+    def ensure_rules(self, meta: Meta) -> None:
+        """Record the catalog's rules that have not been recorded yet (version 1)."""
+        for name in CATALOG:
+            try:
+                self.repository.get(rule_id(name))
+            except AggregateNotFoundError:
+                try:
+                    self.save(Rule.define(name, meta))
+                except IntegrityError:
+                    pass
+
+    def change_rule(self, name: str, *, parameters: dict, jurisdiction: str | None,
+                    meta: Meta) -> Rule:
+        if name not in CATALOG:
+            raise NotFound(f"no rule {name}", rule="unknown_rule", field="name")
+        self.ensure_rules(meta)
+        rule = self.repository.get(rule_id(name))
+        rule.change(parameters=parameters, jurisdiction=jurisdiction, meta=meta)
+        self.save(rule)
+        return rule
+
+
+class RulesEngine:
+    """Evaluates the rules over the log (events) and over the calendar (clock)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self._rules: dict[str, Rule] | None = None
+        self._rules_position: int | None = None  # the log position the rules stand at
+
+    # ---------------------------------------------------------------- helpers
+
+    def rule(self, name: str) -> Rule:
+        if self._rules is None:
+            self._rules = self.app.rules()
+        return self._rules[name]
+
+    def parameters(self, name: str, org: Organization) -> Parameters:
+        return self.rule(name).parameters_for(org.domicile["jurisdiction"])
+
+    def _rules_at(self, position: int) -> dict[str, Rule]:
+        """The rules as they stood once the event at ``position`` was recorded: a version
+        recorded later is walked back (to the catalog's defaults before the first)."""
+        rules = self.app.rules()
+        for name, rule in rules.items():
+            version = rule.version
+            while version >= 1:
+                recorded_at = self.app.recorder.position_of(rule.id, version)
+                if recorded_at is None or recorded_at <= position:
+                    break
+                version -= 1
+            if version != rule.version:
+                rules[name] = (self.app.repository.get(rule.id, version=version)
+                               if version else Rule.from_catalog(name))
+        return rules
+
+    def meta(self, rule: Rule, on: date, reason: str, correlation: str,
+             also: Iterable[Rule] = ()) -> Meta:
+        return Meta(actor_id=rule.actor, actor_role="system", effective_date=on,
+                    correlation_id=correlation, reason=reason,
+                    rules=tuple(r.label for r in also))
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.app.repository.get(aggregate_id)
+            return True
+        except AggregateNotFoundError:
+            return False
+
+    def warn(self, name: str, org: Organization, key: str, severity_param: str, title: str,
+             on: date, correlation: str, also: Iterable[Rule] = ()) -> list[Aggregate]:
+        if self._exists(EarlyWarning.create_id(key)):
+            return []
+        rule = self.rule(name)
+        params = rule.parameters_for(org.domicile["jurisdiction"])
+        return [EarlyWarning.raise_(
+            key=key, organization=org.identifier, jurisdiction=org.domicile["jurisdiction"],
+            severity=params.get(severity_param, severity_param), source="rule", title=title,
+            description=f"{CATALOG[name][0]}", rule=rule.actor,
+            meta=self.meta(rule, on, title, correlation, also))]
+
+    def propose(self, name: str, org: Organization, key: str, kind: str, reason: str,
+                on: date, correlation: str, credit_list: str | None = None,
+                listing_id: str | None = None, year: int | None = None,
+                also: Iterable[Rule] = ()) -> list[Aggregate]:
+        if self._exists(Proposal.create_id(key)):
+            return []
+        if kind == "listing" and any(c["list"] == credit_list for c in org.active_listings()):
+            return []
+        rule = self.rule(name)
+        return [Proposal.propose(key=key, kind=kind, organization=org.identifier,
+                                 jurisdiction=org.domicile["jurisdiction"],
+                                 credit_list=credit_list, listing_id=listing_id, year=year,
+                                 reason=reason, rule=rule.actor,
+                                 meta=self.meta(rule, on, reason, correlation, also))]
+
+    # ------------------------------------------------------------ event rules
+
+    def evaluate(self, event: Any) -> list[Aggregate]:
+        """What the rules that follow events decide about one recorded event. A rule's
+        own event brings that rule up to the version it records, for the events after."""
+        if isinstance(event, (Rule.Defined, Rule.Changed)):
+            rule = self.app.repository.get(event.originator_id,
+                                           version=event.originator_version)
+            self.rule(rule.name)  # (the others are loaded first)
+            self._rules[rule.name] = rule
+            return []
+        if not isinstance(event, Organization.Event):
+            return []
+        kind = type(event).__name__
+        handler = getattr(self, f"on_{kind}", None)
+        if handler is None:
+            return []
+        # the organization as it stood right after this event, not as it stands now
+        org = self.app.repository.get(event.originator_id, version=event.originator_version)
+        return handler(event, org)
+
+    def on_MajorEventReported(self, event: Any, org: Organization) -> list[Aggregate]:
+        # (late or not was decided by the command, with the rule's version it records)
+        if not event.late:
+            return []
+        return self.warn("major_event_reporting", org, f"late-report:{org.identifier}:"
+                         f"{event.report_id}", "severity_late",
+                         f"major event {event.report_id} reported late: "
+                         f"{event.required_notice_days} days' notice required",
+                         event.meta.effective_date, event.meta.correlation_id)
+
+    def on_MajorEventReviewed(self, event: Any, org: Organization) -> list[Aggregate]:
+        if event.risk_level != "high":
+            return []
+        return self.warn("major_event_reporting", org, f"high-risk:{org.identifier}:"
+                         f"{event.report_id}", "severity_high_risk",
+                         f"major event {event.report_id} reviewed as high risk",
+                         event.meta.effective_date, event.meta.correlation_id)
+
+    def on_PenaltyImposed(self, event: Any, org: Organization) -> list[Aggregate]:
+        abnormal = self.parameters("abnormal_activity_listing", org)
+        serious = self.parameters("serious_dishonesty_listing", org)
+        on, corr = event.meta.effective_date, event.meta.correlation_id
+        key = f"{org.identifier}:{event.decision_number}"
+        amount = event.amount or Decimal(0)
+        small_limit = Decimal(str(abnormal["small_fine_limit"]))
+        small = event.kind == "warning" or (event.kind == "fine" and amount < small_limit)
+        if event.kind in ("suspension", "revocation") or (
+                event.kind == "fine" and amount >= Decimal(str(serious["large_fine_limit"]))):
+            return self.propose("serious_dishonesty_listing", org, f"sd-penalty:{key}",
+                                "listing", f"penalty {event.decision_number}: {event.kind}"
+                                + (f" of {amount} CNY" if event.kind == "fine" else ""),
+                                on, corr, credit_list="serious_dishonesty")
+        if not small:
+            return []
+        window_start = add_years(event.decision_date, -int(serious["repeat_window_years"]))
+        repeats = [p for p in org.penalties.values()
+                   if (p["kind"] == "warning" or (
+                       p["kind"] == "fine" and (p["amount"] or 0) < small_limit))
+                   and not p["rescinded"] and window_start <= p["decision_date"]]
+        if len(repeats) >= int(serious["repeat_penalties"]):
+            return self.propose("serious_dishonesty_listing", org, f"sd-repeat:{key}",
+                                "listing", f"{len(repeats)} warnings or small fines within "
+                                f"{serious['repeat_window_years']} years", on, corr,
+                                credit_list="serious_dishonesty",
+                                also=[self.rule("abnormal_activity_listing")])
+        return self.propose("abnormal_activity_listing", org, f"abn-penalty:{key}", "listing",
+                            f"penalty {event.decision_number}: {event.kind}", on, corr,
+                            credit_list="abnormal_activity")
+
+    def on_RegistrationRevoked(self, event: Any, org: Organization) -> list[Aggregate]:
+        return self.propose("serious_dishonesty_listing", org,
+                            f"sd-revoked:{org.identifier}:{event.originator_version}",
+                            "listing", "registration revoked", event.meta.effective_date,
+                            event.meta.correlation_id, credit_list="serious_dishonesty")
+
+    def on_RectificationOverdue(self, event: Any, org: Organization) -> list[Aggregate]:
+        return self.propose("abnormal_activity_listing", org,
+                            f"abn-rect:{org.identifier}:{event.notice_number}", "listing",
+                            f"rectification {event.notice_number} not completed by its "
+                            "deadline", event.meta.effective_date, event.meta.correlation_id,
+                            credit_list="abnormal_activity")
+
+    def process_pending(self, batch: int = 500, stop: int | None = None) -> int:
+        """Evaluate the recorded events not yet evaluated; return how many."""
+        recorder = self.app.recorder
+        position = recorder.max_tracking_id(RULES_TRACKING) or 0
+        if self._rules is None or self._rules_position != position:
+            self._rules = self._rules_at(position)
+        done = 0
+        while True:
+            notifications = recorder.select_notifications(start=position + 1, limit=batch,
+                                                          stop=stop)
+            if not notifications:
+                self._rules_position = position
+                return done
+            saved_at = position
+            events = self.app.mapper.to_domain_events(notifications)
+            for notification, event in zip(notifications, events):
+                decided = self.evaluate(event)
+                if decided:
+                    self.app.save_processed(Tracking(RULES_TRACKING, notification.id),
+                                            *decided)
+                    saved_at = notification.id
+            last = notifications[-1].id
+            if saved_at < last:
+                self.app.save_processed(Tracking(RULES_TRACKING, last))
+            position = last
+            self._rules_position = position
+            done += len(notifications)
+
+    # ------------------------------------------------------------- clock rules
+
+    def tick(self, until: date, organizations: Iterable[str],
+             open_warnings: Iterable[UUID], meta: Meta) -> list[date]:
+        """Tick every day not yet ticked up to ``until``; return the days ticked. The
+        clock applies the rules as they stand now."""
+        self.app.ensure_rules(meta)
+        self._rules, self._rules_position = None, None
+        try:
+            clock = self.app.repository.get(CLOCK_ID)
+        except AggregateNotFoundError:
+            clock = Clock(meta=meta)
+        days = clock.days_to_tick(until)
+        identifiers = list(organizations)
+        warnings = list(open_warnings)
+        for day in days:
+            decided: list[Aggregate] = []
+            for identifier in identifiers:
+                try:
+                    org = self.app.get_organization(identifier)
+                except DomainError:
+                    continue
+                decided += self.clock_rules(org, day)
+            decided += self.escalations(warnings, day)
+            warnings += [a.id for a in decided if isinstance(a, EarlyWarning)
+                         and a.version == 1 and a.id not in warnings]
+            clock.tick(day=day, meta=Meta(actor_id="clock", actor_role="system",
+                                          effective_date=day, correlation_id=f"clock:{day}"))
+            self.app.save(clock, *decided)
+        return days
+
+    def clock_rules(self, org: Organization, day: date) -> list[Aggregate]:
+        if org.is_closed:
+            return []
+        corr = f"clock:{day}"
+        decided = []
+        decided += self.certificate(org, day, corr)
+        decided += self.overdue_rectifications(org, day, corr)
+        decided += self.unfiled_reports(org, day, corr)
+        decided += self.zombie(org, day, corr)
+        decided += self.listings_over_time(org, day, corr)
+        return decided
+
+    def certificate(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        until = org.certificate_valid_until
+        if until is None:
+            return []
+        params = self.parameters("certificate_expiry", org)
+        if day > until:
+            return self.warn("certificate_expiry", org, f"cert-expired:{org.identifier}:{until}",
+                             "severity_expired", f"certificate expired on {until}", day, corr)
+        if (until - day).days <= int(params["expiring_days"]):
+            return self.warn("certificate_expiry", org,
+                             f"cert-expiring:{org.identifier}:{until}", "severity_expiring",
+                             f"certificate expires on {until} ({(until - day).days} days)",
+                             day, corr)
+        return []
+
+    def overdue_rectifications(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        rule = self.rule("abnormal_activity_listing")
+        changed = False
+        for number, rectification in org.rectifications.items():
+            if rectification["status"] == "open" and day > rectification["deadline"]:
+                org.mark_rectification_overdue(
+                    notice_number=number,
+                    meta=self.meta(rule, day, f"rectification {number} not completed by "
+                                   f"{rectification['deadline']}", corr))
+                changed = True
+        return [org] if changed else []
+
+    def unfiled_reports(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """Rule 2 and rule 4: the day after its deadline, a report not filed for last year
+        (not an exempt year of the ``annual_inspection`` rule) is proposed for the
+        abnormal-activity list (that rule's ``annual_report_deadline``) and for an
+        unqualified conclusion (``registration_authority_deadline``)."""
+        if org.org_type == "community_organization":
+            return []
+        inspection = self.rule("annual_inspection")
+        inspection_params = self.parameters("annual_inspection", org)
+        listing_params = self.parameters("abnormal_activity_listing", org)
+        year = day.year - 1
+        if year < org.registered_on.year or str(year) in org.annual_reports \
+                or is_exempt_year(org.registered_on, year, inspection_params["exempt_months"]):
+            return []
+        decided: list[Aggregate] = []
+        if day > month_day(listing_params["annual_report_deadline"], day.year):
+            decided += self.propose("abnormal_activity_listing", org,
+                                    f"abn-report:{org.identifier}:{year}", "listing",
+                                    f"annual report for {year} not filed by the deadline",
+                                    day, corr, credit_list="abnormal_activity",
+                                    also=[inspection])
+        if day > month_day(inspection_params["registration_authority_deadline"], day.year) \
+                and str(year) not in org.conclusions:
+            decided += self.propose("annual_inspection", org,
+                                    f"conclusion:{org.identifier}:{year}", "conclusion",
+                                    f"annual report for {year} not filed by the deadline",
+                                    day, corr, year=year)
+        return decided
+
+    def zombie(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """Rule 6: no annual report for ``missed_reports`` years due (by the deadline and
+        exemption of the ``annual_inspection`` rule), or nothing recorded for
+        ``inactive_years``."""
+        if org.org_type == "community_organization":
+            return []
+        params = self.parameters("zombie_candidate", org)
+        inspection = self.rule("annual_inspection")
+        inspection_params = self.parameters("annual_inspection", org)
+        missed = int(params["missed_reports"])
+        deadline = month_day(inspection_params["registration_authority_deadline"], day.year)
+        last_due = day.year - 1 if day > deadline else day.year - 2
+        years = [last_due - i for i in range(missed)]
+        due = [y for y in years if y >= org.registered_on.year
+               and not is_exempt_year(org.registered_on, y, inspection_params["exempt_months"])]
+        decided = []
+        if due and len(due) == missed and not any(str(y) in org.annual_reports for y in due):
+            decided += self.warn("zombie_candidate", org,
+                                 f"zombie-reports:{org.identifier}:{last_due}", "severity",
+                                 f"no annual report for {min(due)}-{max(due)}", day, corr,
+                                 also=[inspection])
+        inactive = int(params["inactive_years"])
+        if add_years(org.latest_effective_date, inactive) <= day:
+            decided += self.warn(
+                "zombie_candidate", org,
+                f"zombie-inactive:{org.identifier}:{org.latest_effective_date}", "severity",
+                f"nothing recorded since {org.latest_effective_date}", day, corr)
+        return decided
+
+    def listings_over_time(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        abnormal = self.parameters("abnormal_activity_listing", org)
+        serious = self.parameters("serious_dishonesty_listing", org)
+        decided = []
+        open_rectifications = any(r["status"] != "completed"
+                                  for r in org.rectifications.values())
+        for listing in org.active_listings():
+            since = listing["listed_on"]
+            later = [p for p in org.penalties.values() if p["decision_date"] > since]
+            if listing["list"] == "abnormal_activity":
+                if add_years(since, int(serious["years_on_abnormal_list"])) <= day:
+                    decided += self.propose(
+                        "serious_dishonesty_listing", org,
+                        f"sd-abnormal:{org.identifier}:{listing['id']}", "listing",
+                        f"on the abnormal-activity list since {since}", day, corr,
+                        credit_list="serious_dishonesty")
+                elif (months_later(since, int(abnormal["auto_removal_months"])) <= day
+                      and not open_rectifications and not later):
+                    decided += self.propose(
+                        "abnormal_activity_listing", org,
+                        f"delist:{org.identifier}:{listing['id']}", "delisting",
+                        f"{abnormal['auto_removal_months']} months on the list with nothing "
+                        "to rectify", day, corr, credit_list="abnormal_activity",
+                        listing_id=listing["id"])
+            elif add_years(since, int(serious["removal_years"])) <= day and not later \
+                    and not open_rectifications:
+                decided += self.propose(
+                    "serious_dishonesty_listing", org,
+                    f"delist:{org.identifier}:{listing['id']}", "delisting",
+                    f"{serious['removal_years']} years on the list with no new trigger", day,
+                    corr, credit_list="serious_dishonesty", listing_id=listing["id"])
+        return decided
+
+    def escalations(self, warning_ids: list[UUID], day: date) -> list[Aggregate]:
+        rule = self.rule("warning_escalation")
+        decided = []
+        for warning_id in warning_ids:
+            try:
+                warning = self.app.repository.get(warning_id)
+            except AggregateNotFoundError:
+                continue
+            if warning.status != "open" or warning.level == "district":
+                continue
+            params = rule.parameters_for(warning.jurisdiction)
+            days = int(params["committee_days"] if warning.level == "committee"
+                       else params["sub_district_days"])
+            if (day - warning.level_since).days >= days:
+                warning.escalate(rule=rule.actor, meta=self.meta(
+                    rule, day, f"not handled within {days} days at {warning.level} level",
+                    f"clock:{day}"))
+                decided.append(warning)
+        return decided
