@@ -7,7 +7,7 @@
 | CIPHER_KEY | generated into ``var/cipher.key`` | AES key (base64) that encrypts stored events |
 | PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
 | POSTGRES_SCHEMA | ``public`` | schema of the tables |
-| POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/serve.py) |
+| POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/web/server.py) |
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import base64
 import logging
 import os
 import secrets
+import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def var_dir() -> Path:
     return path
 
 
-def _secret_file(name: str, make) -> str:
+def secret_file(name: str, make) -> str:
     """Read a key from var/, creating it once with owner-only permissions."""
     path = var_dir() / name
     if not path.exists():
@@ -42,12 +44,12 @@ def _secret_file(name: str, make) -> str:
 
 
 def cipher_key() -> str:
-    return os.environ.get("CIPHER_KEY") or _secret_file(
+    return os.environ.get("CIPHER_KEY") or secret_file(
         "cipher.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
 
 
 def pseudonym_key() -> str:
-    return os.environ.get("PSEUDONYM_KEY") or _secret_file(
+    return os.environ.get("PSEUDONYM_KEY") or secret_file(
         "pseudonym.key", lambda: secrets.token_urlsafe(32))
 
 
@@ -73,10 +75,9 @@ def embedded_database_url() -> str:
     """Start (or join) the private PostgreSQL in var/pgdata, from the pgserver wheel."""
     global _embedded
     if _embedded is None:
-        import warnings
-
         warnings.filterwarnings("ignore", module="platformdirs")  # no XDG_RUNTIME_DIR: fine
-        import pgserver  # only needed for the embedded default
+        # start-up: pgserver (a wheel of PostgreSQL binaries) only for the embedded default
+        import pgserver
 
         _embedded = pgserver.get_server(var_dir() / "pgdata", cleanup_mode="stop")
         exists = _embedded.psql(
@@ -84,6 +85,14 @@ def embedded_database_url() -> str:
         if "(1 row)" not in exists:
             _embedded.psql(f"CREATE DATABASE {EMBEDDED_DB};")
     return _embedded.get_uri(EMBEDDED_DB)
+
+
+def connection_info(env: dict[str, str]) -> dict[str, Any]:
+    """psycopg's connection arguments for the database of an application's settings (for
+    the connections outside the library's pools: advisory locks, LISTEN, swaps)."""
+    return {"dbname": env["POSTGRES_DBNAME"], "host": env["POSTGRES_HOST"],
+            "port": env.get("POSTGRES_PORT", "5432"), "user": env["POSTGRES_USER"],
+            "password": env.get("POSTGRES_PASSWORD", "")}
 
 
 def database_settings() -> dict[str, str]:

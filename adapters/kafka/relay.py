@@ -37,11 +37,12 @@ from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 from psycopg.sql import SQL, Identifier
 
-from adapters.store.ddl import SerializedDDL
+from adapters.config import connection_info
 from adapters.kafka.cloudevents import PublishSettings, encode, is_published, to_cloudevent
-from adapters.runtime.readmodels import connection_info
+from adapters.store.application import StoredCaseFiles
+from adapters.store.ddl import SerializedDDL
+from adapters.store.log import recorded_pages
 from domain.organization import Organization
-from adapters.bootstrap import build_casefiles
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class Relay:
     def __init__(self, env: dict[str, str], settings: KafkaSettings):
         self.env = env
         self.settings = settings
-        self.app = build_casefiles(env=env)
+        self.app = StoredCaseFiles(env=env)
         self.tracking = relay_tracking(env)
         self.stopping = threading.Event()
         self.subjects: dict[UUID, str] = {}
@@ -159,6 +160,8 @@ class Relay:
 
     def producer(self):
         if self._producer is None:
+            # The web and the CLI import this module for its settings, and
+            # start-up: kafka-python (about 0.1 s) is imported only where a relay publishes
             from kafka import KafkaProducer
 
             self._producer = KafkaProducer(
@@ -196,21 +199,19 @@ class Relay:
     def read(self, start: int) -> Batch | None:
         """The next batch after position ``start``, decoded and encoded; None: none new.
         Only what cloudevents.is_published allows becomes a message."""
-        notifications = self.app.recorder.select_notifications(start=start + 1,
-                                                               limit=self.settings.batch)
-        if not notifications:
+        page = next(recorded_pages(self.app, start, None, self.settings.batch), None)
+        if not page:
             return None
         publish = self.settings.publish
         messages = []
-        for notification, event in zip(notifications,
-                                       self.app.mapper.to_domain_events(notifications)):
+        for event, position in page:
             if not is_published(event):
                 continue
             # Structured mode: the content type travels in the message itself (Kafka 0.9
             # has no message headers).
             messages.append((str(event.originator_id).encode(), encode(to_cloudevent(
-                event, notification.id, self.subject(event), publish))))
-        return Batch(notifications[-1].id, len(notifications), messages)
+                event, position, self.subject(event), publish))))
+        return Batch(page[-1][1], len(page), messages)
 
     def send(self, batch: Batch) -> list:
         """Hand the batch to the producer; the futures of its acknowledgements."""
@@ -298,7 +299,7 @@ class Relay:
 
 
 def relay_status(env: dict[str, str]) -> dict:
-    app = build_casefiles(env=env)
+    app = StoredCaseFiles(env=env)
     try:
         tracking = relay_tracking(env)
         position = tracking.max_tracking_id(app.name) or 0

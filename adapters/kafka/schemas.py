@@ -8,10 +8,11 @@ from __future__ import annotations
 import inspect
 import json
 import typing
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args, get_origin
+from uuid import UUID
 
 from adapters.kafka.cloudevents import NEVER_PUBLISHED, TYPE_PREFIX
 from domain.meta import Meta
@@ -26,7 +27,9 @@ META_SCHEMA = {
         "effective_date": {"type": "string", "format": "date"},
         "correlation_id": {"type": "string"},
         "reason": {"type": ["string", "null"]}, "reference": {"type": ["string", "null"]},
-        "imported": {"type": "boolean"}},
+        "imported": {"type": "boolean"},
+        # the rule versions the command applied ("major_event_reporting@v2"), when any
+        "rules": {"type": "array", "items": {"type": "string"}}},
     "additionalProperties": False,
 }
 ENVELOPE_FIELDS = {
@@ -65,11 +68,8 @@ def type_schema(annotation: Any) -> dict:
 
 def event_fields(event_class: type) -> dict[str, Any]:
     """The event's data fields with their types, from its constructor's signature."""
-    import datetime as dt
-    from uuid import UUID
-
     namespace = {**vars(__import__(event_class.__module__, fromlist=["_"])),
-                 "datetime": dt.datetime, "date": date, "UUID": UUID, "Decimal": Decimal,
+                 "datetime": datetime, "date": date, "UUID": UUID, "Decimal": Decimal,
                  "Meta": Meta}
     hints = typing.get_type_hints(event_class.__init__, globalns=namespace)
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic", "return"}

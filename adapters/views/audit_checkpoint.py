@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey
                                                                Ed25519PublicKey)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from adapters.config import secret_file
+
 FORMAT = "casefile-audit-checkpoint/1"
 SIGNED_FIELDS = ("format", "position", "hash", "verified_entries", "verified_at")
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -41,9 +43,7 @@ class CheckpointError(ValueError):
 
 
 def signing_key() -> Ed25519PrivateKey:
-    from adapters.config import _secret_file
-
-    raw = os.environ.get("AUDIT_SIGNING_KEY") or _secret_file(
+    raw = os.environ.get("AUDIT_SIGNING_KEY") or secret_file(
         "audit-signing.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode())
     return Ed25519PrivateKey.from_private_bytes(base64.b64decode(raw))
 

@@ -1,0 +1,37 @@
+"""Reading the recorded event log: the one pager. The catch-up, the rebuild, the Kafka
+relay and the audit verifier all read the log through it, a page of notifications at a
+time, each page decoded in one go (the mapper fetches the page's person keys in one
+query)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from services.casefiles import CaseFiles
+
+Page = list[tuple[Any, int]]  # (domain event, position), in the log's order
+
+
+def recorded_pages(app: CaseFiles, position: int = 0, head: int | None = None,
+                   batch: int = 500, *, keep_errors: bool = False) -> Iterator[Page]:
+    """The recorded events after ``position`` up to ``head`` (None: as far as the log
+    goes at each read), a page of at most ``batch`` at a time, each as (domain event,
+    position). An event that cannot be decoded raises, or with ``keep_errors`` comes as
+    (None, position) (altered in the store: the audit verifier names it and goes on)."""
+    while head is None or position < head:
+        notifications = app.recorder.select_notifications(start=position + 1, limit=batch,
+                                                          stop=head)
+        if not notifications:
+            return
+        events = app.mapper.to_domain_events(notifications, keep_errors=keep_errors)
+        if keep_errors:
+            events = [None if isinstance(e, Exception) else e for e in events]
+        yield list(zip(events, (n.id for n in notifications)))
+        position = notifications[-1].id
+
+
+def recorded_events(app: CaseFiles, up_to: int, batch: int = 1000) -> Iterator[tuple[Any, int]]:
+    """Every recorded event up to a position, one at a time, as (domain event or None,
+    position): what the audit verifier compares the trail with."""
+    for page in recorded_pages(app, 0, up_to, batch, keep_errors=True):
+        yield from page
