@@ -9,11 +9,15 @@ from datetime import date, timedelta
 from random import Random
 from typing import Any, Callable
 
+from adapters.bootstrap import open_view
+from adapters.runtime.catch_up import catch_up
+from adapters.runtime.clock import clock_tick
+from adapters.seed.demo_plan import DISTRICT, SUB_DISTRICT_NAMES
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.network import SEVERITIES
+from services.rules import RulesEngine
 
-DISTRICT = "310110000000"
 CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is raised
 
 
@@ -24,10 +28,6 @@ def _meta(actor: str, role: str, on: date, reason: str | None = None) -> Meta:
 
 def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = print,
                      seed: int = 2024) -> dict:
-    from adapters.seed.demo import SUB_DISTRICT_NAMES
-    from adapters.runtime.readmodels import catch_up, clock_tick, open_view
-    from services.network import RulesEngine
-
     env = dict(casefiles.env)
     rng = Random(seed)
     catch_up(env, "casefiles")

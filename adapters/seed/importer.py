@@ -31,16 +31,15 @@ column                      Chinese header    value
 ==========================  ================  =============================================
 
 Every column must be in the header except ``supervisory_unit`` and ``record_number``;
-unknown columns are refused, so a misspelt header never silently drops a value. A CSV is
-UTF-8 (with or without the byte-order mark Excel writes: "CSV UTF-8"); of an XLSX the
-first sheet is read. Blank rows are skipped; the first non-blank row is the header. Row
-numbers in the report are the spreadsheet's (the header is usually row 1).
+unknown columns are refused, so a misspelt header never silently drops a value. How the
+file is read (CSV UTF-8 or the first sheet of an XLSX; blank rows skipped; row numbers
+as in the spreadsheet) is adapters.seed.spreadsheets'.
 
 A community organization without a code and without a record number gets the record
 number ``BA`` + its committee + 6 hex digits derived from its name, so importing the same
 file twice is refused as "already registered" rather than recording it twice.
 
-Every field goes through the JSON API's own declarations (``adapters.web.api``:
+Every field goes through the commands' own declarations (``adapters.commands.catalog``:
 ``REGISTRATION``, ``COMMUNITY``, ``DOMICILE``; ``adapters.commands.validation.convert``) and
 every row through the aggregate's own command (``Organization.register`` /
 ``Organization.record``), so an imported organization passed exactly the checks of one
@@ -51,24 +50,22 @@ as its effective date.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import logging
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from datetime import time as clock_time
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from datetime import date
 from typing import Any, Callable, Iterable
 
 from adapters.commands import validation as v
+from adapters.commands.catalog import COMMUNITY, DOMICILE, REGISTRATION
+from adapters.seed.spreadsheets import (UnreadableFile, blank, cell_value, normalize_header,
+                                        read_table, write_table)
 from domain.access import in_scope
+from domain.calendar import today_in_china
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.organization import ORG_TYPES, Organization
@@ -93,17 +90,12 @@ TYPE_LABELS = {"社会团体": "social_association", "社会服务机构": "soci
 REGISTERED_ONLY = ("registered_funds", "supervisory_unit", "certificate_valid_until")
 REASON = "imported from register"
 BATCH_SIZE = 200
-MAX_ROWS = 100_000
 RECORD_NUMBER_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{3,63}")
 # Domain errors name the API's fields; the report names the spreadsheet's columns.
 DOMAIN_FIELDS = {"domicile.jurisdiction": "jurisdiction", "domicile.address": "domicile_address",
                  "domicile": "domicile_address", "org_type": "type"}
 
-Progress = Callable[[str, int, int], Any]  # (stage "parsed" | "saved", done, total)
-
-
-class UnreadableFile(Exception):
-    """The file is not a UTF-8 CSV or an XLSX workbook."""
+OnProgress = Callable[[str, int, int], Any]  # (stage "parsed" | "saved", done, total)
 
 
 @dataclass(frozen=True)
@@ -135,90 +127,7 @@ class ImportReport:
                 "errors": [e.as_dict() for e in self.errors], "seconds": self.seconds}
 
 
-# ------------------------------------------------------------------- reading files
-
-def read_table(source: Any) -> tuple[int, list[Any], list[tuple[int, list[Any]]]]:
-    """The header's row number, the header and the non-blank data rows (each with its row
-    number) of a CSV or XLSX given as a path, bytes or a binary file object (an upload).
-    The format is told by the content, not the file name."""
-    data = _bytes_of(source)
-    if data.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFile("this is an old Excel .xls workbook: save it as .xlsx or as "
-                             "CSV UTF-8")
-    elif b"\x00" in data[:4096]:
-        raise UnreadableFile("the file is neither a CSV nor an XLSX workbook")
-    else:
-        rows = _csv_rows(data)
-    header_row, header = 0, None
-    body: list[tuple[int, list[Any]]] = []
-    for number, values in rows:
-        if all(_blank(x) for x in values):
-            continue
-        if header is None:
-            header_row, header = number, list(values)
-            continue
-        body.append((number, list(values)))
-        if len(body) > MAX_ROWS:
-            raise UnreadableFile(f"more than {MAX_ROWS} rows: split the file")
-    if header is None:
-        raise UnreadableFile("the file is empty: it needs a header row and one row per "
-                             "organization")
-    return header_row, header, body
-
-
-def _bytes_of(source: Any) -> bytes:
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
-        return Path(source).read_bytes()
-    if hasattr(source, "read"):
-        return source.read()
-    raise TypeError(f"cannot read rows from {type(source).__name__}")
-
-
-def _csv_rows(data: bytes):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableFile("the CSV is not UTF-8: save it as \"CSV UTF-8\" (or as .xlsx)"
-                             ) from None
-    try:
-        # One record is one row of the spreadsheet, even with line breaks in a cell.
-        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
-    except csv.Error as e:
-        raise UnreadableFile(f"the CSV is malformed: {e}") from None
-
-
-def _xlsx_rows(data: bytes):
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise UnreadableFile("the file is not a readable XLSX workbook") from None
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile("the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        return list(enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1))
-    finally:
-        workbook.close()
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def normalize_header(value: Any) -> str:
-    text = str(value).strip()
-    text = re.sub(r"\s*[（(][^()（）]*[)）]\s*$", "", text).rstrip("*").strip()
-    return re.sub(r"[\s\-]+", "_", text.lower())
-
+# ------------------------------------------------------------------- the header
 
 HEADER_ALIASES = {**{normalize_header(c): c for c in COLUMNS},
                   **{normalize_header(zh): c for c, zh in CHINESE_HEADERS.items()}}
@@ -230,7 +139,7 @@ def _columns(header_row: int, header: list[Any],
     positions: dict[int, str] = {}
     seen: dict[str, int] = {}
     for position, raw in enumerate(header):
-        if _blank(raw):
+        if blank(raw):
             continue
         name = HEADER_ALIASES.get(normalize_header(raw))
         if name is None:
@@ -253,9 +162,7 @@ def _columns(header_row: int, header: list[Any],
 # ------------------------------------------------------------------- one row
 
 def _specs() -> dict[str, dict[str, v.F]]:
-    """Each column's declaration, from the API's own (registered / community)."""
-    from adapters.web.api import COMMUNITY, DOMICILE, REGISTRATION
-
+    """Each column's declaration, from the commands' own (registered / community)."""
     common = {"name": REGISTRATION["name"], "type": v.enum(ORG_TYPES),
               "domicile_address": DOMICILE.schema["address"],
               "jurisdiction": DOMICILE.schema["jurisdiction"],
@@ -270,54 +177,6 @@ def _specs() -> dict[str, dict[str, v.F]]:
                  "founded_on": COMMUNITY["founded_on"],
                  "record_number": v.line(False, 64, nullable=True)}
     return {"registered": registered, "community": community}
-
-
-def _cell(value: Any, kind: str) -> Any:
-    """A cell as the JSON value the API's converter expects; None when empty."""
-    if _blank(value):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if kind == "date":
-            match = re.fullmatch(r"([0-9]{4})[/-]([0-9]{1,2})[/-]([0-9]{1,2})", value)
-            if match:
-                y, m, d = match.groups()
-                return f"{y}-{int(m):02d}-{int(d):02d}"
-        if kind == "decimal":
-            try:
-                number = Decimal(value.replace(",", "").replace("，", ""))
-            except InvalidOperation:
-                return value  # "must be a number"
-            return _json_number(number, value)
-        return value
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, datetime):  # a date cell; with a time it is not a date
-        if value.time() == clock_time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return _json_number(value, str(value)) if kind == "decimal" else str(value)
-    if isinstance(value, (int, float)):
-        if kind == "decimal":
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-    return str(value)
-
-
-def _json_number(number: Decimal, text: str) -> Any:
-    if not number.is_finite():
-        return text
-    if number.adjusted() > v.MAX_AMOUNT.adjusted():
-        return float(v.MAX_AMOUNT) * 10  # "too large" (and no int of a billion digits)
-    if number == number.to_integral_value():
-        return int(number)
-    as_float = float(number)
-    return as_float if Decimal(str(as_float)) == number else text
 
 
 def derived_record_number(jurisdiction: str, name: str) -> str:
@@ -354,16 +213,16 @@ def _parse_row(number: int, cells: dict[str, Any], specs: dict[str, dict[str, v.
         raw = cells.get(column)
         spec = schema.get(column)
         if spec is None:  # record_number of a registered organization
-            if not _blank(raw):
+            if not blank(raw):
                 fail(column, f"{column} applies to community organizations without a code "
                              "only")
             continue
         if community and column in REGISTERED_ONLY:
-            if not _blank(raw):
+            if not blank(raw):
                 fail(column, f"{column} does not apply to a community organization: leave "
                              "it empty")
             continue
-        value = _cell(raw, spec.kind)
+        value = cell_value(raw, spec.kind)
         if value is None:
             if spec.required and not spec.nullable:
                 fail(column, f"{column} is required")
@@ -383,10 +242,10 @@ def _parse_row(number: int, cells: dict[str, Any], specs: dict[str, dict[str, v.
     failed = {e.field for e in found}
     if values.get("code") and "code" not in failed:
         row.identifier = values["code"]
-    elif community and _blank(cells.get("code")):
+    elif community and blank(cells.get("code")):
         if record_number and "record_number" not in failed:
             row.identifier, row.identifier_field = record_number, "record_number"
-        elif (_blank(cells.get("record_number")) and values.get("name")
+        elif (blank(cells.get("record_number")) and values.get("name")
               and values.get("jurisdiction") and not failed & {"name", "jurisdiction"}):
             row.identifier = derived_record_number(values["jurisdiction"], values["name"])
             row.identifier_field = "name"
@@ -431,7 +290,7 @@ def _build(values: dict[str, Any], row: _Row, base: Meta, community: bool,
 # ------------------------------------------------------------------- the import
 
 def import_register(casefiles, rows_source: Any, *, actor_meta_base: Meta,
-                    jurisdiction: str | None = None, progress: Progress | None = None,
+                    jurisdiction: str | None = None, progress: OnProgress | None = None,
                     batch_size: int = BATCH_SIZE, today: date | None = None) -> ImportReport:
     """Import a register (CSV or XLSX: a path, bytes or a binary file object) into
     ``casefiles``, all or nothing as far as the rules go.
@@ -457,7 +316,7 @@ def import_register(casefiles, rows_source: Any, *, actor_meta_base: Meta,
     ``progress(stage, done, total)`` is called with stage "parsed" and then "saved".
     """
     started = time.monotonic()
-    today = today or _today()
+    today = today or today_in_china()
     report = ImportReport()
     errors = report.errors
     try:
@@ -476,7 +335,7 @@ def import_register(casefiles, rows_source: Any, *, actor_meta_base: Meta,
             for position, value in enumerate(values):
                 if position in positions:
                     cells[positions[position]] = value
-                elif not _blank(value):
+                elif not blank(value):
                     errors.append(RowError(number, None, f"a value in column {position + 1}, "
                                                          "which has no header"))
             rows.append(_parse_row(number, cells, specs, actor_meta_base, jurisdiction,
@@ -495,12 +354,6 @@ def import_register(casefiles, rows_source: Any, *, actor_meta_base: Meta,
     log.info("imported %d of %d rows in %.1f s by %s", report.imported, report.rows_read,
              report.seconds, actor_meta_base.actor_id)
     return report
-
-
-def _today() -> date:
-    from adapters.web.api import today
-
-    return today()
 
 
 def _column_order(name: str | None) -> int:
@@ -534,7 +387,7 @@ def _exists(casefiles, identifier: str) -> bool:
 
 
 def _save(casefiles, rows: list[_Row], report: ImportReport, batch_size: int,
-          progress: Progress | None) -> None:
+          progress: OnProgress | None) -> None:
     for start in range(0, len(rows), batch_size):
         batch = rows[start:start + batch_size]
         try:
@@ -566,36 +419,9 @@ def export_register(casefiles, identifiers: Iterable[str], path: str | os.PathLi
     (dates as date cells, codes as text) or CSV UTF-8 with a byte-order mark, by the
     extension. Returns the number of rows. The status is not a column: a deregistered,
     revoked or banned organization exported and imported again is active."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise ValueError(f"export to .xlsx or .csv, not {path.suffix or 'no extension'}")
     header = [CHINESE_HEADERS[c] if chinese_headers else c for c in COLUMNS]
-    rows = [_export_row(casefiles.get_organization(i)) for i in identifiers]
-    if suffix == ".csv":
-        with open(path, "w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow(["" if x is None else x.isoformat() if isinstance(x, date)
-                                 else str(x) for x in row])
-        return len(rows)
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("register")
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    workbook.save(path)
-    return len(rows)
+    return write_table(path, header,
+                       [_export_row(casefiles.get_organization(i)) for i in identifiers])
 
 
 def _export_row(org: Organization) -> list[Any]:
@@ -610,35 +436,7 @@ def _export_row(org: Organization) -> list[Any]:
     return [values[c] for c in COLUMNS]
 
 
-# ------------------------------------------------------------------- command line
-
-class StderrProgress:
-    """A one-line progress bar on stderr for ``import_register(progress=...)``."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.stage: str | None = None
-        self.last_draw = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        final = done >= total
-        if stage == self.stage and not final and now - self.last_draw < 0.1:
-            return
-        if self.stage is not None and stage != self.stage:
-            self.stream.write("\n")
-        self.stage, self.last_draw = stage, now
-        width = 30
-        filled = int(width * done / total) if total else width
-        self.stream.write(f"\r  {stage:6} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{done}/{total} rows ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.stage is not None:
-            self.stream.write("\n")
-            self.stream.flush()
-
+# ------------------------------------------------------------------- the report
 
 def report_lines(report: ImportReport) -> list[str]:
     """The report as text: a summary line, then one line per error (row, field,

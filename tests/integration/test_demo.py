@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from collections import Counter
 from datetime import date
 from uuid import UUID
 
 import pytest
 
-from adapters.seed.demo import DEMO_ACCOUNTS, Progress, generate, load_demo_once
+from adapters.seed.demo import DEMO_ACCOUNTS, generate, load_demo_once
 from domain.errors import Conflict
 from domain.meta import ROLES
 from domain.organization import Organization, is_exempt_year
+from domain.rules import defaults
 
 TODAY = date(2026, 6, 30)
 ORGS, YEARS, SEED = 60, 4, 2024
+EXEMPT_MONTHS = defaults("annual_inspection")["exempt_months"]
 
 
 def organizations(app) -> list[Organization]:
@@ -61,7 +64,7 @@ def test_generated_district_obeys_the_rules_and_is_deterministic(pg_app, memory_
             assert len(legal_reps) == 1, org.identifier
         for year, report in org.annual_reports.items():
             assert report["filed_on"].year > int(year)
-            assert not is_exempt_year(org.registered_on, int(year))
+            assert not is_exempt_year(org.registered_on, int(year), EXEMPT_MONTHS)
         for year, conclusion in org.conclusions.items():
             if year not in org.annual_reports:
                 assert conclusion["result"] == "unqualified"
@@ -93,14 +96,18 @@ def test_generating_twice_into_one_store_is_refused(memory_app):
         generate(memory_app, orgs=5, years=2, seed=1, echo=lambda _: None, today=TODAY)
 
 
-def test_progress_bar_shows_organizations_rate_and_eta():
+def test_progress_bar_shows_organizations_rate_and_time_remaining(memory_app, monkeypatch):
+    """The demo draws the command line's one progress bar (adapters.progress) on stderr:
+    organizations done, events per second and the time remaining."""
     stream = io.StringIO()
-    bar = Progress(10, True, stream)
-    bar.update(5, 100, force=True)
-    bar.finish(10, 200)
-    text = stream.getvalue()
-    assert "5/10 orgs" in text and "10/10 orgs" in text
-    assert "events/s" in text and "ETA" in text and text.endswith("\n")
+    monkeypatch.setattr(sys, "stderr", stream)
+    generate(memory_app, orgs=5, years=2, seed=SEED, echo=lambda _: None, progress=True,
+             today=TODAY)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())  # without colours
+    assert "1/5 orgs" in text and "5/5 orgs" in text
+    assert "events/s" in text
+    assert re.search(r"\d+:\d\d:\d\d", text)  # the time remaining
+    assert text.endswith("\n")
 
 
 def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):

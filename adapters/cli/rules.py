@@ -1,0 +1,74 @@
+"""``casefile rules`` and ``casefile network``: the rules as data, and the early-warning
+network's nodes and information officers."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from adapters.cli.shared import admin_meta, casefiles
+from domain.errors import DomainError
+
+
+@click.group()
+def rules() -> None:
+    """The rules of DOMAIN.md section 5, as data."""
+
+
+@rules.command("list")
+def rules_list() -> None:
+    for rule in casefiles().rules().values():
+        click.echo(f"{rule.name} v{rule.rule_version} ({rule.trigger}): {rule.title}")
+        for key, value in rule.parameters.items():
+            click.echo(f"    {key} = {value}")
+        for jurisdiction, values in rule.overrides.items():
+            click.echo(f"    override {jurisdiction}: {values}")
+
+
+@rules.command("set")
+@click.argument("name")
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--jurisdiction", default=None, help="Override for this jurisdiction only.")
+@click.option("--reason", required=True, help="Why the rule changes (recorded).")
+def rules_set(name: str, assignments: tuple[str, ...], jurisdiction: str | None,
+              reason: str) -> None:
+    """Change parameters: casefile rules set NAME key=value ... --reason TEXT"""
+    parameters = {}
+    for assignment in assignments:
+        key, _, raw = assignment.partition("=")
+        try:
+            parameters[key] = json.loads(raw)
+        except ValueError:
+            parameters[key] = raw
+    try:
+        rule = casefiles().change_rule(name, parameters=parameters, jurisdiction=jurisdiction,
+                                       meta=admin_meta(reason))
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"{rule.name} is now version {rule.rule_version}")
+
+
+@click.group()
+def network() -> None:
+    """The network's nodes and information officers."""
+
+
+@network.command("node")
+@click.argument("code")
+@click.argument("name")
+def network_node(code: str, name: str) -> None:
+    """Establish a node (district, sub-district or committee) by its 12-digit code."""
+    casefiles().establish_node(code=code, name=name, meta=admin_meta("node established"))
+    click.echo(f"node {code} {name} established")
+
+
+@network.command("assign")
+@click.argument("code")
+@click.argument("username")
+@click.option("--remove", is_flag=True)
+def network_assign(code: str, username: str, remove: bool) -> None:
+    """Assign an information officer to a node (or --remove)."""
+    node = casefiles().assign_officer(code, username, admin_meta("officer assignment"),
+                                      remove=remove)
+    click.echo(f"{code} officers: {', '.join(sorted(node.officers)) or '-'}")

@@ -1,0 +1,40 @@
+"""What the ``casefile`` commands share: the application, the operator's meta, and
+waiting for Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import uuid
+from typing import Any
+
+import click
+
+from adapters.bootstrap import build_casefiles
+from domain.calendar import today_in_china
+from domain.meta import Meta
+from services.casefiles import CaseFiles
+
+
+def casefiles() -> CaseFiles:
+    """The application, with the settings of the environment."""
+    return build_casefiles()
+
+
+def admin_meta(reason: str, *, actor: str = "cli", reference: str | None = None) -> Meta:
+    """The meta of a command given by the operator: an admin, effective today in China."""
+    return Meta(actor_id=actor, actor_role="admin", effective_date=today_in_china(),
+                correlation_id=str(uuid.uuid4()), reason=reason, reference=reference)
+
+
+def until_stopped(running: Any, message: str) -> None:
+    """Wait for Ctrl-C or SIGTERM, then stop what runs (gracefully)."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    click.echo(message)
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    running.stop()
