@@ -1,11 +1,11 @@
 """h. Freshness: at a steady write load, the time from a write's answer to the case-file
 read model having applied it, with the projection worker (``casefile worker``, i.e.
-``adapters.runtime.readmodels.Worker``: every projection, the rules and the clock) running in
+``adapters.runtime.worker.Worker``: every projection, the rules and the clock) running in
 its own process, as in production.
 
 Each write is ``CaseFiles.execute(code, "interview", ...)``; its answer carries the
 event's position. A poller reads the casefiles view's tracking position every millisecond
-(what ``adapters.runtime.readmodels.wait_for`` polls, without its back-off) and stamps each write
+(what ``adapters.runtime.status.wait_for`` polls, without its back-off) and stamps each write
 when the position reaches it."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def wait_caught_up(view, position: int, timeout: float) -> bool:
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.runtime.readmodels import open_view
+    from adapters.runtime.registry import open_view
     from adapters.bootstrap import build_casefiles
 
     per_second = 50

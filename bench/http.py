@@ -327,7 +327,8 @@ def commands(ctx: Context) -> list[Row]:
 
 def reads(ctx: Context) -> list[Row]:
     from adapters.seed.demo import generate
-    from adapters.runtime.readmodels import catch_up, open_view
+    from adapters.runtime.catch_up import catch_up
+    from adapters.runtime.registry import open_view
 
     seconds = ctx.seconds(4, 8)
     with fresh_schema(ctx.url, "reads") as schema:

@@ -6,7 +6,7 @@ figure, first page), through the Flask app in process (no network), for a distri
 100,000 organizations (10,000 with ``--quick``).
 
 The data are real events through ``CaseFiles.save`` (compressed, encrypted), projected by
-the case-file and network projections (``adapters.runtime.readmodels.catch_up``): a lighter mix
+the case-file and network projections (``adapters.runtime.catch_up.catch_up``): a lighter mix
 than the demo. The district has 10 sub-districts of 20 residents' committees (211 nodes
 established); each organization is registered in a committee with a certificate valid
 until a date from a year ago to three years ahead (some expired, some expiring); 3 % get
@@ -121,7 +121,8 @@ def timed_get(client, path: str, headers: dict, n: int) -> list[float]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.runtime.readmodels import catch_up, open_view
+    from adapters.runtime.catch_up import catch_up
+    from adapters.runtime.registry import open_view
     from adapters.web import close_app, create_app
     from adapters.bootstrap import build_casefiles
 
@@ -198,14 +199,17 @@ def run(ctx: Context) -> list[Row]:
 
 def _query_alone(env: dict, calls: int) -> dict[str, float]:
     """p50 of the view's two queries behind the district node, without Flask."""
-    from adapters.runtime.readmodels import open_view
+    from adapters.runtime.registry import open_view
     from domain.codes import jurisdiction_prefix
+    from domain.rules import Rule
 
     view = open_view(env, "network")
     try:
         prefix, today = jurisdiction_prefix(DISTRICT), date.today()
+        rule = Rule.from_catalog("certificate_expiry")
         out = {}
-        for name, call in (("leaf_figures", lambda: view.leaf_figures(prefix, today)),
+        for name, call in (("leaf_figures", lambda: view.leaf_figures(
+                               prefix, today, certificate_expiry=rule)),
                            ("monthly_trends", lambda: view.monthly_trends(
                                prefix, date(today.year - 1, today.month, 1)))):
             times = []

@@ -47,13 +47,13 @@ def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) 
                 _loop(1, step)
             elif name in ("command", "read"):
                 from adapters.seed.demo import generate
-                from adapters.runtime.readmodels import catch_up
+                from adapters.runtime.catch_up import catch_up
                 from adapters.web import create_app
 
                 if name == "read":
                     generate(casefiles, orgs=100, years=5, echo=lambda *_: None)
                     catch_up(env, "casefiles")
-                    from adapters.runtime.readmodels import open_view
+                    from adapters.runtime.registry import open_view
 
                     view = open_view(env, "casefiles")
                     _, found = view.search(limit=100)
@@ -77,9 +77,9 @@ def profile(name: str, seconds: float, overrides: dict[str, str] | None = None) 
                 _loop(1, step)
             elif name == "rebuild":
                 from adapters.seed.demo import generate
-                from adapters.runtime.readmodels import rebuild
+                from adapters.runtime.catch_up import rebuild
 
-                from adapters.runtime.readmodels import READ_MODELS
+                from adapters.runtime.registry import READ_MODELS
 
                 generate(casefiles, orgs=150, years=5, echo=lambda *_: None)
                 for model in READ_MODELS:

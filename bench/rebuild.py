@@ -1,4 +1,4 @@
-"""d. Projection rebuild: events/s of ``adapters.runtime.readmodels.rebuild`` per projection over a
+"""d. Projection rebuild: events/s of ``adapters.runtime.catch_up.rebuild`` per projection over a
 generated district, against a raw sequential read of the events table with psycopg."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def generate_district(env: dict, orgs: int, years: int = 5) -> dict:
 
 
 def rebuild_rates(env: dict, names: tuple[str, ...]) -> dict[str, dict]:
-    from adapters.runtime.readmodels import rebuild
+    from adapters.runtime.catch_up import rebuild
 
     out = {}
     for name in names:
@@ -50,7 +50,7 @@ def rebuild_rates(env: dict, names: tuple[str, ...]) -> dict[str, dict]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from adapters.runtime.readmodels import READ_MODELS
+    from adapters.runtime.registry import READ_MODELS
 
     orgs = ctx.size(150, 1000)
     with fresh_schema(ctx.url, "rebuild") as schema:

@@ -13,7 +13,7 @@ kept small (10 organizations a transaction; see docs/BENCHMARKS.md on large save
 
 At each size:
 - append: p50/p99 of 200 interview commands through CaseFiles on random organizations;
-- projection: the casefiles view is caught up (``adapters.runtime.readmodels.catch_up``, the
+- projection: the casefiles view is caught up (``adapters.runtime.catch_up.catch_up``, the
   worker's paged replay) over the events added since the previous size: events/s;
 - read: p50/p99 of 300 ``GET /api/v1/organizations/{code}`` through the Flask app in
   process (no network), answered from the caught-up case-file view;
@@ -81,7 +81,8 @@ def grow(url: str, schema: str, target_events: int, seeds: list[int]) -> float:
 
 
 def measure(ctx: Context, schema: str, env: dict, token_cache: list[str]) -> dict:
-    from adapters.runtime.readmodels import catch_up, open_view
+    from adapters.runtime.catch_up import catch_up
+    from adapters.runtime.registry import open_view
     from adapters.web import close_app, create_app
     from bench.common import open_staff_account
     from adapters.bootstrap import build_casefiles

@@ -13,6 +13,7 @@ import time
 from datetime import date, timedelta
 
 from bench.common import Context, Row, app_env, fresh_schema, ms, percentile, staff_meta
+from domain.rules import defaults
 
 TARGET = 0.050
 START = date(2001, 1, 2)
@@ -48,7 +49,8 @@ def build_long_history(casefiles, events: int) -> tuple[str, list[date], list]:
                                             content="规范财务管理", meta=meta)
         else:
             org.conduct_inspection(items=["财务", "活动"], findings="基本规范", on_site=False,
-                                   inspectors=["王芳"], plan_id=None, meta=meta)
+                                   inspectors=["王芳"], plan_id=None, meta=meta,
+                                   double_random_sampling=defaults("double_random_sampling"))
         dates.append(on)
         if org.version % 50 == 0:
             casefiles.save(org)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import (AggregateNotFoundError, Application, EventSourcedLog,
@@ -50,6 +52,38 @@ class CommandResult:
 
 
 Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
+ScopeCheck = Callable[[Any], None]  # raises to refuse the caller this aggregate
+
+_scope_check: ContextVar["_Checked | None"] = ContextVar("scope_check", default=None)
+
+
+class _Checked:
+    """A scope check, and whether the command ran it."""
+
+    def __init__(self, check: ScopeCheck):
+        self.check, self.ran = check, False
+
+    def __call__(self, target: Any) -> None:
+        self.ran = True
+        self.check(target)
+
+
+@contextmanager
+def checking_scope(check: ScopeCheck) -> Iterator[None]:
+    """Run the command called inside with ``check`` on the aggregate it loads, before it
+    decides: the caller's scope (may this actor touch this organization?) checked on the
+    one copy the command loads, as eventsourcing's content-management example passes the
+    user in ``user_id_cvar``. The use cases' signatures stay as they are. A command that
+    returns without loading its aggregate through ``_execute`` never checked it: that is
+    a programming error, raised rather than passed over."""
+    checked = _Checked(check)
+    token = _scope_check.set(checked)
+    try:
+        yield
+    finally:
+        _scope_check.reset(token)
+    if not checked.ran:
+        raise RuntimeError("the command did not check the caller's scope on its aggregate")
 
 
 class CaseFileApplication(Application):
@@ -135,12 +169,25 @@ class CaseFileApplication(Application):
     def _execute(self, aggregate_id: UUID, load: Callable[[UUID], Any], decide: Decide, *,
                  identifier: str, meta: Meta, expected_version: int | None,
                  idempotency_key: str | None, fingerprint: str) -> CommandResult:
+        """Load the command's aggregate, check the caller's scope on it (``checking_scope``),
+        replay an Idempotency-Key's earlier answer, check the expected version, decide and
+        save, retrying a concurrent write's conflict."""
+        check = _scope_check.get()
+        if check is not None:
+            _scope_check.set(None)  # this command's aggregate, not one a nested command loads
+        target = None
+        if check is not None:  # checked before a replay too: the scope may have changed
+            target = load(aggregate_id)
+            check(target)
         if idempotency_key:
             previous = self.recorder.find_idempotency_record(meta.actor_id, idempotency_key)
             if previous is not None:
                 return self._replay(previous, identifier, fingerprint)
         for _ in range(MAX_ATTEMPTS):
-            target = load(aggregate_id)
+            if target is None:
+                target = load(aggregate_id)
+                if check is not None:
+                    check(target)
             if expected_version is not None and target.version != expected_version:
                 raise VersionConflict(
                     f"{identifier} is at version {target.version}, not {expected_version}: "
@@ -159,6 +206,7 @@ class CaseFileApplication(Application):
                     raise VersionConflict(f"{identifier} was changed by another command: "
                                           "read it again and retry",
                                           rule="expected_version") from None
+                target = None
                 continue
             return self._result(target, identifier, recordings, result)
         raise VersionConflict(f"{identifier} is changing too fast; retry",

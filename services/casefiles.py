@@ -1,5 +1,5 @@
-"""The case-management application: organizations, persons, accounts, time travel and
-the early-warning network, each a use-case module mixed into one eventsourcing
+"""The case-management application: organizations, persons, accounts, time travel, the
+early-warning network and the rules, each a use-case module mixed into one eventsourcing
 Application (services.application). The adapters build it with its store
 (adapters.bootstrap)."""
 
@@ -12,11 +12,12 @@ from services.application import CaseFileApplication
 from services.network import NetworkUseCases
 from services.organizations import OrganizationUseCases
 from services.persons import PersonUseCases
+from services.rules import RuleUseCases
 from services.time_travel import TimeTravelUseCases
 
 
 class CaseFiles(OrganizationUseCases, PersonUseCases, AccountUseCases, TimeTravelUseCases,
-                NetworkUseCases, CaseFileApplication):
+                NetworkUseCases, RuleUseCases, CaseFileApplication):
     """The case-management application: organizations, persons and accounts."""
 
     name = "casefile"  # (the tables' prefix: the library names an application by its class)

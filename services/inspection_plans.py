@@ -1,8 +1,10 @@
 """The use cases of double-random inspection plans (双随机抽查): plan one, read one.
 
-The caller supplies the population (the active organizations under the jurisdiction) and
-its high-risk subset, as of when it asks; the plan records both, so what was drawn from
-is part of the record whatever the read model says later.
+The population is every active organization under the plan's jurisdiction, and its
+high-risk subset those with a risk flag of ``HIGH_RISK_FLAGS`` or a network flag of
+``NETWORK_HIGH_RISK_FLAGS``, as the register (a port: ``Register``, the read models
+caught up with every recorded event) shows them when the plan is drawn; the plan records
+both, so what was drawn from is part of the record whatever the read model says later.
 
 The sampling rule: if the ``double_random_sampling`` Rule has been recorded, its
 parameters for the jurisdiction and its version are used. If it has not, the catalog
@@ -13,15 +15,70 @@ planning, and the plan records the ratios it used, so it stays verifiable either
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Protocol
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import Conflict, NotFound
-from domain.inspection_plan import SAMPLING_RULE, InspectionPlan, plan_id
+from domain.codes import jurisdiction_prefix
+from domain.inspection_plan import HIGH_RISK_FLAGS, SAMPLING_RULE, InspectionPlan, plan_id
 from domain.meta import Meta
 from domain.rules import Rule, rule_id
+
+
+NETWORK_HIGH_RISK_FLAGS = ("zombie_candidate", "warning_high")  # the network's flags
+PAGE = 500
+
+
+class Register(Protocol):
+    """The register as the read models show it, caught up with every event recorded
+    before the plan is drawn (a plan drawn from a stale population would be recorded as
+    if it were the register). Each answers (total, a page of rows with ``identifier``
+    and, for the active ones, ``risk_flags``)."""
+
+    def active(self, prefix: str, limit: int, offset: int) -> tuple[int, list[dict]]:
+        """The active organizations under a jurisdiction prefix."""
+
+    def flagged(self, prefix: str, flag: str, limit: int, offset: int
+                ) -> tuple[int, list[dict]]:
+        """The organizations under a prefix with a network flag, today."""
+
+
+def _every(page) -> Iterable[dict]:
+    offset = 0
+    while True:
+        total, rows = page(offset)
+        yield from rows
+        offset += len(rows)
+        if not rows or offset >= total:
+            return
+
+
+def population(register: Register, jurisdiction: str) -> tuple[list[str], list[str]]:
+    """Every active organization under the jurisdiction, and the high-risk ones."""
+    prefix = jurisdiction_prefix(jurisdiction)
+    everyone: set[str] = set()
+    high_risk: set[str] = set()
+    for row in _every(lambda offset: register.active(prefix, PAGE, offset)):
+        everyone.add(row["identifier"])
+        if set(row["risk_flags"] or ()) & set(HIGH_RISK_FLAGS):
+            high_risk.add(row["identifier"])
+    for flag in NETWORK_HIGH_RISK_FLAGS:
+        high_risk.update(row["identifier"] for row in _every(
+            lambda offset: register.flagged(prefix, flag, PAGE, offset))
+            if row["identifier"] in everyone)
+    return sorted(everyone), sorted(high_risk)
+
+
+def draw_inspection_plan(casefiles: Application, *, register: Register, number: str,
+                         jurisdiction: str, seed: int, inspectors: Iterable[str],
+                         authority_level: str | None, meta: Meta) -> InspectionPlan:
+    """Draw a plan from the register's population under the jurisdiction."""
+    drawn_from, high_risk = population(register, jurisdiction)
+    return plan_inspections(casefiles, number=number, jurisdiction=jurisdiction, seed=seed,
+                            inspectors=inspectors, authority_level=authority_level,
+                            population=drawn_from, high_risk=high_risk, meta=meta)
 
 
 def sampling_rule(casefiles: Application, meta: Meta) -> Rule:

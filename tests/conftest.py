@@ -100,7 +100,7 @@ def tokens(pg_app) -> dict[str, str]:
 def worker(postgres_env):
     """The projection worker, following the events as they are recorded. The rules and the
     clock are left out here (they record events of their own); the network tests run them."""
-    from adapters.runtime.readmodels import Worker
+    from adapters.runtime.worker import Worker
 
     running = Worker(postgres_env, run_rules=False).start()
     yield running

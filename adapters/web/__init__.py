@@ -1,4 +1,7 @@
-"""The Flask application factory: the JSON API and the operators' health endpoints."""
+"""The Flask application factory: the JSON API (its commands, reads, network and
+inspection plans), the operators' health endpoints, the OpenAPI document, the staff
+pages and their forms, the register import, the accounts page and public disclosure, one
+blueprint each."""
 
 from __future__ import annotations
 
@@ -7,43 +10,27 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
-from flask import Flask, jsonify
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
-from adapters.bootstrap import build_casefiles
-from services.casefiles import CaseFiles
-from services.errors import (IdempotencyKeyReused, OrganizationNotFound, PersonNotFound,
-                             VersionConflict)
+from adapters import bootstrap
+from adapters.config import application_env
+from adapters.kafka.relay import KafkaSettings, relay_tracking
+from adapters.runtime.registry import READ_MODELS
+from adapters.web import (accounts, api, forms, health, import_pages, network, openapi, pages,
+                          plans, public, reads)
+from adapters.web.i18n import init_babel
+from adapters.web.requests import ApiError, error_response, status_of
+from adapters.web.sessions import SessionStore
+from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+MODULES = (api, reads, network, plans, health, openapi, pages, forms, import_pages, accounts,
+           public)  # one blueprint each
 
-
-def error_response(status: int, code: str, message: str, field: str | None = None):
-    response = jsonify({"error": {"status": status, "code": code, "message": message,
-                                  "field": field}})
-    response.status_code = status
-    return response
-
-
-def status_of(error: DomainError) -> tuple[int, str]:
-    if isinstance(error, (OrganizationNotFound, PersonNotFound)):
-        return 404, "not_found"
-    if isinstance(error, NotFound):
-        return 404, error.rule or "not_found"
-    if isinstance(error, VersionConflict):
-        return 409, "version_conflict"
-    if isinstance(error, Conflict):
-        return 409, error.rule or "conflict"
-    if isinstance(error, IdempotencyKeyReused):
-        return 422, "idempotency_key_reused"
-    if isinstance(error, InvalidValue):
-        return 400, "invalid_value"
-    if isinstance(error, RuleViolation):
-        return 422, error.rule or "rule_violation"
-    return 400, "invalid_value"
+__all__ = ["close_app", "create_app", "error_response", "status_of"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -57,48 +44,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     casefiles = app.config.get("CASEFILES")
     if casefiles is None:
-        from adapters.config import application_env
-
-        casefiles = build_casefiles(env=application_env())
+        casefiles = bootstrap.build_casefiles(env=application_env())
     app.extensions["casefiles"] = casefiles
-
-    from adapters.web import network, reads  # noqa: F401  (add their endpoints to the blueprint)
-    from adapters.web import plans  # noqa
-    from adapters.web.api import ApiError, bp
-    from adapters.web.health import health
-
     if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
-        from adapters.runtime.readmodels import READ_MODELS, open_view
-
-        app.extensions["read_models"] = {name: open_view(dict(casefiles.env), name)
+        app.extensions["read_models"] = {name: bootstrap.open_view(dict(casefiles.env), name)
                                          for name in READ_MODELS}
-        from adapters.kafka.relay import KafkaSettings, relay_tracking
-
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
-
-    from adapters.web.i18n import init_babel
-    from adapters.web.openapi import docs
-    from adapters.web.pages import pages, public
-
     init_babel(app)
-    app.register_blueprint(bp)
-    app.register_blueprint(health)
-    app.register_blueprint(docs)
-    app.register_blueprint(pages)
-    from adapters.web.import_pages import imports
-    app.register_blueprint(imports)
-    app.register_blueprint(public)
+    for module in MODULES:
+        app.register_blueprint(module.bp)
     if "read_models" in app.extensions:
-        from adapters.web.sessions import SessionStore
-
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
 
     @app.before_request
     def refuse_nul():
         """A NUL byte in the path or a query argument is never valid input."""
-        from flask import request
-
         if "\x00" in request.path or any("\x00" in k or "\x00" in v
                                           for k, v in request.args.items(multi=True)):
             return error_response(400, "invalid_value", "NUL bytes are not allowed")
@@ -113,8 +74,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def log_denials(response):
         """Every refusal (403) is logged once: who, what, when (the log line's time)."""
         if response.status_code == 403:
-            from flask import g, request
-
             actor = g.get("actor")
             who = f"{actor.username} ({actor.role})" if actor else "anonymous"
             log.warning("denied: %s %s %s", who, request.method, request.path)

@@ -11,17 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from psycopg.sql import SQL, Identifier, Literal
 
-health = Blueprint("health", __name__)
+bp = Blueprint("health", __name__)
 
 STATEMENT_TIMEOUT_MS = 2000
 
 
-@health.get("/healthz")
+@bp.get("/healthz")
 def healthz():
     return jsonify({"status": "ok"})
 
 
-@health.get("/readyz")
+@bp.get("/readyz")
 def readyz():
     casefiles = current_app.extensions["casefiles"]
     trackers = dict(current_app.extensions.get("read_models", {}))

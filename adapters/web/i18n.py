@@ -10,8 +10,10 @@ import re
 import tempfile
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale, gettext
 
 ZH = {
     "Social organization case files": "社会组织案卷", "Organizations": "社会组织",
@@ -365,16 +367,12 @@ CODE_MESSAGES = {
 
 def field_label(name: str) -> str:
     """A form field's human label in the page's language."""
-    from flask_babel import gettext
-
     name = re.sub(r"\[[0-9]+\]", "", name or "")
     english = FIELD_LABELS.get(name) or FIELD_LABELS.get(name.rsplit(".", 1)[-1])
     return gettext(english) if english else name
 
 
 def form_title(endpoint: str) -> str:
-    from flask_babel import gettext
-
     english = FORM_TITLES.get(endpoint)
     return gettext(english) if english else endpoint.split(".")[-1].replace("_", " ")
 
@@ -383,8 +381,6 @@ def translate_error(error: dict) -> str:
     """The API's error (status, code, message, field) as a message for the page, in its
     language: by the message's form for malformed input, by the error code for refusals
     and by the rule's name for a domain rule. The JSON API's messages stay as they are."""
-    from flask_babel import get_locale, gettext
-
     message, code = error.get("message") or "", error.get("code") or ""
     chinese = str(get_locale() or "zh").startswith("zh")
     if code == "invalid_value" or code == "":
@@ -410,9 +406,6 @@ LANGUAGES = ("zh", "en")
 
 
 def _compile(target: Path) -> None:
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-
     catalog = Catalog(locale="zh_Hans_CN", domain="messages")
     for message, translation in {**ZH, **FORMS_ZH}.items():
         catalog.add(message, translation)

@@ -4,8 +4,7 @@
 the session's ``csrf_token``) runs ``adapters.seed.importer.import_register`` as the signed-in
 account, within its jurisdiction, and shows either the number imported or every error
 (row, column, message), in which case nothing was recorded. Only roles allowed the
-"register" action may import. Register the blueprint next to ``pages``:
-``app.register_blueprint(imports)``.
+"register" action may import.
 """
 
 from __future__ import annotations
@@ -18,11 +17,11 @@ from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters.seed.importer import CHINESE_HEADERS, COLUMNS, OPTIONAL_COLUMNS, import_register
-from adapters.web.pages import require_actor
+from adapters.web.requests import correlation_header, make_meta, remember_position, signed_in
 from domain.access import allowed
 
 log = logging.getLogger(__name__)
-imports = Blueprint("imports", __name__, template_folder="templates")
+bp = Blueprint("imports", __name__, template_folder="templates")
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # this page only; the API keeps its 64 KiB limit
 MAX_ERRORS_SHOWN = 500
@@ -73,18 +72,18 @@ def _render(status: int = 200, **context):
     return response
 
 
-@imports.errorhandler(RequestEntityTooLarge)
+@bp.errorhandler(RequestEntityTooLarge)
 def too_large(e):
     return _render(413, error=t("The file is larger than %(mb)s MB: split it.",
                                 mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
 
 
-@imports.route("/import", methods=["GET", "POST"])
+@bp.route("/import", methods=["GET", "POST"])
 def import_page():
     # Before anything reads the form (the session's CSRF check does): uploads may be
     # larger than the API's bodies.
     request.max_content_length = MAX_UPLOAD_BYTES
-    actor = require_actor()
+    actor = signed_in()
     if actor is None:
         return redirect(url_for("pages.signin_form", next="/import"))
     if not allowed(actor.role, "register"):
@@ -97,10 +96,8 @@ def import_page():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render(400, error=t("Choose a file to import."))
-    from adapters.web.api import make_meta, remember_position
-
     report = import_register(current_app.extensions["casefiles"], upload,
-                             actor_meta_base=make_meta(actor, {}),
+                             actor_meta_base=make_meta(actor, {}, correlation_header()),
                              jurisdiction=actor.jurisdiction)
     log.info("%s imported %s: %d of %d rows, %d errors", actor.username, upload.filename,
              report.imported, report.rows_read, len(report.errors))

@@ -1,21 +1,23 @@
 """The OpenAPI 3.1 document of the JSON API, generated from the code: the routes from
-Flask's URL map, each body from the schema its endpoint declares with ``accepts`` (the
-same declaration ``parse_body`` checks requests against). Served at /openapi.json, with
-a readable reference at /docs."""
+Flask's URL map, each command's body and summary from its declaration
+(adapters.commands.catalog, the same the command path checks requests against), each
+read's query parameters from ``query``. Served at /openapi.json, with a readable
+reference at /docs."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 
 from adapters.commands import validation as v
+from adapters.commands.catalog import BY_ENDPOINT, META_SCHEMA
+from domain.calendar import today_in_china
 from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
 
-docs = Blueprint("docs", __name__, template_folder="templates")
+bp = Blueprint("docs", __name__, template_folder="templates")
 
 PATTERNS = {
     validate_credit_code: "^[0-9ABCDEFGHJKLMNPQRTUWXY]{18}$",
@@ -37,6 +39,15 @@ ERRORS = {"400": "malformed input (the message names the field)",
           "413": "body over 64 KiB", "415": "not application/json",
           "422": "a domain rule refused it (the code names the rule)",
           "503": "the database is unavailable (Retry-After)"}
+
+
+def query(**parameters: tuple[dict, str]):
+    """Declare a read's query parameters, name -> (JSON schema, description), for
+    /openapi.json and the interactive /docs (the read itself checks them)."""
+    def declare(view):
+        view.query_parameters = parameters
+        return view
+    return declare
 
 
 def json_schema(spec: v.F) -> dict:
@@ -76,9 +87,17 @@ def object_schema(fields: dict[str, v.F]) -> dict:
             "properties": {name: json_schema(spec) for name, spec in fields.items()}}
 
 
-def build(app) -> dict:
-    from adapters.web.api import META_SCHEMA
+def operation_id(endpoint: str, method: str) -> str:
+    """``api.<view>.<method>`` for every route of the JSON API, whichever module's
+    blueprint holds it (the ids clients generated from the document know)."""
+    blueprint, _, view = endpoint.rpartition(".")
+    return f"{'api' if blueprint in API_BLUEPRINTS else blueprint}.{view}.{method.lower()}"
 
+
+API_BLUEPRINTS = ("api", "reads", "network", "plans")
+
+
+def build(app) -> dict:
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith(("/api/", "/healthz", "/readyz")):
@@ -89,11 +108,12 @@ def build(app) -> dict:
                        "schema": {"type": "integer"} if conv == "int" else
                        {"type": "string", "maxLength": 64}}
                       for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)]
+        command = BY_ENDPOINT.get(rule.endpoint)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             doc = (view.__doc__ or "").strip().split("\n")[0]
             operation: dict[str, Any] = {
-                "operationId": f"{rule.endpoint}.{method.lower()}",
-                "summary": getattr(view, "summary", None) or doc or rule.endpoint,
+                "operationId": operation_id(rule.endpoint, method),
+                "summary": (command.summary if command else doc) or rule.endpoint,
                 "parameters": parameters,
                 "responses": {"200" if method == "GET" else "2XX": {
                     "description": "success", "content": {"application/json": {
@@ -109,7 +129,7 @@ def build(app) -> dict:
                      "description": text}
                     for name, (schema, text) in getattr(view, "query_parameters", {}).items()]
             if method in ("POST", "PUT"):
-                body = object_schema({**getattr(view, "body_schema", {}), **META_SCHEMA})
+                body = object_schema({**(command.schema if command else {}), **META_SCHEMA})
                 for name, text in META.items():
                     body["properties"][name]["description"] = text
                 operation["requestBody"] = {"required": True, "content": {
@@ -131,7 +151,7 @@ def build(app) -> dict:
     }
 
 
-@docs.get("/openapi.json")
+@bp.get("/openapi.json")
 def openapi_json():
     return jsonify(build(current_app))
 
@@ -160,7 +180,7 @@ def example(schema: dict) -> Any:
     if kind == "number":
         return max(schema.get("minimum", 0), 0)
     if schema.get("format") == "date":
-        return date.today().isoformat()
+        return today_in_china().isoformat()
     pattern = schema.get("pattern")
     if pattern == PATTERNS[validate_credit_code]:
         return "51310110MJ0000001B"
@@ -171,7 +191,7 @@ def example(schema: dict) -> Any:
     return "text"
 
 
-@docs.get("/docs")
+@bp.get("/docs")
 def docs_page():
     """The reference of every endpoint, rendered on the server, and interactive: per
     operation, inputs for its path parameters and query, a JSON body prefilled with an

@@ -36,7 +36,14 @@ import time
 from importlib import import_module
 from typing import Any, Callable
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresRecorder
 from gunicorn.app.base import BaseApplication
+
+from adapters import config
+from adapters.store.recorder import answer_quickly as quicken
+from adapters.web import close_app, create_app
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +58,6 @@ def default_workers() -> int:
 
 def _resolve(factory: "str | AppFactory | None") -> AppFactory:
     if factory is None:
-        from adapters.web import create_app
-
         return create_app
     if callable(factory):
         return factory
@@ -67,8 +72,6 @@ def prepare_environment() -> None:
     handed to the workers in DATABASE_URL (each worker starting it would race). The key
     files are created here too: workers creating ``var/cipher.key`` concurrently would
     race on its exclusive create."""
-    from adapters import config
-
     # Read by the library for every pool these processes open: how long a request waits
     # for a connection. The worker and the relay (other processes) keep their own.
     os.environ["POSTGRES_CONNECT_TIMEOUT"] = os.environ.get("WEB_DATABASE_TIMEOUT",
@@ -96,9 +99,6 @@ def prepare_database(app_factory: "str | AppFactory | None" = None) -> None:
 
 
 def _database_errors() -> tuple[type[Exception], ...]:
-    import psycopg
-    from eventsourcing.persistence import InterfaceError, OperationalError
-
     return (OperationalError, InterfaceError, psycopg.OperationalError,
             psycopg.InterfaceError)
 
@@ -144,10 +144,6 @@ def answer_quickly(flask_app: Any) -> None:
     """Every recorder a request reaches fails fast when the database is away (see
     ``adapters.store.recorder.answer_quickly``): the event store, the snapshots, the read
     models' tracking and the relay's tracking."""
-    from eventsourcing.postgres import PostgresRecorder
-
-    from adapters.store.recorder import answer_quickly as quicken
-
     casefiles = flask_app.extensions.get("casefiles")
     recorders = [getattr(casefiles, "recorder", None),
                  getattr(getattr(casefiles, "snapshots", None), "recorder", None),
@@ -169,8 +165,6 @@ def _unwrap(app: Any) -> list[Any]:
 
 
 def _close(flask_app: Any) -> None:
-    from adapters.web import close_app
-
     if "casefiles" not in flask_app.extensions:
         return
     close_app(flask_app)

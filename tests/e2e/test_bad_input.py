@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from adapters.web.api import today
+from domain.calendar import today_in_china as today
 from domain.codes import CREDIT_CODE_CHARSET
 from tests.conftest import stored_event_count
 from tests.support import COMMITTEE, Api, code, id_number, registration

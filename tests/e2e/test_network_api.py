@@ -89,7 +89,7 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
     api.post(f"{api.org(1)}/penalties", {"decision_number": "P1", "kind": "warning",
                                          "legal_basis": "条例", "decision_date": "2024-03-01",
                                          "effective_date": "2024-03-01"})
-    from services.network import RulesEngine
+    from services.rules import RulesEngine
 
     RulesEngine(pg_app).process_pending()
     api.get(api.org(1))

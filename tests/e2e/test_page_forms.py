@@ -1,6 +1,6 @@
-"""A page form for every command of the JSON API, generated from the body the endpoint
-declares with ``accepts`` and run through the API's own view: each one is found from
-Flask's URL map, shown, and submitted with the session's CSRF token; a refused submission
+"""A page form for every command of the JSON API, generated from the body the command
+declares (adapters.commands.catalog) and run through the API's own command path: each one
+is shown and submitted with the session's CSRF token; a refused submission
 re-renders with the API's message next to the field and records nothing. Item-level forms
 are linked from the pages only for the roles the policy table allows. Labels and messages
 are in Chinese (default) and English."""
@@ -66,15 +66,14 @@ def api_path(rule: str, items: dict) -> str:
 
 
 def test_every_command_endpoint_has_a_page_form_that_runs_the_api(api, pg_app, world):
+    from adapters.web.forms import action_of, command_endpoints
     from adapters.web.i18n import FORM_TITLES
-    from adapters.web.pages import action_of, command_endpoints
 
     from domain.access import allowed
     from tests.support import ACCOUNTS
 
     web = api.client.application
-    with web.app_context():
-        endpoints = command_endpoints(web)
+    endpoints = command_endpoints()
     assert len(endpoints) >= 40
     pg_app.open_account(username="root", password=PASSWORD, display_name="管理员", role="admin",
                         jurisdiction=None, organization=None, meta=meta())
@@ -208,14 +207,14 @@ def test_item_links_follow_the_role(api, world):
 
 
 def test_labels_and_messages_in_chinese_and_english(api, world):
-    from adapters.web.api import COMMANDS  # noqa: F401  (the endpoints are registered)
+    from adapters.commands.catalog import BY_ENDPOINT
+    from adapters.web.forms import command_endpoints, flatten, form_schema
     from adapters.web.i18n import FIELD_LABELS, FORM_TITLES, FORMS_ZH, ZH
-    from adapters.web.pages import command_endpoints, flatten, form_schema
 
     web = api.client.application
     with web.app_context():
-        for _method, _rule, endpoint in command_endpoints(web):
-            for name, spec in flatten(form_schema(web.view_functions[endpoint])):
+        for _method, _rule, endpoint in command_endpoints():
+            for name, spec in flatten(form_schema(BY_ENDPOINT[endpoint])):
                 english = FIELD_LABELS.get(name)
                 assert english and english in FORMS_ZH, f"{endpoint}: no label for {name}"
                 for choice in spec.choices or (spec.item.choices if spec.item else ()):

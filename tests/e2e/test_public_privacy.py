@@ -23,7 +23,7 @@ DATE_FIELDS = ("registered_on", "certificate_valid_until", "listed_on", "removed
 
 
 def test_no_public_page_or_response_shows_personal_data(pg_app, postgres_env):
-    from adapters.runtime.readmodels import catch_up
+    from adapters.runtime.catch_up import catch_up
     from adapters.web import close_app, create_app
 
     id_numbers: set[str] = set()

@@ -553,18 +553,15 @@ def local_kafka():
 def published_ids(app) -> dict[str, tuple[str, int]]:
     """The CloudEvent id of every event the relay must publish: id -> (aggregate, version)."""
     from adapters.kafka.cloudevents import event_id, is_published
+    from adapters.store.log import recorded_pages
 
-    expected, position = {}, 0
-    while True:
-        notifications = app.recorder.select_notifications(start=position + 1, limit=1000)
-        if not notifications:
-            return expected
-        for n in notifications:
-            event = app.mapper.to_domain_event(n)
+    expected = {}
+    for page in recorded_pages(app, 0, None, 1000):
+        for event, _ in page:
             if is_published(event):
                 expected[event_id(event.originator_id, event.originator_version)] = (
                     str(event.originator_id), event.originator_version)
-        position = notifications[-1].id
+    return expected
 
 
 def read_topic(bootstrap: str, topic: str, expected: set[str], timeout: float = 90) -> list[dict]:
@@ -620,7 +617,7 @@ def check_stream(messages: list[dict], expected: dict[str, tuple[str, int]],
 # ------------------------------------------------------------------- read models
 
 def projections_caught_up(env: dict[str, str]) -> bool:
-    from adapters.runtime.readmodels import status
+    from adapters.runtime.status import status
 
     return all(row["lag"] == 0 for row in status(env))
 
@@ -628,8 +625,9 @@ def projections_caught_up(env: dict[str, str]) -> bool:
 def check_read_models(env: dict[str, str], checks: Checks) -> None:
     """Each view equals a fresh rebuild from the log, and the audit trail verifies (run
     with no worker: the rebuild then also replaces the view)."""
-    from adapters.runtime.readmodels import READ_MODELS, open_view, rebuild
-    from adapters.web.reads import recorded_events
+    from adapters.runtime.catch_up import rebuild
+    from adapters.runtime.registry import READ_MODELS, open_view
+    from adapters.store.log import recorded_events
     from projections.audit import verify
 
     differences = diff_casefiles(env)
@@ -656,7 +654,8 @@ def check_read_models(env: dict[str, str], checks: Checks) -> None:
 def diff_casefiles(env: dict[str, str]) -> list[str]:
     """Replay the log into a scratch copy of the case files and compare row by row with
     the live view (what a checksum mismatch is made of)."""
-    from adapters.runtime.readmodels import READ_MODELS, open_view, replay
+    from adapters.runtime.catch_up import replay
+    from adapters.runtime.registry import READ_MODELS, open_view
 
     app = casefiles()
     prefix = f"casefiles_diff{uuid.uuid4().hex[:6]}"

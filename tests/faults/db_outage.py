@@ -167,9 +167,9 @@ def main() -> int:
     checks.figure("projections caught up by themselves, seconds after the restart",
                   f"{time.monotonic() - up_at:.0f}" if caught_up else "NO")
     checks.check(caught_up, "the worker's projections did not resume after the outage")
-    from adapters.runtime.readmodels import _worker_running
+    from adapters.runtime.locks import worker_running
 
-    checks.check(_worker_running(app_env),
+    checks.check(worker_running(app_env),
                  "after the outage the running worker no longer holds its advisory lock: "
                  "`casefile projections rebuild` would take it for stopped and swap the "
                  "live tables under it")

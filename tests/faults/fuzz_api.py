@@ -41,7 +41,7 @@ def main() -> int:
     logging.getLogger("adapters").setLevel(logging.ERROR)  # the denials it provokes
     from adapters.web import close_app, create_app
 
-    from adapters.runtime.readmodels import Worker
+    from adapters.runtime.worker import Worker
 
     app = casefiles()
     worker = Worker(dict(app.env), run_rules=False).start()  # reads wait for fresh views

@@ -8,7 +8,7 @@ moments (during start-up, the batched catch-up, or following events) and restart
 sometimes at once, sometimes after a backlog has built up.
 
 Must hold at the end (after a last worker has caught up and stopped): every read model
-equals a fresh rebuild from the log (adapters.runtime.readmodels.rebuild: comparison
+equals a fresh rebuild from the log (adapters.runtime.catch_up.rebuild: comparison
 "identical"), the audit trail verifies (projections.audit.verify), and the rules have
 evaluated every event (their tracking position is the head of the log).
 
@@ -148,7 +148,7 @@ def main() -> int:
     log = ROOT / "var" / "faults-worker" / "worker.log"
     worker = Process("casefile worker", ["worker"], env, log)
     lived = []
-    from adapters.runtime.readmodels import status
+    from adapters.runtime.status import status
 
     overlaps = 0
     for i in range(kills):
@@ -176,7 +176,7 @@ def main() -> int:
 
     # the last worker: caught up, the rules done, stopped with SIGTERM; again if it
     # recorded something meanwhile (its daily clock ticks once it has caught up)
-    from services.network import RULES_TRACKING
+    from services.rules import RULES_TRACKING
 
     app = casefiles()
     for attempt in range(4):

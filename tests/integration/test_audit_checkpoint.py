@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from psycopg.sql import SQL
 
 from adapters.views.audit_checkpoint import CheckpointError, parse_checkpoint
-from adapters.runtime.readmodels import open_view, wait_for
+from adapters.runtime.registry import open_view
+from adapters.runtime.status import wait_for
 from projections.audit import GENESIS, chain_hash
 from tests.support import code, registration
 

@@ -22,7 +22,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from adapters.config import postgres_settings_from_url
-from adapters.runtime.readmodels import READ_MODELS
+from adapters.runtime.registry import READ_MODELS
 from tests.integration.test_reliability import Client, interview, org_path, registered
 
 MAX_SECONDS = 5.0  # an answer during the outage takes at most this long

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from adapters.seed.demo import load_demo_once
-from adapters.runtime.readmodels import catch_up, open_view
+from adapters.runtime.catch_up import catch_up
+from adapters.runtime.registry import open_view
 from domain.network import EarlyWarning, Proposal
 from domain.rules import CATALOG
 from projections.network import FIGURES, roll_up
@@ -31,7 +32,8 @@ def test_the_demo_fires_every_rule_and_fills_every_indicator(pg_app, postgres_en
     for name in ("casefiles", "network", "audittrail"):
         catch_up(postgres_env, name)
     network = open_view(postgres_env, "network")
-    figures, children = roll_up("310110000000", network.leaf_figures("310110", TODAY))
+    figures, children = roll_up("310110000000", network.leaf_figures(
+        "310110", TODAY, certificate_expiry=pg_app.rule("certificate_expiry")))
     assert [f for f in FIGURES if figures[f] == 0] == []
     assert len(children) >= 10
     late = [e for e in open_view(postgres_env, "audittrail").all_entries(10 ** 9) if e["late"]]

@@ -9,10 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.runtime.readmodels import catch_up, clock_tick, open_view
+from adapters.runtime.catch_up import catch_up
+from adapters.runtime.clock import clock_tick
+from adapters.runtime.registry import open_view
 from domain.network import CLOCK_ID, EarlyWarning, Proposal
+from domain.rules import Rule
 from projections.network import roll_up
-from services.network import RulesEngine
+from services.rules import RulesEngine
 from tests.conftest import meta
 from tests.integration.test_services import REPORT, register
 from tests.support import COMMITTEE, code
@@ -38,8 +41,9 @@ def figures(env, node: str, day: date) -> dict:
     catch_up(env, "network")
     view = open_view(env, "network")
     try:
-        total, _ = roll_up(node, view.leaf_figures(node[:6] if node.endswith("000000")
-                                                   else node, day))
+        total, _ = roll_up(node, view.leaf_figures(
+            node[:6] if node.endswith("000000") else node, day,
+            certificate_expiry=Rule.from_catalog("certificate_expiry")))
         return total
     finally:
         view.datastore.close()
@@ -224,7 +228,8 @@ def test_no_report_two_years_running_is_a_zombie_candidate(pg_app, postgres_env)
     assert len(zombies) == 1 and "2022-2023" in zombies[0].title
     assert figures(postgres_env, "310110000000", date(2024, 6, 1))["zombie_candidates"] == 1
     view = open_view(postgres_env, "network")
-    total, rows = view.organizations("310110", "zombie_candidate", date(2024, 6, 1), 10, 0)
+    total, rows = view.organizations("310110", "zombie_candidate", date(2024, 6, 1), 10, 0,
+                                     certificate_expiry=pg_app.rule("certificate_expiry"))
     assert total == 1 and rows[0]["identifier"] == code(1)
 
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.runtime.readmodels import catch_up, open_view
+from adapters.runtime.catch_up import catch_up
+from adapters.runtime.registry import open_view
 from domain.codes import make_credit_code
 from projections.network import FIGURES, roll_up
 from tests.conftest import meta
@@ -77,7 +78,8 @@ def test_leaf_figures_count_the_flagged_organizations(pg_app, postgres_env, orgs
     catch_up(postgres_env, "network")
     view = open_view(postgres_env, "network")
     try:
-        leaves = view.leaf_figures(division, TODAY)
+        leaves = view.leaf_figures(division, TODAY,
+                                   certificate_expiry=pg_app.rule("certificate_expiry"))
     finally:
         view.datastore.close()
     expected: dict[str, dict[str, int]] = {}

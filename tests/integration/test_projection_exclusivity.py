@@ -12,10 +12,14 @@ import time
 import psycopg
 import pytest
 
-from adapters.runtime.readmodels import (READ_MODELS, RULES, Busy, Worker, _worker_running,
-                                 catch_up, clock_tick, connection_info, holders, open_view,
-                                 projector_lock, rebuild, replay, status, wait_for,
-                                 worker_lock)
+from adapters.config import connection_info
+from adapters.runtime.catch_up import catch_up, rebuild, replay
+from adapters.runtime.clock import clock_tick
+from adapters.runtime.locks import (RULES, Busy, holders, projector_lock, worker_lock,
+                                    worker_running)
+from adapters.runtime.registry import READ_MODELS, open_view
+from adapters.runtime.status import status, wait_for
+from adapters.runtime.worker import Worker
 from tests.conftest import meta
 from tests.integration.test_services import register
 from tests.support import code
@@ -176,8 +180,8 @@ def test_a_worker_that_loses_its_locks_takes_them_again_and_a_rebuild_never_swap
                                              for n in READ_MODELS)]
         assert _terminate_lock_sessions(postgres_env, keys) >= 1
         # taken again within a few seconds, the shared worker lock too
-        assert until(lambda: _worker_running(postgres_env) and all(
-            _worker_running(postgres_env, n) for n in READ_MODELS), 5)
+        assert until(lambda: worker_running(postgres_env) and all(
+            worker_running(postgres_env, n) for n in READ_MODELS), 5)
         assert until(lambda: all(worker.holds(n) for n in READ_MODELS), 5)
         interviews(pg_app, 3)
         assert wait_for(open_view(postgres_env, "casefiles"),

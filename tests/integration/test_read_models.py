@@ -8,8 +8,11 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from adapters.runtime.readmodels import READ_MODELS, Worker, open_view, rebuild, status, wait_for
-from adapters.web.reads import recorded_events
+from adapters.runtime.catch_up import rebuild
+from adapters.runtime.registry import READ_MODELS, open_view
+from adapters.runtime.status import status, wait_for
+from adapters.runtime.worker import Worker
+from adapters.store.log import recorded_events
 from projections.audit import verify
 from projections.documents import organization_document
 from tests.conftest import meta

@@ -10,8 +10,8 @@ import time
 import psycopg
 import pytest
 
+from adapters.config import connection_info
 from adapters.kafka.relay import KafkaSettings, Relay, relay_status
-from adapters.runtime.readmodels import connection_info
 from tests.conftest import meta
 from tests.integration.test_kafka import read_topic
 from tests.integration.test_services import register

@@ -23,9 +23,10 @@ import pytest
 from eventsourcing.domain import OriginatorVersionError
 from werkzeug.serving import make_server
 
-from adapters.runtime.readmodels import open_view, wait_for
+from adapters.runtime.registry import open_view
+from adapters.runtime.status import wait_for
+from adapters.store.log import recorded_events
 from adapters.web import close_app, create_app
-from adapters.web.reads import recorded_events
 from projections.audit import verify
 from tests.conftest import stored_event_count
 from tests.support import code, id_number, registration

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import Mapper
 
-from adapters.runtime.readmodels import open_view, wait_for
-from adapters.web.reads import recorded_events
+from adapters.runtime.registry import open_view
+from adapters.runtime.status import wait_for
+from adapters.store.log import recorded_events
 from domain.organization import Organization
 from projections.audit import verify
 from adapters.bootstrap import build_casefiles

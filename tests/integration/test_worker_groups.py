@@ -14,8 +14,11 @@ import time
 from click.testing import CliRunner
 
 from adapters.cli.main import main
-from adapters.runtime.readmodels import (READ_MODELS, RULES, Worker, holders, open_view, rebuild,
-                                 rules_status, status, wait_for)
+from adapters.runtime.catch_up import rebuild
+from adapters.runtime.locks import RULES, holders
+from adapters.runtime.registry import READ_MODELS, open_view
+from adapters.runtime.status import rules_status, status, wait_for
+from adapters.runtime.worker import Worker
 from tests.conftest import ROOT, meta
 from tests.integration.test_services import register
 from tests.support import code

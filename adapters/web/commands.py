@@ -1,0 +1,254 @@
+"""The one command path of the web: the JSON API's routes and the page forms both run a
+declared command (adapters.commands.catalog) through ``run``.
+
+``run`` checks the actor's role, reads the body against the command's schema, builds the
+command's context (meta, expected version, idempotency key) and calls the use case once;
+an organization's command checks the actor's scope on the aggregate the use case loads
+(``services.application.checking_scope``), so the organization is loaded once. A request
+refused before the call (its role, body or headers) first looks its target up, so a
+missing organization answers 404 and one outside the actor's scope 403, before any 400.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable
+
+from flask import jsonify, request
+
+from adapters.commands.catalog import Command, item_id, person_id
+from adapters.web.network import rule_document, warning_document
+from adapters.web.plans import caught_up_register, plan_document
+from adapters.web.reads import person_document
+from adapters.web.requests import (ApiError, authorize, body, casefiles, check_plan_scope,
+                                   check_scope, check_scope_of, correlation_header,
+                                   current_actor, expected_version, idempotency,
+                                   make_meta, node_in_scope, parse_body, refusal,
+                                   remember_position)
+from domain.calendar import today_in_china
+from domain.errors import DomainError
+from projections.documents import organization_document, plain, with_certificate_state
+from services.application import CommandResult, checking_scope
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A command as a client sent it: the body, and what its headers add."""
+
+    body: Callable[[], Any]
+    expected_version: Callable[[], int | None] = lambda: None
+    idempotency: Callable[[], tuple[str | None, str]] = lambda: (None, "")
+    correlation_id: str | None = None
+    key: str | None = None  # a manual warning's key (the Idempotency-Key header, unchecked)
+
+    @classmethod
+    def from_request(cls) -> "Submission":
+        """The JSON API's request: its JSON body, If-Match and Idempotency-Key."""
+        return cls(body, expected_version, idempotency, correlation_header(),
+                   request.headers.get("Idempotency-Key"))
+
+    @classmethod
+    def from_form(cls, data: dict) -> "Submission":
+        """A page form's fields, as the JSON body they make."""
+        return cls(lambda: data)
+
+
+def run(command: Command, url: dict, submitted: Submission):
+    """Run the command for the signed-in actor; answer as the JSON API does."""
+    actor = current_actor()
+    try:
+        authorize(command.action)
+    except ApiError:
+        if command.target == "organization":  # a missing organization: 404 first
+            casefiles().get_organization(url["code"], shared=True)
+        raise
+    _check_path_target(command, url)
+    try:
+        data = submitted.body()
+        fields, meta_fields = (command.parse(data) if command.parse
+                               else parse_body(data, command.schema))
+        for check in command.checks:
+            check(fields, meta_fields)
+        _check_body_target(command, fields, actor)
+        context = _context(command, actor, meta_fields, submitted)
+        args = command.args(fields, url)
+    except (ApiError, DomainError):
+        _look_up(command, url, actor)
+        raise
+    app = casefiles()
+    use_case = (getattr(app, command.use_case) if isinstance(command.use_case, str)
+                else partial(command.use_case, app))
+    if command.target == "organization":
+        with checking_scope(partial(check_scope, actor)):
+            result = use_case(**context, **args)
+    else:
+        result = use_case(**context, **args)
+    return ANSWERS[command.answer](command, result, args)
+
+
+def attempt(command: Command, url: dict, submitted: Submission) -> tuple[int, dict]:
+    """``run`` for a page: the answer's status and JSON document, or the refusal's."""
+    try:
+        response = run(command, url, submitted)
+    except (ApiError, DomainError) as e:
+        return refusal(e)
+    return response.status_code, response.get_json(silent=True) or {}
+
+
+# --------------------------------------------------------------------- targets
+
+def _look_up(command: Command, url: dict, actor) -> None:
+    """The path's target, for a request refused before the call: it must exist and, for
+    an organization, lie within the actor's scope."""
+    if command.target == "organization":
+        check_scope(actor, casefiles().get_organization(url["code"], shared=True))
+    elif command.target == "person":
+        casefiles().get_person(person_id(url["person_id"]))
+
+
+def _check_path_target(command: Command, url: dict) -> None:
+    """The targets the use case does not check itself: a node, and a warning's or a
+    proposal's organization (the network's use cases load them again)."""
+    if command.target == "node":
+        node_in_scope(url["code"])
+    elif command.target == "warning":
+        warning = casefiles().get_warning(item_id(url["warning_id"], "warning"))
+        authorize(command.action, identifier=warning.organization,
+                  jurisdiction=warning.jurisdiction)
+    elif command.target == "proposal":
+        proposal = casefiles().get_proposal(item_id(url["proposal_id"], "proposal"))
+        authorize(command.action, identifier=proposal.organization,
+                  jurisdiction=proposal.jurisdiction)
+
+
+def _check_body_target(command: Command, fields: dict, actor) -> None:
+    """The targets the body names."""
+    if command.target == "domicile":
+        try:
+            check_scope_of(actor, fields.get("code"), fields["domicile"]["jurisdiction"])
+        except ApiError:
+            raise ApiError(403, "forbidden_jurisdiction",
+                           "the domicile is outside your jurisdiction",
+                           "domicile.jurisdiction") from None
+    elif command.target == "warned":
+        authorize(command.action, casefiles().get_organization(fields["organization"]))
+    elif command.target == "plan":
+        check_plan_scope(actor, fields["jurisdiction"])
+    elif command.target == "rule" and fields["jurisdiction"] is not None:
+        node_in_scope(fields["jurisdiction"])
+
+
+def _context(command: Command, actor, meta_fields: dict, submitted: Submission) -> dict:
+    """What the use case takes beyond its arguments, as the command declares."""
+    context: dict[str, Any] = {}
+    if "idempotency" in command.context:
+        context["idempotency_key"], context["fingerprint"] = submitted.idempotency()
+    context["meta"] = make_meta(actor, meta_fields, submitted.correlation_id)
+    if "expected_version" in command.context:
+        context["expected_version"] = submitted.expected_version()
+    if "warning_key" in command.context:
+        key = submitted.key or secrets.token_hex(16)
+        context["key"] = f"manual:{actor.username}:{key}"
+    if "register" in command.context:
+        context["register"] = caught_up_register()
+    return context
+
+
+# --------------------------------------------------------------------- answers
+
+def respond(result: CommandResult, status: int = 200):
+    """An organization's command: the organization as saved, its version and position."""
+    org = result.aggregate  # the organization as saved: no second read
+    if org is None or not hasattr(org, "domicile"):  # a replay, or not an organization
+        org = casefiles().get_organization(result.identifier, version=result.version)
+    payload = {"organization": with_certificate_state(
+                   organization_document(org), today_in_china(),
+                   casefiles().rule("certificate_expiry")),
+               "version": result.version, "position": result.position, **result.result}
+    response = jsonify(payload)
+    response.status_code = status
+    response.headers["ETag"] = f'"{result.version}"'
+    response.headers["Location"] = f"/api/v1/organizations/{result.identifier}"
+    if result.position is not None:
+        response.headers["X-Position"] = str(result.position)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    remember_position(response, result.position)
+    return response
+
+
+def _organization(command: Command, result: CommandResult, args: dict):
+    status = command.status or (201 if "id" in result.result else 200)
+    return respond(result, status)
+
+
+def _person(command: Command, found: tuple, args: dict):
+    person, created = found
+    response = jsonify(person_document(person))
+    response.status_code = 201 if created else 200
+    return response
+
+
+def _person_changed(command: Command, result: CommandResult, args: dict, **extra: Any):
+    person = casefiles().get_person(args["person_id"])
+    response = jsonify({**person_document(person), **extra, "position": result.position})
+    response.status_code = command.status
+    response.headers["ETag"] = f'"{result.version}"'
+    remember_position(response, result.position)
+    return response
+
+
+def _person_erased(command: Command, result: CommandResult, args: dict):
+    return _person_changed(command, result, args,
+                           organizations=result.result.get("organizations", []))
+
+
+def _warning(command: Command, warning, args: dict):
+    response = jsonify(warning_document(warning))
+    response.status_code = command.status
+    response.headers["ETag"] = f'"{warning.version}"'
+    remember_position(response, getattr(warning, "position", None))
+    return response
+
+
+def _rule(command: Command, rule, args: dict):
+    return jsonify(rule_document(rule))
+
+
+def _proposal(command: Command, decided: tuple, args: dict):
+    proposal, position = decided
+    response = jsonify(plain({"id": str(proposal.id), "kind": proposal.kind,
+                              "organization": proposal.organization,
+                              "status": proposal.status, "decision": proposal.decision,
+                              "rule": proposal.rule, "reason": proposal.reason}))
+    remember_position(response, position)
+    return response
+
+
+def _node(command: Command, node, args: dict):
+    response = jsonify({"code": node.code, "name": node.name, "level": node.level})
+    response.status_code = command.status
+    return response
+
+
+def _officers(command: Command, node, args: dict):
+    response = jsonify({"code": node.code, "officers": sorted(node.officers)})
+    response.status_code = command.status
+    return response
+
+
+def _plan(command: Command, plan, args: dict):
+    response = jsonify(plan_document(plan))
+    response.status_code = command.status
+    response.headers["Location"] = f"/api/v1/inspection-plans/{plan.number}"
+    response.headers["ETag"] = f'"{plan.version}"'
+    return response
+
+
+ANSWERS: dict[str, Callable[..., Any]] = {
+    "organization": _organization, "person": _person, "person_changed": _person_changed,
+    "person_erased": _person_erased, "warning": _warning, "rule": _rule,
+    "proposal": _proposal, "node": _node, "officers": _officers, "plan": _plan,
+}

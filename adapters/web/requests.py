@@ -1,0 +1,369 @@
+"""Request plumbing shared by the JSON API and the pages: who is acting (an API token or
+the staff pages' session), may they (the policy table and their scope), the body and the
+command's context (meta, expected version, idempotency), the errors as JSON, and the
+read models with read-your-writes.
+
+Every write takes the business date it takes effect (``effective_date``, default today in
+China Standard Time), an optional ``reason`` and ``reference``; the ``Idempotency-Key``
+header makes a retry safe and the ``If-Match`` header carries the expected version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any, Callable, Mapping
+
+from flask import current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from adapters.commands import validation as v
+from adapters.commands.catalog import META_SCHEMA
+from adapters.runtime.status import wait_for
+from adapters.web.sessions import COOKIE
+from domain.access import allowed, in_scope
+from domain.calendar import today_in_china
+from domain.codes import jurisdiction_contains, validate_jurisdiction
+from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
+from domain.meta import Meta
+from services.casefiles import CaseFiles
+from services.errors import (AuthenticationFailed, IdempotencyKeyReused,
+                             OrganizationNotFound, PersonNotFound, VersionConflict)
+
+IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_\-:.]{1,100}")
+SAFE_METHODS = ("GET", "HEAD")
+VERIFIED_TOKENS_MAX = 1000
+POSITION_COOKIE = "casefile_position"
+READ_WAIT_SECONDS = 2.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def casefiles() -> CaseFiles:
+    return current_app.extensions["casefiles"]
+
+
+# ----------------------------------------------------------------------- errors
+
+def status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, (OrganizationNotFound, PersonNotFound)):
+        return 404, "not_found"
+    if isinstance(error, NotFound):
+        return 404, error.rule or "not_found"
+    if isinstance(error, VersionConflict):
+        return 409, "version_conflict"
+    if isinstance(error, Conflict):
+        return 409, error.rule or "conflict"
+    if isinstance(error, IdempotencyKeyReused):
+        return 422, "idempotency_key_reused"
+    if isinstance(error, InvalidValue):
+        return 400, "invalid_value"
+    if isinstance(error, RuleViolation):
+        return 422, error.rule or "rule_violation"
+    return 400, "invalid_value"
+
+
+def error_document(status: int, code: str, message: str, field: str | None = None) -> dict:
+    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    response = jsonify(error_document(status, code, message, field))
+    response.status_code = status
+    return response
+
+
+def refusal(error: ApiError | DomainError) -> tuple[int, dict]:
+    """The status and JSON document the API answers for a refusal."""
+    if isinstance(error, ApiError):
+        return error.status, error_document(error.status, error.code, error.message,
+                                            error.field)
+    status, code = status_of(error)
+    return status, error_document(status, code, error.message, error.field)
+
+
+def as_json(data: Any) -> Any:
+    """Data as a JSON client reads it (dates and decimals as the API writes them)."""
+    return current_app.json.loads(current_app.json.dumps(data))
+
+
+def answer_or_refusal(read: Callable[..., Any], *args: Any) -> tuple[int, Any]:
+    """A read's answer as the API would give it, for a page: (200, the document), or the
+    refusal's status and error document."""
+    try:
+        return 200, as_json(read(*args))
+    except (ApiError, DomainError) as e:
+        return refusal(e)
+
+
+# ------------------------------------------------------------------- the pages
+
+def page(template: str, status: int = 200, **context):
+    return render_template(template, **context), status
+
+
+def login_redirect():
+    return redirect(url_for("pages.signin_form", next=request.full_path.rstrip("?")))
+
+
+def not_found():
+    return page("error.html", 404, error={"message": _("Not found.")})
+
+
+# ----------------------------------------------------------------- who is acting
+
+def session_actor():
+    """The account of the signed-in session, if any; a state-changing request must also
+    carry the session's CSRF token (form field or X-CSRF-Token header)."""
+    store = current_app.extensions.get("sessions")
+    session_id = request.cookies.get(COOKIE)
+    if store is None or not session_id:
+        return None
+    session = store.get(session_id)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS and not g.get("csrf_checked"):
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+        if sent != session.csrf:
+            raise ApiError(403, "csrf", "the form's CSRF token is missing or wrong")
+    g.session = session
+    try:
+        account = casefiles().get_account(session.username)
+    except Exception:  # the account was removed: the session ends with it
+        return None
+    return None if account.disabled else account
+
+
+def current_actor():
+    """The acting account: from the API token, or (for the staff pages) from the
+    server-side session named by the session cookie."""
+    if "actor" not in g:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            try:
+                g.actor = authenticate(header[len("Bearer "):].strip())
+            except AuthenticationFailed:
+                raise ApiError(401, "unauthenticated", "unknown or revoked API token") from None
+        else:
+            actor = session_actor()
+            if actor is None:
+                raise ApiError(401, "unauthenticated",
+                               "send an API token: Authorization: Bearer ...")
+            g.actor = actor
+    return g.actor
+
+
+def signed_in():
+    """The signed-in account, or None; a refused CSRF token is not swallowed."""
+    try:
+        return current_actor()
+    except ApiError as e:
+        if e.status == 401:
+            return None
+        raise
+
+
+def authenticate(token: str):
+    """The account of an API token, checked against the account's latest event on every
+    request. ``CaseFiles.authenticate_token`` decides; its answer is kept per process with
+    the account's version, and reused only while the account has no newer event (one
+    indexed query, the same the repository's fast-forward makes), so a revoked token or a
+    disabled account is refused at once, by every process. What it saves is the account's
+    deep copy and replay on every request. The key is the token's SHA-256, never the token.
+    Valid while authenticate_token depends on nothing but the token and the account's
+    events (no clock, no other aggregate)."""
+    app = casefiles()
+    verified = current_app.extensions.setdefault("verified_tokens", {})
+    key = hashlib.sha256(token.encode()).digest()
+    account = verified.get(key)
+    if account is not None and not app.recorder.select_events(
+            account.id, gt=account.version, limit=1):
+        return account
+    verified.pop(key, None)
+    account = app.authenticate_token(token)  # raises AuthenticationFailed
+    if len(verified) >= VERIFIED_TOKENS_MAX:
+        verified.clear()
+    verified[key] = account  # a copy of its own: shared by requests, never changed
+    return account
+
+
+# ------------------------------------------------------------------ may they
+
+def authorize(action: str, org=None, *, identifier: str | None = None,
+              jurisdiction: str | None = None) -> Any:
+    """Role may do the action (policy table), and the organization (an aggregate, or its
+    identifier and jurisdiction) lies within the actor's scope. Every 403 answer is
+    logged once, by the application (``log_denials``)."""
+    actor = current_actor()
+    if not allowed(actor.role, action):
+        raise ApiError(403, "forbidden", f"role {actor.role} may not {action.replace('_', ' ')}")
+    if org is not None:
+        check_scope(actor, org)
+    elif jurisdiction is not None:
+        check_scope_of(actor, identifier, jurisdiction)
+    return actor
+
+
+def check_scope(actor, org) -> None:
+    """The organization (an aggregate) lies within the actor's scope."""
+    check_scope_of(actor, org.identifier, org.domicile["jurisdiction"])
+
+
+def check_scope_of(actor, identifier: str | None, jurisdiction: str) -> None:
+    if not in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
+                    own_organization=actor.organization, org_identifier=identifier or "",
+                    org_jurisdiction=jurisdiction):
+        raise ApiError(403, "forbidden_jurisdiction",
+                       f"{identifier or 'the organization'} is outside your jurisdiction")
+
+
+def node_in_scope(code: str) -> str:
+    """A network node's code, valid and within the actor's jurisdiction (an auditor's:
+    everywhere)."""
+    try:
+        validate_jurisdiction(code, "code")
+    except InvalidValue as e:
+        raise ApiError(400, "invalid_value", e.message, "code") from None
+    actor = current_actor()
+    if actor.role != "auditor" and not (actor.jurisdiction and
+                                        jurisdiction_contains(actor.jurisdiction, code)):
+        raise ApiError(403, "forbidden_jurisdiction", f"{code} is outside your jurisdiction",
+                       "code")
+    return code
+
+
+def check_plan_scope(actor, jurisdiction: str) -> None:
+    """An inspection plan's jurisdiction lies within the actor's (a district or
+    sub-district code, which ``in_scope`` does not take: it compares leaves by prefix)."""
+    if not allowed(actor.role, "read_all") and not (
+            actor.jurisdiction and jurisdiction_contains(actor.jurisdiction, jurisdiction)):
+        raise ApiError(403, "forbidden_jurisdiction",
+                       f"{jurisdiction} is outside your jurisdiction", "jurisdiction")
+
+
+# ---------------------------------------------------------------- the command
+
+def body() -> Any:
+    """The request's JSON body."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    raw = request.get_data(cache=True)
+    if request.content_length is None:  # chunked: get_data stops at the limit silently
+        try:
+            beyond = request.stream.read(1)
+        except RequestEntityTooLarge:
+            beyond = b"x"
+        if beyond:
+            raise ApiError(413, "request_entity_too_large",
+                           "the body is larger than the limit of 64 KiB")
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, RecursionError):
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+    return data
+
+
+def parse_body(data: Any, schema: dict[str, v.F]) -> tuple[dict, dict]:
+    """Check a body against a command's schema; split it into the command's fields and
+    the meta fields."""
+    parsed = v.parse(data, {**schema, **META_SCHEMA})
+    meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in META_SCHEMA}
+    return parsed, meta_fields
+
+
+def correlation_header() -> str | None:
+    return request.headers.get("X-Correlation-Id")
+
+
+def make_meta(actor, meta_fields: dict, correlation_id: str | None = None) -> Meta:
+    """Who, when (the effective date: today in China unless given, never in the future),
+    why, and the correlation id (a new one unless given)."""
+    today = today_in_china()
+    effective = meta_fields.get("effective_date")
+    if effective is not None and effective > today:
+        raise ApiError(400, "invalid_value", f"effective_date {effective} is in the future; "
+                       "record what has taken effect", "effective_date")
+    correlation = correlation_id or str(uuid.uuid4())
+    return Meta(actor_id=actor.username, actor_role=actor.role,
+                effective_date=effective or today,
+                correlation_id=correlation[:100], reason=meta_fields.get("reason"),
+                reference=meta_fields.get("reference"))
+
+
+def expected_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,12})"?\s*', header)
+    if not match:
+        raise ApiError(400, "bad_if_match", 'If-Match must be the ETag, e.g. "3"', "If-Match")
+    return int(match.group(1))
+
+
+def idempotency() -> tuple[str | None, str]:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise ApiError(400, "bad_idempotency_key",
+                       "Idempotency-Key must be 1-100 characters of A-Z a-z 0-9 _ - : .",
+                       "Idempotency-Key")
+    fingerprint = hashlib.sha256(request.method.encode() + request.path.encode()
+                                 + request.get_data(cache=True)).hexdigest()
+    return key, fingerprint
+
+
+def remember_position(response, position: int | None) -> None:
+    """Read-your-writes: the position of the client's last write travels back in a
+    cookie, and is also kept per actor in this process for clients without cookies."""
+    if position is None:
+        return
+    positions = current_app.extensions.setdefault("last_positions", {})
+    actor = g.actor.username
+    positions[actor] = max(positions.get(actor, 0), position)
+    response.set_cookie(POSITION_COOKIE, str(position), httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SECURE_COOKIES", False))
+
+
+# ------------------------------------------------------------------- reading
+
+def read_models():
+    models = current_app.extensions.get("read_models")
+    if models is None:
+        raise ApiError(503, "read_models_unavailable",
+                       "the read models need PostgreSQL; this service runs without them")
+    return models
+
+
+def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+        raise ApiError(400, "invalid_value", f"{name} must be a whole number from {low} to "
+                                             f"{high}", name)
+    return int(raw)
+
+
+def wanted_position(args: Mapping[str, str]) -> int:
+    """The position this reader must see: ``?after=``, the cookie of its last write, or
+    its last write through this process."""
+    wanted = int_arg(args, "after", 0, 0, 10 ** 15)
+    cookie = request.cookies.get(POSITION_COOKIE, "")
+    if cookie.isdigit():
+        wanted = max(wanted, int(cookie))
+    positions = current_app.extensions.get("last_positions", {})
+    return max(wanted, positions.get(g.actor.username, 0))
+
+
+def fresh(name: str, args: Mapping[str, str]):
+    """The named view, once it has reached the reader's last write (up to a bound; the
+    answer says how far it got in X-Position either way)."""
+    view = read_models()[name]
+    g.view_fresh = wait_for(view, wanted_position(args), READ_WAIT_SECONDS)
+    return view
