@@ -38,6 +38,7 @@ from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
 from domain.organization import Organization, is_exempt_year
 from domain.rules import CATALOG, Parameters, Rule, rule_id
+from services.log import recorded_pages
 
 RULES_TRACKING = "rules"
 
@@ -278,26 +279,21 @@ class RulesEngine:
         if self._rules is None or self._rules_position != position:
             self._rules = self._rules_at(position)
         done = 0
-        while True:
-            notifications = recorder.select_notifications(start=position + 1, limit=batch,
-                                                          stop=stop)
-            if not notifications:
-                self._rules_position = position
-                return done
+        for page in recorded_pages(self.app, position, stop, batch):
             saved_at = position
-            events = self.app.mapper.to_domain_events(notifications)
-            for notification, event in zip(notifications, events):
+            for event, at in page:
                 decided = self.evaluate(event)
                 if decided:
-                    self.app.save_processed(Tracking(RULES_TRACKING, notification.id),
-                                            *decided)
-                    saved_at = notification.id
-            last = notifications[-1].id
+                    self.app.save_processed(Tracking(RULES_TRACKING, at), *decided)
+                    saved_at = at
+            last = page[-1][1]
             if saved_at < last:
                 self.app.save_processed(Tracking(RULES_TRACKING, last))
             position = last
             self._rules_position = position
-            done += len(notifications)
+            done += len(page)
+        self._rules_position = position
+        return done
 
     # ------------------------------------------------------------- clock rules
 

@@ -11,7 +11,7 @@ import click
 
 from adapters.bootstrap import open_view
 from adapters.cli.shared import casefiles
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from adapters.views.audit_checkpoint import (CheckpointError, check_against, make_checkpoint,
                                              parse_checkpoint, public_key_text, signing_key)
 from projections.audit import verify

@@ -41,7 +41,7 @@ from adapters.config import connection_info
 from adapters.kafka.cloudevents import PublishSettings, encode, is_published, to_cloudevent
 from adapters.store.application import StoredCaseFiles
 from adapters.store.ddl import SerializedDDL
-from adapters.store.log import recorded_pages
+from services.log import recorded_pages
 from domain.organization import Organization
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from adapters.runtime.registry import READ_MODELS, ReadModel, open_view
 from adapters.runtime.runner import PageTracking
 from adapters.runtime.status import wait_for
 from adapters.store.application import StoredCaseFiles
-from adapters.store.log import recorded_pages
+from services.log import recorded_pages
 from adapters.views.base import PostgresStatefulView
 from projections.base import OrganizationProjection
 from services.casefiles import CaseFiles

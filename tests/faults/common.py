@@ -553,7 +553,7 @@ def local_kafka():
 def published_ids(app) -> dict[str, tuple[str, int]]:
     """The CloudEvent id of every event the relay must publish: id -> (aggregate, version)."""
     from adapters.kafka.cloudevents import event_id, is_published
-    from adapters.store.log import recorded_pages
+    from services.log import recorded_pages
 
     expected = {}
     for page in recorded_pages(app, 0, None, 1000):
@@ -627,7 +627,7 @@ def check_read_models(env: dict[str, str], checks: Checks) -> None:
     with no worker: the rebuild then also replaces the view)."""
     from adapters.runtime.catch_up import rebuild
     from adapters.runtime.registry import READ_MODELS, open_view
-    from adapters.store.log import recorded_events
+    from services.log import recorded_events
     from projections.audit import verify
 
     differences = diff_casefiles(env)

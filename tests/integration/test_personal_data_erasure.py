@@ -23,7 +23,7 @@ from adapters.kafka.relay import KafkaSettings, Relay, relay_status
 from adapters.runtime.catch_up import rebuild
 from adapters.runtime.registry import open_view
 from adapters.runtime.status import wait_for
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from domain.errors import RuleViolation
 from domain.personal import ERASED
 from projections.audit import verify

@@ -12,7 +12,7 @@ from adapters.runtime.catch_up import rebuild
 from adapters.runtime.registry import READ_MODELS, open_view
 from adapters.runtime.status import status, wait_for
 from adapters.runtime.worker import Worker
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from projections.audit import verify
 from projections.documents import organization_document
 from tests.conftest import meta

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from adapters.runtime.registry import open_view
 from adapters.runtime.status import wait_for
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from adapters.web import close_app, create_app
 from projections.audit import verify
 from tests.conftest import stored_event_count

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Mapper
 
 from adapters.runtime.registry import open_view
 from adapters.runtime.status import wait_for
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from domain.organization import Organization
 from projections.audit import verify
 from adapters.bootstrap import build_casefiles
