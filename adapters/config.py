@@ -7,6 +7,7 @@
 | CIPHER_KEY | generated into ``var/cipher.key`` | AES key (base64) that encrypts stored events |
 | PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
 | POSTGRES_SCHEMA | ``public`` | schema of the tables |
+| SESSION_COOKIE_SECURE | ``yes`` under ``casefile serve``; under ``casefile run`` ``no`` on a loopback address, ``yes`` otherwise | whether the pages' cookies carry ``Secure`` (sent over HTTPS only); never decided by the client's Host header |
 | POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/web/server.py) |
 """
 
@@ -51,6 +52,19 @@ def cipher_key() -> str:
 def pseudonym_key() -> str:
     return os.environ.get("PSEUDONYM_KEY") or secret_file(
         "pseudonym.key", lambda: secrets.token_urlsafe(32))
+
+
+YES, NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
+
+
+def session_cookie_secure(default: bool) -> bool:
+    """SESSION_COOKIE_SECURE (yes/no), or the server's default when it is unset."""
+    raw = os.environ.get("SESSION_COOKIE_SECURE", "").strip().lower()
+    if not raw:
+        return default
+    if raw not in YES + NO:
+        raise ValueError("SESSION_COOKIE_SECURE must be yes or no")
+    return raw in YES
 
 
 def postgres_settings_from_url(url: str) -> dict[str, str]:

@@ -45,16 +45,19 @@ def run(host: str, port: int, no_demo: bool) -> None:
     # start-up: Flask, the web's blueprints and templates, only for the commands that serve
     from adapters.web import create_app
     from werkzeug.serving import run_simple  # start-up: as above
+    # start-up: as above
+    from adapters.web.server import DevelopmentRequestHandler, development_config
 
     app = casefiles()
     if not no_demo:
         load_demo_once(app, echo=click.echo)
     running = build_worker(dict(app.env)).start()
-    web = create_app({"CASEFILES": app})
+    web = create_app({"CASEFILES": app, **development_config(host)})
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops); the projection worker runs "
                "in this process")
     try:
-        run_simple(host, port, web, threaded=True, use_reloader=False)
+        run_simple(host, port, web, threaded=True, use_reloader=False,
+                   request_handler=DevelopmentRequestHandler)
     finally:
         running.stop()
 

@@ -14,7 +14,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from adapters import bootstrap
-from adapters.config import application_env
+from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.web import (accounts, api, forms, health, import_pages, network, openapi, pages,
@@ -27,6 +27,14 @@ from domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# No inline script or style anywhere (the pages' CSS and the docs' script are static
+# files), no framing, no plugins, forms post only here.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
+# Paths whose answers hold nothing of a signed-in user's: a cache may keep them.
+CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 MODULES = (api, reads, network, plans, health, openapi, pages, forms, import_pages, accounts,
            public)  # one blueprint each
 
@@ -37,7 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the web application. ``config["CASEFILES"]`` may hand in an application
     (tests do); otherwise one is built from the environment (adapters.config)."""
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
+                      SESSION_COOKIE_SECURE=session_cookie_secure(default=False))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     if config:
@@ -64,6 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                           for k, v in request.args.items(multi=True)):
             return error_response(400, "invalid_value", "NUL bytes are not allowed")
         return None
+
+    app.after_request(security_headers)
 
     @app.errorhandler(DataError)
     def bad_data(e: Exception):
@@ -106,9 +117,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return error_response(e.code or 500, e.name.lower().replace(" ", "_"), e.description)
+        response = error_response(e.code or 500, e.name.lower().replace(" ", "_"),
+                                  e.description)
+        for name, value in e.get_headers():  # e.g. a 405's Allow
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     return app
+
+
+def security_headers(response):
+    """On every answer: the Content-Security-Policy, no framing, no sniffing, no
+    referrer; ``no-store`` unless the path is public; HSTS when the request came over
+    TLS (a proxy's X-Forwarded-Proto counts as gunicorn's forwarded_allow_ips allow)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not request.path.startswith(CACHEABLE_PATHS):
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def close_app(app: Flask) -> None:

@@ -23,7 +23,7 @@ from adapters.web.commands import Submission, attempt
 from adapters.web.i18n import field_label, form_title, translate_error
 from adapters.web.reads import case_file
 from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login_redirect,
-                                   not_found, page, signed_in)
+                                   not_found, page, same_site_path, signed_in)
 from domain.access import allowed
 from domain.codes import validate_id_number
 
@@ -174,12 +174,6 @@ def _error_field(error: dict, fields: list[tuple[str, v.F]]) -> str:
     return field if field in names else "_form"
 
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
-
-
 def _shown_result(result: dict) -> dict:
     """The top-level plain values of the answer (never an identity number: the answer
     holds only the masked one)."""
@@ -198,7 +192,7 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
     secret = {name for name, spec in fields if is_identity_number(spec)}
     shown = dict(endpoint=command.endpoint, fields=fields, cancel=cancel,
                  api_path=api_path, method=command.method, **(context or {}))
-    next_url = _safe_next(request.values.get("next")) or default_next
+    next_url = same_site_path(request.values.get("next")) or default_next
     if request.method == "POST":
         values = {k: (request.form.getlist(k) if len(request.form.getlist(k)) > 1 else x)
                   for k, x in request.form.items() if k not in secret}
@@ -255,5 +249,5 @@ def api_form(target: str):
     except ApiError as e:
         return page("error.html", e.status, error={"message": translate_error(
             {"code": e.code, "message": e.message, "field": e.field})})
-    back = _safe_next(request.values.get("next")) or url_for("pages.home")
+    back = same_site_path(request.values.get("next")) or url_for("pages.home")
     return run_form("/api/v1/" + target, found, cancel=back)

@@ -22,7 +22,8 @@ from adapters.web.commands import Submission, attempt
 from adapters.web.forms import command_forms, may
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
     verification
-from adapters.web.requests import answer_or_refusal, login_redirect, not_found, page, signed_in
+from adapters.web.requests import (answer_or_refusal, login_redirect, not_found, page,
+                                   same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
 from domain.calendar import today_in_china
 from services.errors import AuthenticationFailed
@@ -38,13 +39,6 @@ def sessions():
     return current_app.extensions["sessions"]
 
 
-def secure_cookies() -> bool:
-    setting = current_app.config.get("SECURE_COOKIES", "auto")
-    if setting == "auto":
-        return request.host.split(":")[0] not in ("127.0.0.1", "localhost", "[::1]")
-    return bool(setting)
-
-
 @bp.app_context_processor
 def common() -> dict:
     return {"actor": g.get("actor"), "csrf": g.session.csrf if g.get("session") else "",
@@ -55,16 +49,15 @@ def common() -> dict:
 
 @bp.get("/signin")
 def signin_form():
-    return render_template("signin.html", error=None, next=request.args.get("next", "/"))
+    return render_template("signin.html", error=None,
+                           next=same_site_path(request.args.get("next")) or "/")
 
 
 @bp.post("/signin")
 def signin():
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]
-    target = request.form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    target = same_site_path(request.form.get("next")) or "/"
     try:
         account = current_app.extensions["casefiles"].authenticate_password(username, password)
     except AuthenticationFailed:

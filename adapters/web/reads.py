@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from adapters.commands.catalog import person_id as parse_person_id
 from adapters.runtime.status import wait_for
-from adapters.store.log import recorded_events
+from services.log import recorded_events
 from adapters.views.audit_checkpoint import (HASH_PATTERN, check_against, make_checkpoint,
                                              signing_key)
 from adapters.web.openapi import query

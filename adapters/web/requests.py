@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 import uuid
 from typing import Any, Callable, Mapping
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.urls import iri_to_uri
 
 from adapters.commands import validation as v
 from adapters.commands.catalog import META_SCHEMA
@@ -111,6 +113,27 @@ def page(template: str, status: int = 200, **context):
 
 def login_redirect():
     return redirect(url_for("pages.signin_form", next=request.full_path.rstrip("?")))
+
+
+def same_site_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: it starts with one "/" and
+    holds no backslash, no whitespace and no control character, before and after the
+    normalisation the redirect applies (``iri_to_uri`` drops tabs and line breaks, which
+    browsers drop too: "/", a tab, "/evil.example" would become "//evil.example")."""
+    if not target:
+        return None
+    for form in (target, iri_to_uri(target)):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return None
+        if any(c.isspace() or unicodedata.category(c).startswith("C") for c in form):
+            return None
+    return target
+
+
+def secure_cookies() -> bool:
+    """Whether cookies carry ``Secure``: the SESSION_COOKIE_SECURE setting
+    (adapters.config.session_cookie_secure), never the client's Host header."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 def not_found():
@@ -264,10 +287,29 @@ def body() -> Any:
             raise ApiError(413, "request_entity_too_large",
                            "the body is larger than the limit of 64 KiB")
     try:
-        data = json.loads(raw or b"null")
+        data = json.loads(raw or b"null", object_pairs_hook=_unique_keys)
+    except DuplicateKey as e:
+        raise ApiError(400, "duplicate_key", f"the key {e.key!r} appears more than once in "
+                       "an object of the body", e.key) from None
     except (ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
     return data
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are all different (the last of two would win silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def parse_body(data: Any, schema: dict[str, v.F]) -> tuple[dict, dict]:
@@ -327,7 +369,7 @@ def remember_position(response, position: int | None) -> None:
     actor = g.actor.username
     positions[actor] = max(positions.get(actor, 0), position)
     response.set_cookie(POSITION_COOKIE, str(position), httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SECURE_COOKIES", False))
+                        secure=secure_cookies())
 
 
 # ------------------------------------------------------------------- reading
@@ -352,13 +394,26 @@ def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: in
 
 def wanted_position(args: Mapping[str, str]) -> int:
     """The position this reader must see: ``?after=``, the cookie of its last write, or
-    its last write through this process."""
+    its last write through this process; never beyond the log's head (a forged cookie
+    would make every read wait the full bound)."""
     wanted = int_arg(args, "after", 0, 0, 10 ** 15)
     cookie = request.cookies.get(POSITION_COOKIE, "")
-    if cookie.isdigit():
+    if cookie.isdigit() and len(cookie) <= 15:
         wanted = max(wanted, int(cookie))
     positions = current_app.extensions.get("last_positions", {})
-    return max(wanted, positions.get(g.actor.username, 0))
+    wanted = max(wanted, positions.get(g.actor.username, 0))
+    return min(wanted, log_head(wanted)) if wanted else 0
+
+
+def log_head(at_least: int) -> int:
+    """The log's head, as far as ``at_least`` needs: the highest head this process has
+    seen answers without a query while it is at least that far."""
+    seen = current_app.extensions.get("seen_head", 0)
+    if at_least <= seen:
+        return seen
+    head = casefiles().recorder.max_notification_id() or 0
+    current_app.extensions["seen_head"] = max(seen, head)
+    return head
 
 
 def fresh(name: str, args: Mapping[str, str]):

@@ -1,4 +1,6 @@
-"""The production web server: gunicorn serving ``adapters.web.create_app()``.
+"""The production web server: gunicorn serving ``adapters.web.create_app()``; and the
+development server's settings (``casefile run``: werkzeug, ``development_config`` and
+``DevelopmentRequestHandler``).
 
 ``casefile serve`` runs it. The master process resolves the configuration once (it starts
 the embedded PostgreSQL when no DATABASE_URL is set, and creates the key files in ``var/``
@@ -17,6 +19,10 @@ Run the projections and the Kafka relay as separate processes (``casefile worker
 | WEB_MAX_REQUESTS | ``0`` (never) | restart a worker after this many requests (with jitter) |
 | WEB_DATABASE_TIMEOUT | ``2`` | seconds a request waits for a database connection before it answers 503 (the web processes' ``POSTGRES_CONNECT_TIMEOUT``) |
 | WEB_BOOT_WAIT | ``60`` | seconds the master waits for the database at start before it gives up |
+| SESSION_COOKIE_SECURE | ``yes`` | cookies sent over HTTPS only (``no`` for plain HTTP on a trusted network) |
+
+Neither server names its version (``Server: gunicorn``, ``Server: casefile``) or logs a
+query string (a search for an identity number would land in the log).
 
 During a database outage (bug B and D of docs/RELIABILITY.md) requests answer 503 with
 Retry-After within about ``WEB_DATABASE_TIMEOUT`` seconds: the web processes wait that
@@ -40,6 +46,7 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresRecorder
 from gunicorn.app.base import BaseApplication
+from werkzeug.serving import WSGIRequestHandler
 
 from adapters import config
 from adapters.store.recorder import answer_quickly as quicken
@@ -49,6 +56,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 4
 DEFAULT_DATABASE_TIMEOUT = "2"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+# gunicorn's default access-log line without the query string (%(U)s is the path only)
+# and without the referrer (which may hold one).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss'
 AppFactory = Callable[[], Any]
 
 
@@ -81,6 +92,7 @@ def prepare_environment() -> None:
         os.environ["DATABASE_URL"] = config.embedded_database_url()
     config.cipher_key()
     config.pseudonym_key()
+    config.session_cookie_secure(default=True)  # a wrong value stops here, not each worker
 
 
 def prepare_database(app_factory: "str | AppFactory | None" = None) -> None:
@@ -107,8 +119,9 @@ def build_app(app_factory: "str | AppFactory | None" = None, *,
               give_up_at: float | None = None,
               heartbeat: Callable[[], None] = lambda: None) -> Any:
     """Build the WSGI app for a web process, retrying with back-off while the database
-    cannot be reached (until ``give_up_at``, a monotonic time, or for ever), and make
-    the recorders of its applications answer quickly during an outage."""
+    cannot be reached (until ``give_up_at``, a monotonic time, or for ever), make the
+    recorders of its applications answer quickly during an outage, and their cookies
+    Secure by default."""
     factory, delay, attempt = _resolve(app_factory), 0.5, 1
     while True:
         try:
@@ -130,6 +143,8 @@ def build_app(app_factory: "str | AppFactory | None" = None, *,
         log.warning("application built at attempt %d: the database is back", attempt)
     for flask_app in _unwrap(app):
         answer_quickly(flask_app)
+        # Production cookies are Secure unless SESSION_COOKIE_SECURE=no.
+        flask_app.config["SESSION_COOKIE_SECURE"] = config.session_cookie_secure(default=True)
     return app
 
 
@@ -251,6 +266,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
         "max_requests": int(os.environ.get("WEB_MAX_REQUESTS", "0")),
         "max_requests_jitter": int(os.environ.get("WEB_MAX_REQUESTS", "0")) // 10,
         "accesslog": os.environ.get("WEB_ACCESS_LOG") or None,
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
         "proc_name": "casefile-web",
@@ -261,3 +277,32 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
     log.info("serving on http://%s:%s with %d workers x %d threads", host, port, workers,
              threads)
     CaseFileServer(config, app_factory).run()
+
+
+# ------------------------------------------------------------ the development server
+
+def development_config(host: str) -> dict[str, Any]:
+    """``create_app`` settings for ``casefile run`` listening on ``host``: its cookies
+    are Secure unless it listens on a loopback address (SESSION_COOKIE_SECURE decides
+    when set)."""
+    return {"SESSION_COOKIE_SECURE": config.session_cookie_secure(
+        default=host not in LOOPBACK_HOSTS)}
+
+
+class DevelopmentRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler without versions in ``Server`` (werkzeug's names
+    Werkzeug and Python) and without query strings in its log lines."""
+
+    def version_string(self) -> str:
+        return "casefile"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        full = getattr(self, "path", None)  # unset when the request line was bad
+        if full is None:
+            super().log_request(code, size)
+            return
+        self.path = full.partition("?")[0]
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = full
