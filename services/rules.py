@@ -32,7 +32,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from domain.calendar import add_years, month_day, months_later
+from domain.calendar import add_years, month_day, months_later, working_days_after
 from domain.errors import DomainError, NotFound
 from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
@@ -272,6 +272,33 @@ class RulesEngine:
                             "deadline", event.meta.effective_date, event.meta.correlation_id,
                             credit_list="abnormal_activity")
 
+    def on_RectificationCompleted(self, event: Any, org: Organization) -> list[Aggregate]:
+        """Rule 2, removal within ``removal_working_days`` of a verified rectification: the
+        last open rectification of an organization on the abnormal-activity list completed,
+        its delisting is proposed (the reason names the date it is due by, under the rule
+        as it stood at the completion); the clock warns while it is still pending after
+        that (``removals_overdue``, under the rule as it stands)."""
+        if any(r["status"] != "completed" for r in org.rectifications.values()):
+            return []
+        days = int(self.parameters("abnormal_activity_listing", org)["removal_working_days"])
+        completed_on = org.rectifications[event.notice_number]["completed_on"]
+        decided = []
+        for listing in org.active_listings():
+            if listing["list"] == "abnormal_activity":
+                decided += self.propose(
+                    "abnormal_activity_listing", org,
+                    self._removal_key(org, listing, event.notice_number), "delisting",
+                    f"rectification {event.notice_number} verified on {completed_on}: to be "
+                    f"removed within {days} working days (by "
+                    f"{working_days_after(completed_on, days)})", event.meta.effective_date,
+                    event.meta.correlation_id, credit_list="abnormal_activity",
+                    listing_id=listing["id"])
+        return decided
+
+    @staticmethod
+    def _removal_key(org: Organization, listing: dict, notice_number: str) -> str:
+        return f"delist-rect:{org.identifier}:{listing['id']}:{notice_number}"
+
     def process_pending(self, batch: int = 500, stop: int | None = None) -> int:
         """Evaluate the recorded events not yet evaluated; return how many."""
         recorder = self.app.recorder
@@ -336,6 +363,7 @@ class RulesEngine:
         decided += self.unfiled_reports(org, day, corr)
         decided += self.zombie(org, day, corr)
         decided += self.listings_over_time(org, day, corr)
+        decided += self.removals_overdue(org, day, corr)
         return decided
 
     def certificate(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
@@ -367,9 +395,11 @@ class RulesEngine:
 
     def unfiled_reports(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
         """Rule 2 and rule 4: the day after its deadline, a report not filed for last year
-        (not an exempt year of the ``annual_inspection`` rule) is proposed for the
-        abnormal-activity list (that rule's ``annual_report_deadline``) and for an
-        unqualified conclusion (``registration_authority_deadline``)."""
+        (not an exempt year of the ``annual_inspection`` rule) raises a warning where the
+        organization has a supervisory unit (``supervisory_unit_deadline``; one registered
+        directly has none), and is proposed for the abnormal-activity list (that rule's
+        ``annual_report_deadline``) and for an unqualified conclusion
+        (``registration_authority_deadline``)."""
         if org.org_type == "community_organization":
             return []
         inspection = self.rule("annual_inspection")
@@ -380,6 +410,15 @@ class RulesEngine:
                 or is_exempt_year(org.registered_on, year, inspection_params["exempt_months"]):
             return []
         decided: list[Aggregate] = []
+        supervisory_deadline = month_day(inspection_params["supervisory_unit_deadline"],
+                                         day.year)
+        if org.supervisory_unit and day > supervisory_deadline:
+            # the rule has no severity parameter for this warning: "low", as named here
+            # (``warn`` takes a severity that is not a parameter's name as it is)
+            decided += self.warn("annual_inspection", org,
+                                 f"report-supervisory:{org.identifier}:{year}", "low",
+                                 f"annual report for {year} not submitted to the supervisory "
+                                 f"unit by {supervisory_deadline}", day, corr)
         if day > month_day(listing_params["annual_report_deadline"], day.year):
             decided += self.propose("abnormal_activity_listing", org,
                                     f"abn-report:{org.identifier}:{year}", "listing",
@@ -454,6 +493,37 @@ class RulesEngine:
                     f"delist:{org.identifier}:{listing['id']}", "delisting",
                     f"{serious['removal_years']} years on the list with no new trigger", day,
                     corr, credit_list="serious_dishonesty", listing_id=listing["id"])
+        return decided
+
+    def removals_overdue(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """Rule 2: a delisting proposed on a verified rectification (``on_Rectification
+        Completed``) still pending ``removal_working_days`` working days after the
+        completion raises a warning. The proposal is found by its key (the listing and the
+        rectifications completed while it is active), so only an organization on the
+        abnormal-activity list with a rectification completed since costs a read."""
+        days = int(self.parameters("abnormal_activity_listing", org)["removal_working_days"])
+        decided = []
+        for listing in org.active_listings():
+            if listing["list"] != "abnormal_activity":
+                continue
+            for number, rectification in org.rectifications.items():
+                completed_on = rectification.get("completed_on")
+                if rectification["status"] != "completed" or completed_on is None \
+                        or completed_on < listing["listed_on"] \
+                        or day <= working_days_after(completed_on, days):
+                    continue
+                try:
+                    proposal = self.app.repository.get(
+                        Proposal.create_id(self._removal_key(org, listing, number)))
+                except AggregateNotFoundError:
+                    continue
+                if proposal.status == "proposed":
+                    # the rule has no severity parameter for this warning: "low" (as above)
+                    decided += self.warn(
+                        "abnormal_activity_listing", org,
+                        f"removal-overdue:{org.identifier}:{listing['id']}:{number}", "low",
+                        f"removal overdue: rectification verified on {completed_on}", day,
+                        corr)
         return decided
 
     def escalations(self, warning_ids: list[UUID], day: date) -> list[Aggregate]:

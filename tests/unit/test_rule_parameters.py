@@ -33,11 +33,13 @@ REPORT = dict(income=Decimal(100000), expenditure=Decimal(90000), net_assets=Dec
 
 
 def register(app, n: int, jurisdiction: str, on: str = "2020-05-01",
-             certificate_valid_until: date = date(2030, 4, 30)) -> str:
+             certificate_valid_until: date = date(2030, 4, 30),
+             supervisory_unit: str | None = None) -> str:
     app.register_organization(
         meta=meta(on), code=code(n), name=f"示例协会{n}", org_type="social_association",
         domicile={"address": "示例路1号", "jurisdiction": jurisdiction},
-        business_scope="志愿服务", registered_funds=Decimal(30000), supervisory_unit=None,
+        business_scope="志愿服务", registered_funds=Decimal(30000),
+        supervisory_unit=supervisory_unit,
         founded_on=date.fromisoformat(on), certificate_valid_until=certificate_valid_until)
     return code(n)
 
@@ -75,11 +77,11 @@ def of(aggregates: list, identifier: str) -> list:
     return [a for a in aggregates if a.organization == identifier]
 
 
-def tick(app, *days: date, warnings=()) -> None:
+def tick(app, *days: date, warnings=(), organizations=(code(1), code(2))) -> None:
     engine = RulesEngine(app)
     for day in days:
         engine.process_pending()
-        engine.tick(day, [code(1), code(2)], list(warnings),
+        engine.tick(day, list(organizations), list(warnings),
                     Meta("clock", "system", day, f"clock:{day}"))
     engine.process_pending()
 
@@ -280,6 +282,29 @@ def test_annual_inspection__registration_authority_deadline(memory_app, scope):
     assert proposed == ({here, there} if changed_there(scope) else {here})
 
 
+@pytest.mark.parametrize("scope", SCOPES)
+def test_annual_inspection__supervisory_unit_deadline(memory_app, scope):
+    """No report for 2023 from an organization with a supervisory unit: warned the day
+    after 31 March by default, after 15 March once changed; one registered directly (no
+    supervisory unit) is not."""
+    here, there = here_and_there(memory_app, supervisory_unit="区教育局")
+    direct = register(memory_app, 3, HERE)
+    change(memory_app, "annual_inspection", scope, supervisory_unit_deadline="03-15")
+    organizations = (here, there, direct)
+    tick(memory_app, date(2024, 3, 16), organizations=organizations)
+    warned = fired(memory_app, EarlyWarning, "annual_inspection")
+    assert {w.organization for w in warned} == ({here, there} if changed_there(scope)
+                                                else {here})
+    assert warned[0].title == ("annual report for 2023 not submitted to the supervisory "
+                               "unit by 2024-03-15")
+    assert warned[0].severity == "low" and warned[0].rule == "rule:annual_inspection@v2"
+    tick(memory_app, date(2024, 4, 1), organizations=organizations)  # the default's day after
+    warned = fired(memory_app, EarlyWarning, "annual_inspection")
+    assert sorted(w.organization for w in warned) == [here, there]
+    assert of(warned, there)[0].title.endswith("by 2024-03-15" if changed_there(scope)
+                                               else "by 2024-03-31")
+
+
 # ---------------------------------------------------------- the event rules
 
 @pytest.mark.parametrize("scope", SCOPES)
@@ -298,6 +323,61 @@ def fine(app, identifier: str, decision: str, amount: int, on: str = "2024-03-01
     app.close_organization(identifier, "penalty", meta=meta(on), decision_number=decision,
                            kind="fine", legal_basis="条例第30条", amount=Decimal(amount),
                            decision_date=date.fromisoformat(on), suspended_until=None)
+
+
+def list_and_rectify(app, identifier: str, completed: str = "2024-03-11",
+                     notices: tuple[str, ...] = ("N1",)) -> None:
+    """On the abnormal-activity list since 1 March 2024; the notices ordered then, the
+    first completed (verified) on ``completed``."""
+    app.execute(identifier, "credit_listing", meta=meta("2024-03-01", reason="举报核实"),
+                credit_list="abnormal_activity")
+    for notice in notices:
+        app.execute(identifier, "rectification", meta=meta("2024-03-01"),
+                    notice_number=notice, issues=["财务"], deadline=date(2024, 6, 1))
+    app.execute(identifier, "rectification_completion", meta=meta(completed),
+                notice_number=notices[0], note="已整改")
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_abnormal_activity_listing__removal_working_days(memory_app, scope):
+    """Rectification verified on Monday 11 March 2024: the delisting is proposed, and the
+    removal is overdue after 5 working days (18 March) by default, after 2 (13 March)
+    once changed."""
+    here, there = here_and_there(memory_app)
+    change(memory_app, "abnormal_activity_listing", scope, removal_working_days=2)
+    for identifier in (here, there):
+        list_and_rectify(memory_app, identifier)
+    tick(memory_app, date(2024, 3, 14))
+    delistings = [p for p in fired(memory_app, Proposal, "abnormal_activity_listing")
+                  if p.kind == "delisting"]
+    assert sorted(p.organization for p in delistings) == [here, there]
+    assert {p.listing_id for p in delistings} == {"CL1"}
+    assert of(delistings, here)[0].reason.endswith("(by 2024-03-13)")
+    assert of(delistings, there)[0].reason.endswith(
+        "(by 2024-03-13)" if changed_there(scope) else "(by 2024-03-18)")
+    overdue = fired(memory_app, EarlyWarning, "abnormal_activity_listing")
+    assert {w.organization for w in overdue} == ({here, there} if changed_there(scope)
+                                                 else {here})
+    assert overdue[0].title == "removal overdue: rectification verified on 2024-03-11"
+    assert overdue[0].severity == "low"
+    tick(memory_app, date(2024, 3, 19))  # the default's day after
+    overdue = fired(memory_app, EarlyWarning, "abnormal_activity_listing")
+    assert sorted(w.organization for w in overdue) == [here, there]
+
+
+def test_a_removal_is_not_proposed_while_another_rectification_is_open_nor_overdue_once_decided(
+        memory_app):
+    here, there = here_and_there(memory_app)
+    list_and_rectify(memory_app, here, notices=("N1", "N2"))
+    list_and_rectify(memory_app, there)
+    tick(memory_app, date(2024, 3, 12))
+    [delisting] = [p for p in fired(memory_app, Proposal, "abnormal_activity_listing")
+                   if p.kind == "delisting"]
+    assert delisting.organization == there
+    memory_app.decide_proposal(delisting.id, confirm=True, meta=meta("2024-03-12"))
+    assert memory_app.get_organization(there).active_listings() == []
+    tick(memory_app, date(2024, 4, 1))
+    assert fired(memory_app, EarlyWarning, "abnormal_activity_listing") == []
 
 
 def test_an_event_rule_applies_the_rule_as_it_stood_at_each_event(memory_app):
