@@ -2,6 +2,12 @@
 
 A malformed body is refused with 400 and a message naming the field. Unknown fields are
 refused too, so a misspelt field never silently records a default.
+
+No text may hold an identity number (``IdentityNumberInText``, 422): every string field
+but the identifiers (a credit code, a division code, a person's identity number, whose
+own checks they pass) is searched for one, so a number typed into an interview's topics
+or a penalty's reason is never recorded, shown or published in clear. The officer removes
+it and records the person as a person, whose identity number is sealed.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
-from domain.errors import InvalidValue
+from domain.codes import (find_id_numbers, validate_credit_code, validate_id_number,
+                          validate_jurisdiction)
+from domain.errors import InvalidValue, RuleViolation
 
 MAX_TEXT = 4000
 MAX_LINE = 200
@@ -23,6 +30,16 @@ MAX_AMOUNT = Decimal("1e13")
 
 class BadRequest(InvalidValue):
     pass
+
+
+class IdentityNumberInText(RuleViolation):
+    """A text field holds an identity number (domain.codes.find_id_numbers). The message
+    names the field, never the number."""
+
+    def __init__(self, path: str):
+        super().__init__(f"{path} holds an identity number: remove the number and record "
+                         "the person as a person instead", rule="identity_number_in_text",
+                         field=path)
 
 
 @dataclass
@@ -39,6 +56,7 @@ class F:
     item: "F | None" = None
     nullable: bool = False
     check: Callable[[Any, str], Any] | None = None
+    identifier: bool = False  # a code checked by ``check``: not searched for identity numbers
 
 
 def text(required: bool = True, max_len: int = MAX_TEXT, nullable: bool = False) -> F:
@@ -79,15 +97,16 @@ def obj(schema: dict[str, F], required: bool = True, nullable: bool = False) -> 
 
 
 def credit_code(required: bool = True, nullable: bool = False) -> F:
-    return F("str", required, max_len=18, check=validate_credit_code, nullable=nullable)
+    return F("str", required, max_len=18, check=validate_credit_code, nullable=nullable,
+             identifier=True)
 
 
 def jurisdiction() -> F:
-    return F("str", True, max_len=12, check=validate_jurisdiction)
+    return F("str", True, max_len=12, check=validate_jurisdiction, identifier=True)
 
 
 def id_number() -> F:
-    return F("str", True, max_len=18, check=validate_id_number)
+    return F("str", True, max_len=18, check=validate_id_number, identifier=True)
 
 
 def parse(body: Any, schema: dict[str, F], prefix: str = "") -> dict[str, Any]:
@@ -131,6 +150,8 @@ def convert(value: Any, spec: F, path: str) -> Any:
             raise BadRequest(f"{path} must not be empty", field=path)
         if len(value) > spec.max_len:
             raise BadRequest(f"{path} is longer than {spec.max_len} characters", field=path)
+        if not spec.identifier and find_id_numbers(value):
+            raise IdentityNumberInText(path)
         if spec.check:
             spec.check(value, path)
         return value

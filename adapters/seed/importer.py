@@ -43,7 +43,8 @@ Every field goes through the commands' own declarations (``adapters.commands.cat
 ``REGISTRATION``, ``COMMUNITY``, ``DOMICILE``; ``adapters.commands.validation.convert``) and
 every row through the aggregate's own command (``Organization.register`` /
 ``Organization.record``), so an imported organization passed exactly the checks of one
-registered through the API. Each event is marked ``imported`` (its meta and the
+registered through the API (a text cell holding an identity number is refused too,
+by row and column, as the API refuses it). Each event is marked ``imported`` (its meta and the
 organization) with the reason "imported from register" and the row's ``registered_on``
 as its effective date.
 """

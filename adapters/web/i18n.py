@@ -278,6 +278,7 @@ RULES_ZH = {
     "deadline_not_passed": "期限尚未届满。", "departure_audit_required": "须先完成离任审计。",
     "duplicate_plan_number": "抽查计划编号已存在。", "expected_version": "该记录已被他人修改，请刷新后重试。",
     "idempotency_key_reused": "重复提交的请求内容不一致。",
+    "identity_number_in_text": "文字内容中含有身份证号码：请删除该号码，另将此人作为人员登记。",
     "led_sanctioned_organization": "此人曾担任被处罚组织的负责人，不得任职。",
     "no_conclusion": "该年度尚无年检结论。", "no_leaders": "该组织没有在任负责人。",
     "node_exists": "该节点已存在。", "not_a_leader": "此人不是该组织的负责人。",
