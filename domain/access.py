@@ -24,8 +24,10 @@ POLICY: dict[str, frozenset[str]] = {
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}),
     "auditor": frozenset({"read", "read_all", "read_persons"}),
     "organization": frozenset({"read", "annual_report", "major_event_report"}),
-    # erasing a person's personal data (crypto-shredding) destroys it for good: admins only
-    "admin": frozenset({"manage_accounts", "erase_person"}),
+    # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
+    # a rule's global defaults govern every district: admins only too (``may_change_rule``)
+    "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",
+                        "change_rule_defaults"}),
 }
 
 
@@ -44,3 +46,16 @@ def in_scope(*, role: str, jurisdiction: str | None, own_organization: str | Non
     if jurisdiction is None:
         return False
     return jurisdiction_contains(jurisdiction, org_jurisdiction)
+
+
+def may_change_rule(*, role: str, jurisdiction: str | None,
+                    rule_jurisdiction: str | None) -> bool:
+    """Whether an actor may change a rule: its global defaults (``rule_jurisdiction``
+    None), which govern every district, only with ``change_rule_defaults`` (admins); one
+    jurisdiction's overrides with that, or with ``manage_rules`` (registration staff)
+    for a jurisdiction within the actor's own."""
+    if allowed(role, "change_rule_defaults"):
+        return True
+    if rule_jurisdiction is None or jurisdiction is None or not allowed(role, "manage_rules"):
+        return False
+    return jurisdiction_contains(jurisdiction, rule_jurisdiction)

@@ -191,6 +191,18 @@ class Organization(Aggregate):
 
     # ------------------------------------------------------------------ helpers
 
+    def trigger_event(self, event_class, **kwargs: Any) -> None:
+        """Every command's event passes here (not the replay of a recorded one): none
+        takes effect before the organization was registered, for before then there is no
+        organization to record it on (time travel to such a date finds none)."""
+        meta = kwargs.get("meta")
+        if meta is not None and meta.effective_date < self.registered_on:
+            raise RuleViolation(
+                f"{self.identifier} was registered on {self.registered_on}: nothing can "
+                f"take effect on {meta.effective_date}, before it",
+                rule="before_registration", field="effective_date")
+        super().trigger_event(event_class, **kwargs)
+
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES

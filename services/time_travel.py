@@ -54,8 +54,7 @@ class TimeTravelUseCases:
         if plan.snapshot is not None:
             org = self.snapshots.mapper.to_domain_event(plan.snapshot).mutate(None)
         for stored in plan.events:
-            event = self.mapper.to_domain_event(stored)
-            org = event.mutate(org) if org is None else self._apply_out_of_sequence(org, event)
+            org = self._replayed(org, self.mapper.to_domain_event(stored))
         return org
 
     def _index_organization(self, index: TimeIndex, org_id: UUID) -> None:
@@ -110,13 +109,21 @@ class TimeTravelUseCases:
                 break
             if as_of is not None and event.meta.effective_date > as_of:
                 continue
-            org = event.mutate(org) if org is None else self._apply_out_of_sequence(org, event)
+            org = self._replayed(org, event)
         return org
 
     def _snapshot_versions(self, org_id: UUID) -> list[int]:
         """The versions of the organization's snapshots, oldest first (the store may
         answer without reading their states: adapters.store.application)."""
         return [s.originator_version for s in self.snapshots.get(org_id)]
+
+    def _replayed(self, org: Organization | None, event: Any) -> Organization | None:
+        """The state with one more qualifying event. Before its registration qualifies
+        there is no organization: a later event dated before the registration (recorded
+        before the domain refused such dates) leaves it absent rather than failing."""
+        if org is None:
+            return event.mutate(None) if event.originator_version == 1 else None
+        return self._apply_out_of_sequence(org, event)
 
     @staticmethod
     def _apply_out_of_sequence(org: Organization, event: Any) -> Organization:

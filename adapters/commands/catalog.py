@@ -47,11 +47,14 @@ class Command:
     path's organization, checked by the use case on the aggregate it loads), ``domicile``
     (a new organization's, in the body), ``person`` (the path's person: no scope, but it
     must exist), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
-    organization of the path's item), ``warned`` (the body's organization), ``plan`` (the
-    body's jurisdiction), ``rule`` (the body's jurisdiction, if any) or None.
+    organization of the path's item, checked by the use case on the item it loads),
+    ``warned`` (the body's organization, likewise), ``plan`` (the body's jurisdiction),
+    ``rule`` (the body's jurisdiction: none, the global defaults, needs the action
+    ``change_rule_defaults`` besides ``action``; domain.access.may_change_rule) or None.
     ``context`` lists what the use case takes beyond its arguments: ``meta`` (who, when,
     why), ``expected_version`` (If-Match), ``idempotency`` (Idempotency-Key and the
-    request's fingerprint), ``warning_key`` (a manual warning's key) and ``register``
+    request's fingerprint), ``warning_key`` (a manual warning's key: from the
+    Idempotency-Key, so after ``idempotency``) and ``register``
     (the register the inspection plan draws from). ``answer`` names what the answer shows;
     ``status`` is its HTTP status (None: 201 when the command issued an item's id, else
     200)."""
@@ -373,7 +376,7 @@ COMMANDS: list[Command] = [
             "Erase a person's personal data (crypto-shredding); reason required",
             checks=(reason_required,)),
     Command("raise_warning", "POST", "/warnings", "raise_warning", WARNING, "raise_warning",
-            fields, "warned", "warning", 201, ("meta", "warning_key"),
+            fields, "warned", "warning", 201, ("meta", "idempotency", "warning_key"),
             "Raise a warning about an organization, at its residents' committee."),
     *(Command(f"warning_{action}", "POST", f"/warnings/<warning_id>/{action}",
               "handle_warning", {"note": v.text(max_len=2000)} if action == "resolution"
@@ -381,23 +384,27 @@ COMMANDS: list[Command] = [
               lambda body, url, _a=action: {
                   "warning_id": item_id(url["warning_id"], "warning"), "action": _a,
                   "note": body.get("note")},
-              "warning", "warning", context=("meta", "expected_version"),
+              "warning", "warning", context=("meta", "expected_version", "idempotency"),
               summary=f"warning {action}")
       for action in ("acknowledgement", "escalation", "resolution")),
     Command("change_rule", "PUT", "/rules/<name>", "manage_rules", RULE_CHANGE,
             "change_rule", on("name"), "rule", "rule", context=("meta",),
-            summary="Change a rule's defaults, or one jurisdiction's overrides; the change "
-                    "is an event and the rule's version goes up.", parse=rule_change_body),
+            summary="Change a rule's global defaults (no jurisdiction: admins only, "
+                    "action change_rule_defaults), or the overrides of a jurisdiction within "
+                    "yours; the change is an event and the rule's version goes up.",
+            parse=rule_change_body),
     Command("proposal_confirmation", "POST", "/proposals/<proposal_id>/confirmation",
             "decide_proposal", {}, "decide_proposal",
             lambda body, url: {"proposal_id": item_id(url["proposal_id"], "proposal"),
                                "confirm": True},
-            "proposal", "proposal", context=("meta",), summary="confirm a proposal"),
+            "proposal", "proposal", context=("meta", "idempotency"),
+            summary="confirm a proposal"),
     Command("proposal_rejection", "POST", "/proposals/<proposal_id>/rejection",
             "decide_proposal", {}, "decide_proposal",
             lambda body, url: {"proposal_id": item_id(url["proposal_id"], "proposal"),
                                "confirm": False},
-            "proposal", "proposal", context=("meta",), summary="reject a proposal"),
+            "proposal", "proposal", context=("meta", "idempotency"),
+            summary="reject a proposal"),
     Command("establish_node", "PUT", "/network/<code>", "manage_network",
             {"name": v.line(max_len=100)}, "establish_node", on("code", then=fields), "node",
             "node", 201, ("meta",), "Establish a node of the network."),

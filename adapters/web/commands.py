@@ -3,10 +3,11 @@ declared command (adapters.commands.catalog) through ``run``.
 
 ``run`` checks the actor's role, reads the body against the command's schema, builds the
 command's context (meta, expected version, idempotency key) and calls the use case once;
-an organization's command checks the actor's scope on the aggregate the use case loads
-(``services.application.checking_scope``), so the organization is loaded once. A request
-refused before the call (its role, body or headers) first looks its target up, so a
-missing organization answers 404 and one outside the actor's scope 403, before any 400.
+a command on an organization, a warning or a proposal checks the actor's scope on the
+aggregate the use case loads (``services.application.checking_scope``), so it is loaded
+once. A request refused before the call (its role, body or headers) first looks its
+target up, so a missing target answers 404 and one outside the actor's scope 403, before
+any 400.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
-from flask import jsonify, request
+from flask import jsonify
 
 from adapters.commands.catalog import Command, item_id, person_id
-from adapters.web.network import rule_document, warning_document
+from adapters.web.network import check_rule_change, rule_document, warning_document
 from adapters.web.plans import caught_up_register, plan_document
 from adapters.web.reads import person_document
 from adapters.web.requests import (ApiError, authorize, body, casefiles, check_plan_scope,
@@ -41,13 +42,11 @@ class Submission:
     expected_version: Callable[[], int | None] = lambda: None
     idempotency: Callable[[], tuple[str | None, str]] = lambda: (None, "")
     correlation_id: str | None = None
-    key: str | None = None  # a manual warning's key (the Idempotency-Key header, unchecked)
 
     @classmethod
     def from_request(cls) -> "Submission":
         """The JSON API's request: its JSON body, If-Match and Idempotency-Key."""
-        return cls(body, expected_version, idempotency, correlation_header(),
-                   request.headers.get("Idempotency-Key"))
+        return cls(body, expected_version, idempotency, correlation_header())
 
     @classmethod
     def from_form(cls, data: dict) -> "Submission":
@@ -65,6 +64,7 @@ def run(command: Command, url: dict, submitted: Submission):
             casefiles().get_organization(url["code"], shared=True)
         raise
     _check_path_target(command, url)
+    fields: dict | None = None
     try:
         data = submitted.body()
         fields, meta_fields = (command.parse(data) if command.parse
@@ -75,13 +75,14 @@ def run(command: Command, url: dict, submitted: Submission):
         context = _context(command, actor, meta_fields, submitted)
         args = command.args(fields, url)
     except (ApiError, DomainError):
-        _look_up(command, url, actor)
+        _look_up(command, url, actor, fields)
         raise
     app = casefiles()
     use_case = (getattr(app, command.use_case) if isinstance(command.use_case, str)
                 else partial(command.use_case, app))
-    if command.target == "organization":
-        with checking_scope(partial(check_scope, actor)):
+    scope = SCOPES.get(command.target)
+    if scope is not None:
+        with checking_scope(partial(scope, actor)):
             result = use_case(**context, **args)
     else:
         result = use_case(**context, **args)
@@ -99,32 +100,43 @@ def attempt(command: Command, url: dict, submitted: Submission) -> tuple[int, di
 
 # --------------------------------------------------------------------- targets
 
-def _look_up(command: Command, url: dict, actor) -> None:
-    """The path's target, for a request refused before the call: it must exist and, for
-    an organization, lie within the actor's scope."""
+def _check_item_scope(actor, item) -> None:
+    """A warning or a proposal lies within the actor's scope: its organization's."""
+    check_scope_of(actor, item.organization, item.jurisdiction)
+
+
+# The targets whose scope the use case checks on the aggregate it loads (checking_scope):
+# the path's organization, the body's organization (a warning raised about it), the
+# path's warning or proposal.
+SCOPES: dict[str | None, Callable[[Any, Any], None]] = {
+    "organization": check_scope, "warned": check_scope, "warning": _check_item_scope,
+    "proposal": _check_item_scope}
+
+
+def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
+    """The target, for a request refused before the call: it must exist and lie within
+    the actor's scope."""
+    app = casefiles()
     if command.target == "organization":
-        check_scope(actor, casefiles().get_organization(url["code"], shared=True))
+        check_scope(actor, app.get_organization(url["code"], shared=True))
+    elif command.target == "warned" and fields is not None:
+        check_scope(actor, app.get_organization(fields["organization"], shared=True))
+    elif command.target == "warning":
+        _check_item_scope(actor, app.get_warning(item_id(url["warning_id"], "warning")))
+    elif command.target == "proposal":
+        _check_item_scope(actor, app.get_proposal(item_id(url["proposal_id"], "proposal")))
     elif command.target == "person":
-        casefiles().get_person(person_id(url["person_id"]))
+        app.get_person(person_id(url["person_id"]))
 
 
 def _check_path_target(command: Command, url: dict) -> None:
-    """The targets the use case does not check itself: a node, and a warning's or a
-    proposal's organization (the network's use cases load them again)."""
+    """The path's target the use case does not check itself: a node."""
     if command.target == "node":
         node_in_scope(url["code"])
-    elif command.target == "warning":
-        warning = casefiles().get_warning(item_id(url["warning_id"], "warning"))
-        authorize(command.action, identifier=warning.organization,
-                  jurisdiction=warning.jurisdiction)
-    elif command.target == "proposal":
-        proposal = casefiles().get_proposal(item_id(url["proposal_id"], "proposal"))
-        authorize(command.action, identifier=proposal.organization,
-                  jurisdiction=proposal.jurisdiction)
 
 
 def _check_body_target(command: Command, fields: dict, actor) -> None:
-    """The targets the body names."""
+    """The targets the body names and the use case does not check itself."""
     if command.target == "domicile":
         try:
             check_scope_of(actor, fields.get("code"), fields["domicile"]["jurisdiction"])
@@ -132,12 +144,10 @@ def _check_body_target(command: Command, fields: dict, actor) -> None:
             raise ApiError(403, "forbidden_jurisdiction",
                            "the domicile is outside your jurisdiction",
                            "domicile.jurisdiction") from None
-    elif command.target == "warned":
-        authorize(command.action, casefiles().get_organization(fields["organization"]))
     elif command.target == "plan":
         check_plan_scope(actor, fields["jurisdiction"])
-    elif command.target == "rule" and fields["jurisdiction"] is not None:
-        node_in_scope(fields["jurisdiction"])
+    elif command.target == "rule":
+        check_rule_change(actor, fields["jurisdiction"])
 
 
 def _context(command: Command, actor, meta_fields: dict, submitted: Submission) -> dict:
@@ -148,8 +158,8 @@ def _context(command: Command, actor, meta_fields: dict, submitted: Submission) 
     context["meta"] = make_meta(actor, meta_fields, submitted.correlation_id)
     if "expected_version" in command.context:
         context["expected_version"] = submitted.expected_version()
-    if "warning_key" in command.context:
-        key = submitted.key or secrets.token_hex(16)
+    if "warning_key" in command.context:  # the Idempotency-Key's, checked above
+        key = context.get("idempotency_key") or secrets.token_hex(16)
         context["key"] = f"manual:{actor.username}:{key}"
     if "register" in command.context:
         context["register"] = caught_up_register()

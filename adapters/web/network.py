@@ -15,7 +15,9 @@ from flask import Blueprint, jsonify, request
 from adapters.web.requests import (ApiError, authorize, casefiles, fresh, int_arg,
                                    node_in_scope)
 from domain.calendar import today_in_china
-from domain.codes import jurisdiction_prefix
+from domain.access import may_change_rule
+from domain.codes import jurisdiction_prefix, validate_jurisdiction
+from domain.errors import InvalidValue
 from domain.network import SEVERITIES
 from projections.documents import plain
 from projections.network import FLAGS, roll_up
@@ -141,6 +143,25 @@ def rule_document(rule) -> dict:
     return plain({"name": rule.name, "title": rule.title, "trigger": rule.trigger,
                   "version": rule.rule_version, "parameters": rule.parameters,
                   "overrides": rule.overrides, "actor": rule.actor})
+
+
+def check_rule_change(actor, jurisdiction: str | None) -> None:
+    """The actor may change the rule's global defaults (no ``jurisdiction``: admins) or
+    this jurisdiction's overrides (within the actor's own), by ``may_change_rule``."""
+    if jurisdiction is not None:
+        try:
+            validate_jurisdiction(jurisdiction)
+        except InvalidValue as e:
+            raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    if may_change_rule(role=actor.role, jurisdiction=actor.jurisdiction,
+                       rule_jurisdiction=jurisdiction):
+        return
+    if jurisdiction is None:
+        raise ApiError(403, "forbidden", "a rule's global defaults govern every district: "
+                       "only an admin may change them; set an override for your "
+                       "jurisdiction instead", "jurisdiction")
+    raise ApiError(403, "forbidden_jurisdiction", f"{jurisdiction} is outside your "
+                   "jurisdiction", "jurisdiction")
 
 
 def rules() -> dict:

@@ -90,8 +90,10 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
     current_actor()
     as_of, known_at = _time_travel_args(args)
     if as_of or known_at:
+        # the scope is the organization's as it is now (a past state is shown only to
+        # those who may see the organization today), never its jurisdiction back then
+        authorize("read", casefiles().get_organization(code, shared=True))
         org = casefiles().organization_at(code, as_of=as_of, known_at=known_at)
-        authorize("read", org)
         document = with_certificate_state(organization_document(org),
                                           as_of or today_in_china(),
                                           casefiles().rule("certificate_expiry"))

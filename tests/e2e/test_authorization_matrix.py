@@ -97,7 +97,8 @@ ROUTES = [
     ("POST", "/api/v1/warnings/{warning}/resolution", "handle_warning", "org"),
     ("GET", "/api/v1/warnings?jurisdiction={node}", "read", "node"),
     ("GET", "/api/v1/rules", "read", None),
-    ("PUT", "/api/v1/rules/warning_escalation", "manage_rules", None),
+    # without a jurisdiction: the rule's global defaults, which govern every district
+    ("PUT", "/api/v1/rules/warning_escalation", "change_rule_defaults", None),
     ("GET", "/api/v1/proposals?jurisdiction={node}", "read", "node"),
     ("POST", "/api/v1/proposals/{proposal}/confirmation", "decide_proposal", "org"),
     ("POST", "/api/v1/proposals/{proposal}/rejection", "decide_proposal", "org"),

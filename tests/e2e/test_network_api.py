@@ -75,7 +75,8 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
     assert rules["warning_escalation"]["parameters"] == {"committee_days": 3,
                                                          "sub_district_days": 7}
     changed = api.client.put("/api/v1/rules/warning_escalation",
-                      json={"parameters": {"committee_days": 2}, "reason": "试点"},
+                      json={"parameters": {"committee_days": 2}, "reason": "试点",
+                            "jurisdiction": "310110000000"},
                       headers={"Authorization": f"Bearer {api.tokens['staff']}"})
     assert changed.status_code == 200 and changed.json["version"] == 2
     refused = api.client.put("/api/v1/rules/warning_escalation",
@@ -83,7 +84,8 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
                              headers={"Authorization": f"Bearer {api.tokens['officer']}"})
     assert refused.status_code == 403
     bad = api.client.put("/api/v1/rules/warning_escalation",
-                         json={"parameters": {"committee_days": "soon"}, "reason": "x"},
+                         json={"parameters": {"committee_days": "soon"}, "reason": "x",
+                               "jurisdiction": "310110000000"},
                          headers={"Authorization": f"Bearer {api.tokens['staff']}"})
     assert bad.status_code == 400
     api.post(f"{api.org(1)}/penalties", {"decision_number": "P1", "kind": "warning",

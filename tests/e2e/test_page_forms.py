@@ -158,13 +158,14 @@ def test_forms_beyond_the_organization_record_through_the_api(api, pg_app, world
                                                   if number[-1] != "0" else number[:-1] + "1"})
     assert refused.status_code == 400 and number[:-1] not in refused.text  # not echoed
     assert "身份证号校验位不正确" in refused.text
-    # a rule's parameters, key=value per line
+    # a rule's parameters, key=value per line, for the staff's own district (its global
+    # defaults are the admins')
     form = client.get("/forms/rules/warning_escalation")
     changed = client.post("/forms/rules/warning_escalation", data={
         "csrf_token": csrf(form.text), "parameters": "committee_days=4", "reason": "试行",
-        "next": "/warnings"})
+        "jurisdiction": "310110000000", "next": "/warnings"})
     assert changed.status_code == 302, changed.text
-    assert pg_app.rules()["warning_escalation"].parameters["committee_days"] == 4
+    assert pg_app.rules()["warning_escalation"].parameters_for(NODE)["committee_days"] == 4
     # a node of the network (a PUT), then an information officer on it
     form = client.get(f"/forms/network/{NODE}?name=控江路居委会")
     assert 'value="控江路居委会"' in form.text
