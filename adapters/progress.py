@@ -18,6 +18,8 @@ class Progress:
     ``update(done, counted=...)`` sets the figures; ``finish()`` draws the last line and
     answers the seconds it took."""
 
+    REDRAW_SECONDS = 0.1  # drawn at most this often, and always by finish()
+
     def __init__(self, total: int, label: str, *, unit: str = "events",
                  rate_unit: str | None = None, enabled: bool | None = None,
                  stream: TextIO | None = None):
@@ -26,6 +28,7 @@ class Progress:
         self.started = time.monotonic()
         self.total, self.unit, self.rate_unit = max(total, 1), unit, rate_unit or unit
         self.done, self.counted = 0, 0
+        self._drawn = 0.0
         self._bar: RichProgress | None = None
         if self.enabled:
             self._bar = RichProgress(
@@ -39,9 +42,11 @@ class Progress:
     def update(self, done: int, counted: int | None = None, force: bool = False) -> None:
         self.done = done
         self.counted = done if counted is None else counted
-        if self._bar is None:
+        now = time.monotonic()
+        if self._bar is None or (not force and now - self._drawn < self.REDRAW_SECONDS):
             return
-        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self._drawn = now
+        elapsed = max(now - self.started, 1e-6)
         self._bar.update(self._task, completed=done,
                          rate=f"{self.counted / elapsed:,.0f} {self.rate_unit}/s")
         self._bar.refresh()
