@@ -344,6 +344,56 @@ def make(out: Path, database_url: str) -> None:
     print(f"fixture of {head} events written to {out} (code at {commit})")
 
 
+def published(env: dict[str, str]) -> list[dict]:
+    """What the relay publishes of the store, from the start: each message's key and
+    value as the relay encodes them (nothing is sent: ``Relay.read`` only)."""
+    # start-up: the relay only where the fixture's messages are made
+    from adapters.kafka.relay import KafkaSettings, Relay
+
+    relay = Relay(env, KafkaSettings(bootstrap_servers="not-used:9092"))
+    messages, position = [], 0
+    try:
+        while (batch := relay.read(position)) is not None:
+            messages += [{"key": key.decode(), "value": value.decode()}
+                         for key, value in batch.messages]
+            position = batch.last
+    finally:
+        relay.app.close()
+        relay.tracking.datastore.close()
+    return messages
+
+
+def make_messages(out: Path, database_url: str) -> None:
+    """The fixture's store restored, and the messages this code's relay publishes of it,
+    to ``messages.jsonl`` (the old code's CloudEvents: the ``.v1`` messages a consumer
+    meets on the topic from before the change)."""
+    # start-up: the application only where the fixture is made
+    from adapters.bootstrap import build_casefiles
+
+    keys, _, tables = load(out)
+    schema = "fixture_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
+    try:
+        env = env_for(database_url, schema, keys)
+        build_casefiles(env=env).close()
+        open_everything(env)
+        restore(database_url, schema, tables)
+        messages = published(env)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+    with open(out / "messages.jsonl", "w") as f:
+        for message in messages:
+            f.write(json.dumps(message, ensure_ascii=False) + "\n")
+    print(f"{len(messages)} messages written to {out / 'messages.jsonl'}")
+
+
+def load_messages(folder: Path = FIXTURE) -> list[dict]:
+    """The messages the old code's relay published of the fixture's store."""
+    return [json.loads(line) for line in (folder / "messages.jsonl").read_text().splitlines()]
+
+
 def load(folder: Path = FIXTURE) -> tuple[dict, dict, dict]:
     """(keys, expected answers, dumped tables) of the fixture."""
     keys = json.loads((folder / "keys.json").read_text())
@@ -368,8 +418,13 @@ def main(argv: list[str] | None = None) -> None:
     maker = sub.add_parser("make", help="write the history with this code and dump it")
     maker.add_argument("--out", type=Path, default=FIXTURE)
     maker.add_argument("--database-url", default=None)
+    messages = sub.add_parser("messages", help="what this code's relay publishes of the "
+                                               "fixture's store, to messages.jsonl")
+    messages.add_argument("--out", type=Path, default=FIXTURE)
+    messages.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
-    make(args.out, args.database_url or default_database_url())
+    run = make if args.command == "make" else make_messages
+    run(args.out, args.database_url or default_database_url())
 
 
 if __name__ == "__main__":
