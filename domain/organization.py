@@ -55,7 +55,19 @@ def is_exempt_year(registered_on: date, year: int, exempt_months: int) -> bool:
 
 
 class Organization(Aggregate):
-    """A registered social organization, or a recorded (备案) community organization."""
+    """A registered social organization, or a recorded (备案) community organization.
+
+    Version 2 of its state (snapshots, and the states the read models keep): each annual
+    report holds ``full_time_staff`` (issue 17); a state of version 1 reads with None
+    there, as its ``AnnualReportFiled`` events do (docs/EVENTS.md, "How to change an
+    event")."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        for report in state["annual_reports"].values():
+            report.setdefault("full_time_staff", None)
 
     class Event(Aggregate.Event):
         """Every event after creation; it remembers the latest business date applied, so a
@@ -269,8 +281,14 @@ class Organization(Aggregate):
     def file_annual_report(self, *, year: int, income: Decimal, expenditure: Decimal,
                            net_assets: Decimal, activities_held: int,
                            party_organization: bool, annual_inspection: Parameters,
-                           meta: Meta) -> None:
-        """年度工作报告: one per year; none for a year that is exempt or not yet over."""
+                           meta: Meta, full_time_staff: int | None = None) -> None:
+        """年度工作报告: one per year; none for a year that is exempt or not yet over. The
+        number of full-time staff is optional (None: not reported)."""
+        if full_time_staff is not None and (
+                isinstance(full_time_staff, bool) or not isinstance(full_time_staff, int)
+                or full_time_staff < 0):
+            raise InvalidValue("full_time_staff must be a whole number, 0 or more",
+                               field="full_time_staff")
         self._require_open("annual report")
         self._require_registered("an annual report")
         if str(year) in self.annual_reports:
@@ -279,7 +297,8 @@ class Organization(Aggregate):
         self._check_inspection_year(year, annual_inspection, meta)
         self._annual_report_filed(year=year, income=income, expenditure=expenditure,
                                   net_assets=net_assets, activities_held=activities_held,
-                                  party_organization=party_organization, meta=meta)
+                                  party_organization=party_organization,
+                                  full_time_staff=full_time_staff, meta=meta)
 
     def _check_inspection_year(self, year: int, annual_inspection: Parameters,
                                meta: Meta) -> None:
@@ -295,14 +314,35 @@ class Organization(Aggregate):
             raise RuleViolation(f"year {year} has not ended on {meta.effective_date}",
                                 rule="year_not_ended", field="year")
 
-    @event("AnnualReportFiled")
+    class AnnualReportFiled(Event):
+        """年度工作报告: an organization's report on a year.
+
+        Version 2 (issue 17) adds ``full_time_staff``, the number of full-time staff
+        (None: not reported; every report filed before version 2 reads so)."""
+
+        class_version = 2
+        year: int
+        income: Decimal
+        expenditure: Decimal
+        net_assets: Decimal
+        activities_held: int
+        party_organization: bool
+        full_time_staff: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["full_time_staff"] = None
+
+    @event(AnnualReportFiled)
     def _annual_report_filed(self, year: int, income: Decimal, expenditure: Decimal,
                              net_assets: Decimal, activities_held: int,
-                             party_organization: bool, meta: Meta) -> None:
+                             party_organization: bool, full_time_staff: int | None,
+                             meta: Meta) -> None:
         self.annual_reports[str(year)] = {
             "year": year, "income": income, "expenditure": expenditure,
             "net_assets": net_assets, "activities_held": activities_held,
-            "party_organization": party_organization, "filed_on": meta.effective_date}
+            "party_organization": party_organization, "full_time_staff": full_time_staff,
+            "filed_on": meta.effective_date}
 
     def conclude_annual_inspection(self, *, year: int, result: str, findings: str,
                                    annual_inspection: Parameters, meta: Meta) -> None:

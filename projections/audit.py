@@ -20,6 +20,7 @@ from typing import Any, Iterable, Sequence
 from domain.codes import mask_id_number
 from domain.organization import Organization
 from domain.personal import Personal
+from domain.versions import fields_added_since
 from projections.base import OrganizationProjection, StatefulView
 from projections.casefile import recorded_late
 from projections.documents import PLAIN_TYPES, organization_document, plain
@@ -70,11 +71,21 @@ def personal_changes_redacted(changes: list[dict]) -> list[dict]:
 def canonical_event(event: Any, position: int) -> dict:
     """The event as the audit trail keeps it: redacted, plain JSON. Personal fields are
     replaced by a reference to their owner (events recorded before personal data was
-    sealed per person carry plain text: their identity numbers are masked, as before)."""
+    sealed per person carry plain text: their identity numbers are masked, as before).
+
+    A field that a later version of the event class added (domain.versions) is left out
+    while it holds the value an older event reads as: an event recorded before the
+    field existed hashes exactly as it did when it was recorded (its entry still
+    verifies, a rebuild gives the same hashes), and a new event that leaves the field at
+    that value records the same fact and hashes the same way. Any other value is in the
+    hash, so changing it in the store is detected."""
     data = {}
+    added = fields_added_since(type(event))
     for key, value in event.__dict__.items():
         if key in ("originator_id", "originator_version", "timestamp", "originator_topic",
                    "meta"):
+            continue
+        if key in added and type(value) is type(added[key]) and value == added[key]:
             continue
         if isinstance(value, Personal):
             value = personal_placeholder(value)

@@ -1,6 +1,9 @@
 """Statistics: counts per residents' committee, year and kind, the figures the seed
 reports quote (inspection pass rates by year, registrations, deregistrations,
-revocations, penalties by kind, listings). Queries roll the committees up to any node.
+revocations, penalties by kind, listings), and the full-time staff the annual reports of
+a year give (``full_time_staff``: their sum; ``annual_report_with_staff``: how many
+reports gave it, the others did not report it). Queries roll the committees up to any
+node.
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ class StatisticsProjection(OrganizationProjection[StatisticsView]):
         if kind_name == "Banned":
             return [count("banned")]
         if kind_name == "AnnualReportFiled":
-            return [count("annual_report", in_year=event.year)]
+            counts = [count("annual_report", in_year=event.year)]
+            if event.full_time_staff is not None:  # (None: not reported, as before v2)
+                counts += [count("full_time_staff", event.full_time_staff, event.year),
+                           count("annual_report_with_staff", in_year=event.year)]
+            return counts
         if kind_name == "AnnualInspectionConcluded":
             return [count("inspection_due", in_year=event.year),
                     count(f"conclusion_{event.result}", in_year=event.year)]

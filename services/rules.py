@@ -32,7 +32,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from domain.calendar import add_years, month_day, months_later, working_days_after
+from domain.calendar import (add_years, month_day, months_later, schedule_status,
+                             working_days_after)
 from domain.errors import DomainError, NotFound
 from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
@@ -69,6 +70,23 @@ class RuleUseCases:
     def rules(self) -> dict[str, Rule]:
         """Every rule of the catalog: as recorded, or its defaults if never recorded."""
         return {name: self.rule(name) for name in CATALOG}
+
+    def working_days(self, today: date) -> dict:
+        """The holiday schedule the rules count working days by (domain.calendar), with
+        the years it does not know that a count starting ``today`` can reach under the
+        rules as they stand (their longest period in working days, overrides included):
+        those are counted Monday to Friday (``fallback_years``, and a ``warning`` that
+        says so; None when there are none)."""
+        horizon = max((int(value) for rule in self.rules().values()
+                       for parameters in (rule.parameters, *rule.overrides.values())
+                       for key, value in parameters.items() if key.endswith("working_days")),
+                      default=0)
+        status = schedule_status(today, horizon)
+        years = ", ".join(map(str, status["fallback_years"]))
+        return {**status, "warning": years and (
+            f"Working days in {years} are counted Monday to Friday: the holiday schedule "
+            f"({status['source']}) covers {status['first_year']}-{status['last_year']} "
+            "only. Update it when the State Council's notice for that year is out.") or None}
 
     def rule_as_recorded(self, name: str) -> Callable[[datetime], Rule]:
         """The rule as it stood at a moment (its version recorded last by then; the

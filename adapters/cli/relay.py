@@ -11,7 +11,7 @@ import click
 
 from adapters.bootstrap import build_relay
 from adapters.cli.shared import casefiles, until_stopped
-from adapters.kafka.consumer import OrganizationsView, consume as run_consumer
+from adapters.kafka.consumer import OrganizationsView, UnknownVersion, consume as run_consumer
 from adapters.kafka.relay import KafkaSettings, relay_status
 from adapters.kafka.schemas import write_schemas
 
@@ -49,11 +49,15 @@ def consume(group: str, db_path: str, idle_timeout: float | None) -> None:
     settings = KafkaSettings.from_env(dict(os.environ))
     if settings is None:
         raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS")
-    stats = run_consumer(
-        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic, group=group,
-        db_path=db_path, api_version=settings.api_version, idle_timeout=idle_timeout,
-        on_batch=lambda s: click.echo(f"processed {s.processed}, duplicates dropped "
-                                      f"{s.duplicates}, gaps {s.gaps}"))
+    try:
+        stats = run_consumer(
+            bootstrap_servers=settings.bootstrap_servers, topic=settings.topic, group=group,
+            db_path=db_path, api_version=settings.api_version, idle_timeout=idle_timeout,
+            on_batch=lambda s: click.echo(f"processed {s.processed}, duplicates dropped "
+                                          f"{s.duplicates}, gaps {s.gaps}"))
+    except UnknownVersion as e:
+        raise click.ClickException(f"stopped before {e} (its batch was not applied and "
+                                   "its offsets not committed)") from None
     view = OrganizationsView(db_path)
     click.echo(f"done: processed {stats.processed}, duplicates dropped {stats.duplicates}; "
                f"organizations by status: {view.counts_by_status()}")

@@ -8,6 +8,7 @@ import json
 import click
 
 from adapters.cli.shared import admin_meta, casefiles
+from domain.calendar import today_in_china
 from domain.errors import DomainError
 
 
@@ -18,7 +19,14 @@ def rules() -> None:
 
 @rules.command("list")
 def rules_list() -> None:
-    for rule in casefiles().rules().values():
+    """The rules, and the holiday schedule working days are counted by."""
+    app = casefiles()
+    status = app.working_days(today_in_china())
+    click.echo(f"working days: State Council holiday schedule ({status['source']}), "
+               f"{status['first_year']}-{status['last_year']}; other years Monday to Friday")
+    if status["warning"]:
+        click.echo(f"WARNING: {status['warning']}")
+    for rule in app.rules().values():
         click.echo(f"{rule.name} v{rule.rule_version} ({rule.trigger}): {rule.title}")
         for key, value in rule.parameters.items():
             click.echo(f"    {key} = {value}")

@@ -214,7 +214,9 @@ PERSON = v.obj({"name": v.line(max_len=100), "id_number": v.id_number()})
 
 REPORT_FIELDS = {"year": v.integer(1980, 2100), "income": v.money(),
                  "expenditure": v.money(), "net_assets": v.money(minimum=None),
-                 "activities_held": v.integer(0, 100000), "party_organization": v.boolean()}
+                 "activities_held": v.integer(0, 100000), "party_organization": v.boolean(),
+                 # optional (AnnualReportFiled v2): absent or null, not reported
+                 "full_time_staff": v.integer(0, 1000000, required=False, nullable=True)}
 
 CHANGES = {"changes": v.obj({
     "name": v.line(False, 200), "domicile": v.obj(DOMICILE.schema, required=False),

@@ -80,8 +80,8 @@ def money(required: bool = True, minimum: Decimal | None = Decimal(0),
     return F("decimal", required, minimum=minimum, maximum=MAX_AMOUNT, nullable=nullable)
 
 
-def integer(minimum: int, maximum: int, required: bool = True) -> F:
-    return F("int", required, minimum=minimum, maximum=maximum)
+def integer(minimum: int, maximum: int, required: bool = True, nullable: bool = False) -> F:
+    return F("int", required, minimum=minimum, maximum=maximum, nullable=nullable)
 
 
 def boolean(required: bool = True) -> F:

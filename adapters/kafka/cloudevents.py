@@ -7,6 +7,10 @@ token hashes) are never published. Leaders' names are published unless
 ``LeaderPersonalDataErased`` on each organization they led) their personal fields are
 published as ``[erased]``, also when older events are published again; consumers should
 drop what they kept of that person when they see either event.
+
+A message's type ends in its event class's version (``.v2`` for ``AnnualReportFiled``
+since issue 17); what a new version may change and how long both are published:
+docs/EVENTS.md, "How to change an event".
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from uuid import UUID, uuid5
 from domain.account import Account
 from domain.organization import Organization
 from domain.person import Person
+from domain.versions import class_version
 from projections.documents import plain
 
 SPEC_VERSION = "1.0"
@@ -52,8 +57,16 @@ def is_published(event: Any) -> bool:
     return aggregate_kind(event) is not None and not isinstance(event, Account.Event)
 
 
+def type_name(kind: str, event_class: type, version: int) -> str:
+    """``cn.gov.civilaffairs.socorg.{kind}.{EventName}.v{N}``: one type per version of
+    an event class (domain.versions), each with its own JSON Schema."""
+    return f"{TYPE_PREFIX}.{kind}.{event_class.__name__}.v{version}"
+
+
 def event_type(event: Any) -> str:
-    return f"{TYPE_PREFIX}.{aggregate_kind(event)}.{type(event).__name__}.v1"
+    """A message's type: its event class at its current version (an event recorded
+    before the class's latest version is published upcast, as the latest version)."""
+    return type_name(aggregate_kind(event), type(event), class_version(type(event)))
 
 
 def to_cloudevent(event: Any, position: int, subject: str,

@@ -6,6 +6,13 @@ by CloudEvent id, and commits its Kafka offsets only after the view and the ids 
 seen are committed, so a crash replays messages rather than loses them, and the replayed
 ones are dropped as duplicates. A team writing their own consumer follows the same
 three steps: dedupe by id, apply in one local transaction, then commit the offsets.
+
+It also keeps each organization's annual reports (year, activities, full-time staff) and
+reads both versions of ``AnnualReportFiled``: ``.v1`` has no ``full_time_staff`` (kept as
+NULL, not reported) and ``.v2`` has it (null when not reported). A type of a version it
+does not know (a newer major version) stops it before the batch is applied or its
+offsets committed (``UnknownVersion``): it is upgraded to read that version first, then
+resumes where it stopped (docs/EVENTS.md, the compatibility policy).
 """
 
 from __future__ import annotations
@@ -23,7 +30,25 @@ CREATE TABLE IF NOT EXISTS organizations (
     aggregate_id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT, status TEXT,
     last_version INTEGER NOT NULL, last_position INTEGER NOT NULL, events INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gaps (aggregate_id TEXT, expected INTEGER, got INTEGER);
+CREATE TABLE IF NOT EXISTS annual_reports (
+    aggregate_id TEXT NOT NULL, year INTEGER NOT NULL, activities_held INTEGER,
+    full_time_staff INTEGER, type_version INTEGER NOT NULL,
+    PRIMARY KEY (aggregate_id, year));
 """
+
+# The versions of each type this consumer reads (every other type: version 1).
+READS_VERSIONS = {"AnnualReportFiled": (1, 2)}
+
+
+class UnknownVersion(Exception):
+    """A message of a type version this consumer cannot read yet."""
+
+
+def type_parts(cloud_type: str) -> tuple[str, str, int]:
+    """``cn.gov.civilaffairs.socorg.organization.AnnualReportFiled.v2`` -> (organization,
+    AnnualReportFiled, 2)."""
+    kind, name, version = cloud_type.split(".")[-3:]
+    return kind, name, int(version.removeprefix("v"))
 
 STATUS_BY_TYPE = {"Registered": "active", "Recorded": "active", "Deregistered": "deregistered",
                   "RegistrationRevoked": "revoked", "Banned": "banned",
@@ -46,17 +71,28 @@ class OrganizationsView:
         self.db.executescript(SCHEMA)
 
     def apply(self, message: dict, stats: ConsumerStats) -> None:
-        """Apply one CloudEvent unless its id was seen; call ``commit`` after a batch."""
+        """Apply one CloudEvent unless its id was seen; call ``commit`` after a batch (or
+        ``rollback``, when one of its messages cannot be applied)."""
+        aggregate, kind, version = type_parts(message["type"])
+        if version not in READS_VERSIONS.get(kind, (1,)):
+            raise UnknownVersion(f"{message['type']} (message {message['id']}): this "
+                                 f"consumer reads {kind} versions "
+                                 f"{READS_VERSIONS.get(kind, (1,))}; upgrade it")
         if self.db.execute("SELECT 1 FROM seen WHERE id = ?", (message["id"],)).fetchone():
             stats.duplicates += 1
             return
         self.db.execute("INSERT INTO seen (id) VALUES (?)", (message["id"],))
         stats.processed += 1
-        kind = message["type"].split(".")[-2]
         stats.by_type[kind] = stats.by_type.get(kind, 0) + 1
-        if ".organization." not in message["type"]:
+        if aggregate != "organization":
             return
         data = message["data"]
+        if kind == "AnnualReportFiled":
+            self.db.execute(
+                "INSERT OR REPLACE INTO annual_reports (aggregate_id, year, activities_held,"
+                " full_time_staff, type_version) VALUES (?, ?, ?, ?, ?)",
+                (data["aggregate_id"], data["year"], data["activities_held"],
+                 data["full_time_staff"] if version >= 2 else None, version))
         row = self.db.execute("SELECT last_version FROM organizations WHERE aggregate_id = ?",
                               (data["aggregate_id"],)).fetchone()
         expected = (row[0] if row else 0) + 1
@@ -80,6 +116,17 @@ class OrganizationsView:
 
     def commit(self) -> None:
         self.db.commit()
+
+    def rollback(self) -> None:
+        self.db.rollback()
+
+    def annual_reports(self, aggregate_id: str) -> dict[int, dict]:
+        """An organization's annual reports by year, as this view keeps them."""
+        rows = self.db.execute(
+            "SELECT year, activities_held, full_time_staff, type_version FROM annual_reports"
+            " WHERE aggregate_id = ? ORDER BY year", (aggregate_id,)).fetchall()
+        return {year: {"activities_held": activities, "full_time_staff": staff,
+                       "type_version": version} for year, activities, staff, version in rows}
 
     def counts_by_status(self) -> dict[str, int]:
         return dict(self.db.execute(
@@ -111,8 +158,12 @@ def consume(*, bootstrap_servers: str, topic: str, group: str, db_path: str | Pa
             batches = consumer.poll(timeout_ms=500, max_records=1000)
             records = [r for batch in batches.values() for r in batch]
             if records:
-                for record in records:
-                    view.apply(json.loads(record.value), stats)
+                try:
+                    for record in records:
+                        view.apply(json.loads(record.value), stats)
+                except UnknownVersion:
+                    view.rollback()  # nothing of the batch applied, no offset committed
+                    raise
                 view.commit()       # first the view and the ids seen...
                 consumer.commit()   # ...then the offsets
                 last_message = time.monotonic()

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 from uuid import UUID
 
-from adapters.kafka.cloudevents import NEVER_PUBLISHED, TYPE_PREFIX
+from adapters.kafka.cloudevents import NEVER_PUBLISHED, type_name
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.person import Person
+from domain.versions import class_version, fields_added_since
 
 META_SCHEMA = {
     "type": "object",
@@ -66,17 +67,23 @@ def type_schema(annotation: Any) -> dict:
     return {}
 
 
-def event_fields(event_class: type) -> dict[str, Any]:
-    """The event's data fields with their types, from its constructor's signature."""
+def event_fields(event_class: type, version: int | None = None) -> dict[str, Any]:
+    """The event's data fields with their types, from its constructor's signature; at an
+    earlier ``version`` of the class, less the fields added since (domain.versions)."""
     namespace = {**vars(__import__(event_class.__module__, fromlist=["_"])),
                  "datetime": datetime, "date": date, "UUID": UUID, "Decimal": Decimal,
                  "Meta": Meta}
     hints = typing.get_type_hints(event_class.__init__, globalns=namespace)
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic", "return"}
+    if version is not None:
+        skip |= set(fields_added_since(event_class, version))
     return {k: v for k, v in hints.items() if k not in skip and k not in NEVER_PUBLISHED}
 
 
-def published_event_classes() -> dict[str, type]:
+def published_event_classes() -> dict[str, tuple[type, int]]:
+    """Every published type: its event class and version. Each version of a class is a
+    type of its own: the current one is what the relay publishes, the earlier ones are
+    on the topic from before (and their consumers read them)."""
     classes = {}
     for aggregate, kind in ((Organization, "organization"), (Person, "person")):
         for name, value in vars(aggregate).items():
@@ -84,19 +91,39 @@ def published_event_classes() -> dict[str, type]:
                                            issubclass(value, aggregate.Created)) \
                     and value not in (aggregate.Event, getattr(aggregate, "Founded", None)) \
                     and name not in ("Created", "Event"):
-                classes[f"{TYPE_PREFIX}.{kind}.{name}.v1"] = value
+                for version in range(1, class_version(value) + 1):
+                    classes[type_name(kind, value, version)] = (value, version)
     return classes
 
 
-def event_schema(type_name: str, event_class: type) -> dict:
-    fields = event_fields(event_class)
-    properties = {name: type_schema(annotation) for name, annotation in fields.items()}
+def summary(event_class: type) -> str:
+    """The first line of the event class's own docstring, where it has one (the library
+    subclasses an event class it decorates, and the dataclass machinery gives that
+    subclass a docstring of its own, ``Name(self, ...)``); else of its docstring."""
+    for cls in event_class.__mro__:
+        doc = vars(cls).get("__doc__") or ""
+        if cls.__name__ == event_class.__name__ and doc \
+                and not doc.startswith(f"{cls.__name__}("):
+            return doc.strip().split("\n")[0]
+    return (event_class.__doc__ or "").strip().split("\n")[0]
+
+
+def event_schema(name: str, event_class: type, version: int | None = None) -> dict:
+    fields = event_fields(event_class, version)
+    properties = {field: type_schema(annotation) for field, annotation in fields.items()}
     properties.update(ENVELOPE_FIELDS)
+    description = summary(event_class) or name
+    latest = class_version(event_class)
+    if latest > 1 and version is not None:
+        added = fields_added_since(event_class, version)
+        description += (f" Version {version} of {latest}" + (
+            f": without {', '.join(added)}, which version {latest} adds."
+            if added else "."))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{type_name}.json",
-        "title": type_name,
-        "description": (event_class.__doc__ or "").strip().split("\n")[0] or type_name,
+        "$id": f"{name}.json",
+        "title": name,
+        "description": description,
         "type": "object",
         "required": sorted(properties),
         "properties": properties,
@@ -105,25 +132,44 @@ def event_schema(type_name: str, event_class: type) -> dict:
     }
 
 
-def message_key(type_name: str) -> str:
-    kind, name = type_name.split(".")[-3:-1]
-    return kind + name
+def message_key(name: str) -> str:
+    """The AsyncAPI message's key: ``organizationRegistered`` for version 1 (as ever),
+    ``organizationAnnualReportFiledV2`` for a later version."""
+    kind, event_name, version = name.split(".")[-3:]
+    return kind + event_name + ("" if version == "v1" else version.upper())
 
 
-def asyncapi(topic: str, types: list[str]) -> dict:
+def message_description(event_class: type, version: int) -> dict:
+    """For a type that is not its event's latest version: that it is no longer published
+    but stays on the topic (docs/EVENTS.md, the compatibility policy)."""
+    latest = class_version(event_class)
+    if version == latest:
+        return {}
+    return {"description": f"Version {version} of {event_class.__name__}: published until "
+                           f"version {latest} replaced it, and on the topic since; a "
+                           f"consumer reads both (docs/EVENTS.md)."}
+
+
+def asyncapi(topic: str, classes: dict[str, tuple[type, int]]) -> dict:
+    types = sorted(classes)
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Social-organization case files: event stream", "version": "1.0.0",
+        # 1.1.0: AnnualReportFiled v2 (issue 17); a new type or version is a minor change
+        # of this document, a type's removal would be a major one (docs/EVENTS.md)
+        "info": {"title": "Social-organization case files: event stream", "version": "1.1.0",
                  "description": "Every recorded event, as a CloudEvent 1.0 in JSON "
                                 "structured mode, keyed by aggregate id (per-organization "
-                                "order). Identity numbers are never published."},
+                                "order). Identity numbers are never published. A type "
+                                "ends in its version (.v1, .v2); each version has its own "
+                                "schema, and consumers read every version listed here."},
         "channels": {"events": {"address": topic, "messages": {
             message_key(t): {"$ref": f"#/components/messages/{message_key(t)}"}
             for t in types}}},
         "operations": {"receiveEvents": {"action": "receive",
                                          "channel": {"$ref": "#/channels/events"}}},
         "components": {"messages": {message_key(t): {
-            "name": t, "contentType": "application/cloudevents+json",
+            "name": t, **message_description(*classes[t]),
+            "contentType": "application/cloudevents+json",
             "payload": {"type": "object",
                         "required": ["specversion", "id", "source", "type", "subject",
                                      "time", "data"],
@@ -142,12 +188,13 @@ def write_schemas(folder: Path, topic: str = "socorg.events") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     classes = published_event_classes()
-    for type_name, event_class in sorted(classes.items()):
-        path = folder / f"{type_name}.json"
-        path.write_text(json.dumps(event_schema(type_name, event_class), indent=2,
+    for name, (event_class, version) in sorted(classes.items()):
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(event_schema(name, event_class, version), indent=2,
                                    ensure_ascii=False) + "\n")
         written.append(path)
     spec = folder.parent / "asyncapi.json"
-    spec.write_text(json.dumps(asyncapi(topic, sorted(classes)), indent=2) + "\n")
+    spec.write_text(json.dumps(asyncapi(topic, classes), indent=2, ensure_ascii=False)
+                    + "\n")
     written.append(spec)
     return written

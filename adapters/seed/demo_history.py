@@ -313,6 +313,9 @@ class History(Supervision):
             activities_held=rng.randint(0, 8) if spec.profile == "poor" else rng.randint(3, 48),
             party_organization=rng.random() < {"good": 0.55, "fair": 0.35, "poor": 0.1}[
                 spec.profile],
+            # one full-time post per 150,000 yuan of income (no draw: the generator's
+            # random sequence, and so the rest of the district, stays as it was)
+            full_time_staff=int(income // 150000),
             meta=self.meta(self.org_actor(), on, f"{year}年度工作报告"))
         for listing in self.org.active_listings():
             if listing["list"] == "abnormal_activity" and "年度工作报告" in listing["reason"]:

@@ -68,6 +68,15 @@ ZH = {
     "Change a role": "调整角色", "Change": "调整",
     "The password needs at least 12 characters.": "密码至少需要 12 个字符。",
     "Unknown action.": "未知操作。", "Import": "批量导入",
+    # --- branch i17 --- (the holiday schedule on the rules; the annual report's staff)
+    "Full-time staff": "专职工作人员数", "Full-time staff (reports)": "专职工作人员数（报告数）",
+    "Working days follow the State Council's holiday schedule (%(source)s) for "
+    "%(first)s-%(last)s; other years are counted Monday to Friday.":
+    "工作日按国务院节假日安排（%(source)s）计算，覆盖 %(first)s—%(last)s 年；其他年份按周一至周五计算。",
+    "Warning: the holiday schedule for %(years)s is not known yet, so working days in it "
+    "are counted Monday to Friday. Update the schedule when the State Council's notice "
+    "is out.":
+    "注意：%(years)s 年的节假日安排尚未载入，该年的工作日暂按周一至周五计算。国务院办公厅发布通知后请更新节假日数据。",
 }
 
 # ---------------------------------------------------------------- the page forms
@@ -109,6 +118,8 @@ FIELD_LABELS = {
     "username": "Username", "valid_until": "Valid until", "year": "Year",
     "parameters": "Parameters", "person_id": "Person id", "id_number_masked": "Identity number",
     "id": "Id", "status": "Status", "version": "Version",
+    # --- branch i17 ---
+    "full_time_staff": "Full-time staff",
 }
 
 # Each command endpoint's form title (English message id).

@@ -166,12 +166,16 @@ def check_rule_change(actor, jurisdiction: str | None) -> None:
 
 def rules() -> dict:
     authorize("read")
-    return {"rules": [rule_document(r) for r in casefiles().rules().values()]}
+    return {"rules": [rule_document(r) for r in casefiles().rules().values()],
+            "working_days": casefiles().working_days(today_in_china())}
 
 
 @bp.get("/rules")
 def list_rules():
-    """Every rule of the catalog as data: its parameters, overrides and version."""
+    """Every rule of the catalog as data: its parameters, overrides and version, and the
+    holiday schedule working days are counted by (``working_days``: its source and
+    years; ``warning`` when a count starting today can reach a year it does not know,
+    which is counted Monday to Friday)."""
     return jsonify(rules())
 
 

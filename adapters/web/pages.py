@@ -144,9 +144,9 @@ def network(code: str):
     if status != 200:
         return page("error.html", status, error=node.get("error", {}))
     _, stats = answer_or_refusal(figures, {"jurisdiction": code})
-    rules = (answer_or_refusal(network_reads.rules)[1].get("rules", [])
-             if may("manage_rules") else [])
-    return page("network.html", node=node, stats=stats, rules=rules)
+    listed = answer_or_refusal(network_reads.rules)[1] if may("manage_rules") else {}
+    return page("network.html", node=node, stats=stats, rules=listed.get("rules", []),
+                working_days=listed.get("working_days"))
 
 
 @bp.get("/network/<code>/organizations")

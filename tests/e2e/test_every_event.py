@@ -121,12 +121,13 @@ def test_every_event_of_a_registered_organization(api, pg_app):
 
     report_2020 = {"year": 2020, "income": 120000.5, "expenditure": 98000,
                    "net_assets": -1500.25, "activities_held": 12, "party_organization": False,
-                   "effective_date": "2021-04-20", "reason": "2020年度工作报告",
+                   "full_time_staff": 9, "effective_date": "2021-04-20", "reason": "2020年度工作报告",
                    "reference": "NB-2020-0001"}
     doc = case.write("annual-reports", report_2020, types=["AnnualReportFiled"], as_="org1")
     assert doc["organization"]["annual_reports"] == [{
         "year": 2020, "income": 120000.5, "expenditure": 98000, "net_assets": -1500.25,
-        "activities_held": 12, "party_organization": False, "filed_on": "2021-04-20"}]
+        "activities_held": 12, "party_organization": False, "full_time_staff": 9,
+        "filed_on": "2021-04-20"}]
 
     case.write("annual-inspections", {
         "year": 2020, "result": "qualified", "findings": "材料齐全",

@@ -217,7 +217,9 @@ def test_labels_and_messages_in_chinese_and_english(api, world):
         for _method, _rule, endpoint in command_endpoints():
             for name, spec in flatten(form_schema(BY_ENDPOINT[endpoint])):
                 english = FIELD_LABELS.get(name)
-                assert english and english in FORMS_ZH, f"{endpoint}: no label for {name}"
+                # (a branch's new labels wait at the end of ZH until the .po catalogs)
+                assert english and (english in FORMS_ZH or english in ZH), \
+                    f"{endpoint}: no label for {name}"
                 for choice in spec.choices or (spec.item.choices if spec.item else ()):
                     assert choice in FORMS_ZH or choice in ZH, f"{name}: {choice} untranslated"
             assert FORM_TITLES[endpoint] in FORMS_ZH

@@ -12,6 +12,7 @@ import pytest
 from adapters.runtime.catch_up import catch_up
 from adapters.runtime.clock import clock_tick
 from adapters.runtime.registry import open_view
+from domain.calendar import working_days_before
 from domain.network import CLOCK_ID, EarlyWarning, Proposal
 from domain.rules import Rule
 from projections.network import roll_up
@@ -318,7 +319,8 @@ def test_credit_information_recorded_late_is_flagged(pg_app, postgres_env):
 
     register(pg_app, 1)
     today = datetime.now(timezone(timedelta(hours=8))).date()
-    late_day, timely_day = today - timedelta(days=14), today - timedelta(days=1)
+    # 10 and 0 working days before today, by the holiday schedule (domain.calendar)
+    late_day, timely_day = working_days_before(today, 10), today
     penalty(pg_app, 1, "LATE", "warning", on=late_day.isoformat())
     penalty(pg_app, 1, "TIMELY", "warning", on=timely_day.isoformat())
     catch_up(postgres_env, "audittrail")

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.runtime.catch_up import catch_up
 from adapters.runtime.registry import open_view
-from domain.calendar import today_in_china
+from domain.calendar import today_in_china, working_days_before
 from projections.documents import with_certificate_state
 from tests.conftest import meta
 from tests.support import code
@@ -34,7 +34,7 @@ def test_timeliness__working_days(pg_app, postgres_env, scope):
     here, there = here_and_there(pg_app)
     change(pg_app, "timeliness", scope, working_days=12)
     projected(postgres_env, "casefiles", "audittrail")
-    decided = (today_in_china() - timedelta(days=14)).isoformat()  # two weeks: 10 working days
+    decided = working_days_before(today_in_china(), 10).isoformat()
     for identifier in (here, there):
         pg_app.close_organization(identifier, "penalty", meta=meta(decided),
                                   decision_number="W1", kind="warning",

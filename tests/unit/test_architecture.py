@@ -1,6 +1,7 @@
 """The layers stay one-way and the house stays navigable (issue 13).
 
-- ``domain/`` imports only the standard library and the eventsourcing library;
+- ``domain/`` imports only the standard library, the eventsourcing library and the holiday
+  schedule's tables (``chinese_calendar``: ``THIRD_PARTY_IN_DOMAIN`` says why);
 - ``projections/`` and ``services/`` import no adapter, and ``domain/`` nothing above it;
 - no import circle anywhere, counting imports inside functions too;
 - a function-local import only to spare a real start-up cost, said in a comment
@@ -27,7 +28,15 @@ MAY_IMPORT = {
     "services": {"domain", "services"},
     "adapters": {"domain", "services", "projections", "adapters"},
 }
-THIRD_PARTY_IN_DOMAIN = {"eventsourcing"}
+# The libraries the domain may import, and why each one.
+THIRD_PARTY_IN_DOMAIN = {
+    "eventsourcing": "the aggregates and their events are the library's",
+    # pure data (the State Council's holiday schedule, two tables of dates: no I/O, no
+    # clock, no settings); a working-day count decides what the rules record and what
+    # the read models show, so every process must count with the same schedule, which a
+    # port plugged in at start-up would not guarantee (domain/calendar.py, issue 17)
+    "chinese_calendar": "the holiday schedule that working days are counted by",
+}
 
 
 def modules() -> dict[str, Path]:
@@ -102,7 +111,8 @@ def test_layers_import_downward_only():
             if layer == "domain" and top not in LAYERS and top not in THIRD_PARTY_IN_DOMAIN \
                     and top not in sys.stdlib_module_names and top != "__future__":
                 wrong.append(f"{path.relative_to(ROOT)}:{line} imports {name} (domain: "
-                             f"standard library and eventsourcing only)")
+                             f"standard library and {', '.join(THIRD_PARTY_IN_DOMAIN)} "
+                             f"only)")
     assert not wrong, "\n".join(wrong)
 
 
