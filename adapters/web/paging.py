@@ -53,15 +53,22 @@ def paged(name: str, total: int, rows: list, at: Window, **more: Any) -> dict:
     return {**more, "total": total, "offset": at.offset, "limit": at.limit, name: rows}
 
 
-def page_url(offset: int) -> str:
-    """This page's URL at another offset, with every other argument kept."""
+def url_with(**changed: Any) -> str:
+    """This page's URL with some arguments changed (None or 0 leaves one out), every
+    other kept."""
     args = request.args.to_dict(flat=False)
-    args.pop("lang", None)
-    args.pop("offset", None)
-    if offset > 0:
-        args["offset"] = [str(offset)]
+    for name, value in changed.items():
+        args.pop(name, None)
+        if value:
+            args[name] = [str(value)]
     return request.path + ("?" + urlencode(args, doseq=True) if args else "")
 
 
+def page_url(offset: int) -> str:
+    """This page's URL at another offset, with every filter kept (the language too is
+    left to the reader's choice, kept in a cookie)."""
+    return url_with(offset=max(offset, 0), lang=None)
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals.update(page_url=page_url, url_with=url_with)
