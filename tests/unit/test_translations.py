@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -143,6 +142,7 @@ def test_a_missing_or_stale_compiled_catalog_is_compiled(tmp_path):
     mo = tmp_path / "zh" / "LC_MESSAGES" / "messages.mo"
     assert written == [mo] and mo.stat().st_size > 10_000
     assert compile_catalogs(TRANSLATIONS, tmp_path) == []  # fresh: left alone
-    stale = time.time() - 3600
+    po = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
+    stale = po.stat().st_mtime - 60  # compiled before the catalog last changed
     os.utime(mo, (stale, stale))
     assert compile_catalogs(TRANSLATIONS, tmp_path) == [mo]
