@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test venv clean-data kafka tools
+.PHONY: run test venv clean-data kafka tools translations messages
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null || { echo "need Python 3.11 (python3.11 or python3)"; exit 1; }
@@ -17,7 +17,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 venv: $(VENV)/.installed
 
-run: venv
+# The pages' translations (README.md, "Translations"): the .po catalogs are the source,
+# the compiled .mo files a build product (the application also compiles a stale one at
+# start). `make messages` extracts the marked messages and updates the catalogs.
+TRANSLATIONS := adapters/web/translations
+CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+translations: $(CATALOGS:.po=.mo)
+
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-output --no-wrap \
+	  --project=casefile -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
+	  --ignore-obsolete --no-fuzzy-matching
+	@grep -c -e '^msgstr ""$$' -e '^#, fuzzy' $(TRANSLATIONS)/*/LC_MESSAGES/messages.po | \
+	  sed 's/^/untranslated (the header counts one): /'
+
+run: venv translations
 	PORT=$(PORT) $(BIN)/casefile run
 
 # kcat (a Kafka client that is not kafka-python) for the stream's interoperability test.
@@ -27,7 +46,7 @@ tools:
 	  echo "could not install kcat: install the Debian package kcat by hand"; }
 	@bash scripts/browser-tools.sh $(VENV)
 
-test: venv tools
+test: venv tools translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # A local Kafka 0.9.0.1 on 127.0.0.1:9092 (fetched with npm, run with Java), until Ctrl-C.

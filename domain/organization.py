@@ -22,6 +22,7 @@ from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from domain.personal import erased
 from domain.rules import Parameters
+from domain.texts import render
 
 ORG_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/organizations")
 
@@ -496,7 +497,8 @@ class Organization(Aggregate):
                         "reference": meta.reference, "leaders": sorted(self.leaders),
                         "previous_status": previous_status}
         for person_id in list(self.leaders):
-            self._end_post(person_id, "organization " + status, meta.effective_date)
+            self._end_post(person_id, render("organization_closed", status=status),
+                           meta.effective_date)
 
     def _end_post(self, person_id: str, reason: str, on: date) -> None:
         leader = self.leaders.pop(person_id)
@@ -867,7 +869,7 @@ class Organization(Aggregate):
                 "appoint the successor with replaces", rule="one_legal_representative",
                 field="roles")
         if replaces is not None:
-            self._leader_departed(person_id=replaces, departure_reason="replaced",
+            self._leader_departed(person_id=replaces, departure_reason=render("replaced"),
                                   departure_audit_done=departure_audit_done, meta=meta)
         self._leader_appointed(person_id=person_id, name=name,
                                id_number_masked=id_number_masked, roles=list(roles),

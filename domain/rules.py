@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.codes import jurisdiction_contains, validate_jurisdiction
 from domain.errors import InvalidValue
 from domain.meta import Meta
+from domain.texts import N_
 
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/rules")
 CATALOG_META = Meta("system", "system", date(2000, 1, 1), "catalog")
@@ -22,52 +23,54 @@ CATALOG_META = Meta("system", "system", date(2000, 1, 1), "catalog")
 # name -> (title, trigger, parameters with defaults)
 CATALOG: dict[str, tuple[str, str, dict[str, Any]]] = {
     "record_not_changed_silently": (
-        "A rule never changes the record silently: it records a warning or a proposal, "
-        "and decisions with legal effect are confirmed or rejected by staff",
+        N_("A rule never changes the record silently: it records a warning or a proposal, "
+           "and decisions with legal effect are confirmed or rejected by staff"),
         "principle", {}),
     "abnormal_activity_listing": (
-        "Abnormal-activity list (活动异常名录): triggers and removal", "events+clock",
+        N_("Abnormal-activity list (活动异常名录): triggers and removal"), "events+clock",
         {"annual_report_deadline": "05-31", "small_fine_limit": 50000,
          "removal_working_days": 5, "auto_removal_months": 6}),
     "serious_dishonesty_listing": (
-        "Serious-dishonesty list (严重违法失信名单): triggers and removal", "events+clock",
+        N_("Serious-dishonesty list (严重违法失信名单): triggers and removal"), "events+clock",
         {"years_on_abnormal_list": 2, "large_fine_limit": 50000,
          "repeat_penalties": 2, "repeat_window_years": 3, "removal_years": 2}),
     "annual_inspection": (
-        "Annual inspection (年检): one report and conclusion a year; not filed by the "
-        "deadline is concluded unqualified", "clock",
+        N_("Annual inspection (年检): one report and conclusion a year; not filed by the "
+           "deadline is concluded unqualified"), "clock",
         {"supervisory_unit_deadline": "03-31", "registration_authority_deadline": "05-31",
          "exempt_months": 6}),
     "certificate_expiry": (
-        "Certificate: expiring within 90 days and expired raise warnings", "clock",
+        N_("Certificate: expiring within 90 days and expired raise warnings"), "clock",
         {"expiring_days": 90, "severity_expiring": "low", "severity_expired": "medium"}),
     "zombie_candidate": (
-        "Zombie candidate (僵尸型): no annual report two years running, or no activity "
-        "for two years", "clock",
+        N_("Zombie candidate (僵尸型): no annual report two years running, or no activity "
+           "for two years"), "clock",
         {"missed_reports": 2, "inactive_years": 2, "severity": "medium"}),
     "rating": (
-        "Rating (等级评估): 1A-5A, valid 5 years, eligibility", "command",
+        N_("Rating (等级评估): 1A-5A, valid 5 years, eligibility"), "command",
         {"valid_years": 5, "min_registered_years": 2}),
     "leaders": (
-        "Leaders: bans, sanctioned organizations, retired and serving officials", "command",
+        N_("Leaders: bans, sanctioned organizations, retired and serving officials"),
+        "command",
         {"sanctioned_years": 5, "retired_max_posts": 1, "retired_max_terms": 2,
          "retired_max_age": 70}),
     "major_event_reporting": (
-        "Major events: reported in time; late reports and high-risk reviews raise warnings",
+        N_("Major events: reported in time; late reports and high-risk reviews raise "
+           "warnings"),
         "events", {"notice_days": 15, "notice_days_leadership": 60,
                    "severity_late": "low", "severity_high_risk": "high"}),
     "double_random_sampling": (
-        "Double-random sampling (双随机): ratios by authority level, high-risk ratio, "
-        "inspectors per on-site check", "command",
+        N_("Double-random sampling (双随机): ratios by authority level, high-risk ratio, "
+           "inspectors per on-site check"), "command",
         {"ratio_district": 0.03, "ratio_city": 0.04, "ratio_province": 0.05,
          "ratio_high_risk": 0.10, "on_site_ratio": 0.005, "inspectors_per_check": 2}),
     "warning_escalation": (
-        "Escalation: not handled within 3 days at committee level goes to the sub-district, "
-        "within 7 days at sub-district level to the district", "clock",
+        N_("Escalation: not handled within 3 days at committee level goes to the "
+           "sub-district, within 7 days at sub-district level to the district"), "clock",
         {"committee_days": 3, "sub_district_days": 7}),
     "timeliness": (
-        "Credit information recorded within 5 working days of the decision; late entries "
-        "are shown", "events", {"working_days": 5}),
+        N_("Credit information recorded within 5 working days of the decision; late entries "
+           "are shown"), "events", {"working_days": 5}),
 }
 
 

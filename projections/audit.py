@@ -20,6 +20,7 @@ from typing import Any, Iterable, Sequence
 from domain.codes import mask_id_number
 from domain.organization import Organization
 from domain.personal import Personal
+from domain.texts import render
 from domain.versions import fields_added_since
 from projections.base import OrganizationProjection, StatefulView
 from projections.casefile import recorded_late
@@ -34,7 +35,7 @@ def personal_placeholder(value: Any) -> str:
     date sealed with its owner's key): a stable reference to the person, the same before
     and after an erasure, so the hash chain never depends on personal data and still
     verifies once the person's key is destroyed."""
-    return f"[personal data of person {value.owner}]"
+    return render("personal_data", person=value.owner)
 
 
 def without_personal_data(value: Any) -> Any:
@@ -172,6 +173,11 @@ class AuditView(StatefulView):
     @abstractmethod
     def all_entries(self, up_to: int) -> Iterable[dict]:
         """Every entry up to a position, in order (streamed)."""
+
+    @abstractmethod
+    def page(self, identifier: str, offset: int, limit: int) -> tuple[int, list[dict]]:
+        """One organization's entries in position order, a page of them: (how many it
+        has in all, those ``offset`` to ``offset + limit``)."""
 
 
 class AuditProjection(OrganizationProjection[AuditView]):

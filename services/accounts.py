@@ -52,6 +52,14 @@ class AccountUseCases:
     def list_accounts(self) -> list[Account]:
         return [self.get_account(e.username) for e in self.account_log.get()]
 
+    def accounts_page(self, offset: int, limit: int) -> tuple[int, list[Account]]:
+        """How many accounts there are, and those opened ``offset`` to ``offset + limit``
+        in the order opened (a range of the accounts log, read as a range)."""
+        last = self.account_log.get_last()
+        entries = self.account_log.get(gt=offset, limit=limit) if last else []
+        return (last.originator_version if last else 0,
+                [self.get_account(e.username) for e in entries])
+
     def issue_token(self, username: str, meta: Meta) -> str:
         """A new API token ``username.token_id.secret``; only its hash is stored."""
         account = self.get_account(username)

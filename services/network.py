@@ -13,6 +13,7 @@ from domain.errors import Conflict, NotFound, RuleViolation
 from domain.meta import Meta
 from domain.network import EarlyWarning, NetworkNode, Proposal
 from domain.organization import Organization
+from domain.texts import render
 from services.application import CommandResult
 
 
@@ -131,7 +132,8 @@ class NetworkUseCases:
             org = self.get_organization(proposal.organization)
             why = Meta(actor_id=meta.actor_id, actor_role=meta.actor_role,
                        effective_date=meta.effective_date, correlation_id=meta.correlation_id,
-                       reason=f"{proposal.reason} (proposed by {proposal.rule}, confirmed)",
+                       reason=render("proposal_confirmed", reason=proposal.reason,
+                                     actor=proposal.rule),
                        reference=meta.reference)
             if proposal.kind == "listing":
                 org.list_on_credit_list(credit_list=proposal.credit_list, meta=why)

@@ -39,6 +39,7 @@ from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
 from domain.organization import Organization, is_exempt_year
 from domain.rules import CATALOG, Parameters, Rule, rule_id
+from domain.texts import render
 from services.log import recorded_pages
 
 RULES_TRACKING = "rules"
@@ -234,8 +235,8 @@ class RulesEngine:
             return []
         return self.warn("major_event_reporting", org, f"late-report:{org.identifier}:"
                          f"{event.report_id}", "severity_late",
-                         f"major event {event.report_id} reported late: "
-                         f"{event.required_notice_days} days' notice required",
+                         render("major_event_late", report=event.report_id,
+                                days=event.required_notice_days),
                          event.meta.effective_date, event.meta.correlation_id)
 
     def on_MajorEventReviewed(self, event: Any, org: Organization) -> list[Aggregate]:
@@ -243,7 +244,7 @@ class RulesEngine:
             return []
         return self.warn("major_event_reporting", org, f"high-risk:{org.identifier}:"
                          f"{event.report_id}", "severity_high_risk",
-                         f"major event {event.report_id} reviewed as high risk",
+                         render("major_event_high_risk", report=event.report_id),
                          event.meta.effective_date, event.meta.correlation_id)
 
     def on_PenaltyImposed(self, event: Any, org: Organization) -> list[Aggregate]:
@@ -254,12 +255,14 @@ class RulesEngine:
         amount = event.amount or Decimal(0)
         small_limit = Decimal(str(abnormal["small_fine_limit"]))
         small = event.kind == "warning" or (event.kind == "fine" and amount < small_limit)
+        penalty = (render("penalty_fine", decision=event.decision_number,
+                          penalty_kind=event.kind, amount=amount) if event.kind == "fine"
+                   else render("penalty", decision=event.decision_number,
+                               penalty_kind=event.kind))
         if event.kind in ("suspension", "revocation") or (
                 event.kind == "fine" and amount >= Decimal(str(serious["large_fine_limit"]))):
             return self.propose("serious_dishonesty_listing", org, f"sd-penalty:{key}",
-                                "listing", f"penalty {event.decision_number}: {event.kind}"
-                                + (f" of {amount} CNY" if event.kind == "fine" else ""),
-                                on, corr, credit_list="serious_dishonesty")
+                                "listing", penalty, on, corr, credit_list="serious_dishonesty")
         if not small:
             return []
         window_start = add_years(event.decision_date, -int(serious["repeat_window_years"]))
@@ -269,25 +272,26 @@ class RulesEngine:
                    and not p["rescinded"] and window_start <= p["decision_date"]]
         if len(repeats) >= int(serious["repeat_penalties"]):
             return self.propose("serious_dishonesty_listing", org, f"sd-repeat:{key}",
-                                "listing", f"{len(repeats)} warnings or small fines within "
-                                f"{serious['repeat_window_years']} years", on, corr,
-                                credit_list="serious_dishonesty",
+                                "listing", render("repeated_penalties", count=len(repeats),
+                                                  years=serious["repeat_window_years"]),
+                                on, corr, credit_list="serious_dishonesty",
                                 also=[self.rule("abnormal_activity_listing")])
         return self.propose("abnormal_activity_listing", org, f"abn-penalty:{key}", "listing",
-                            f"penalty {event.decision_number}: {event.kind}", on, corr,
-                            credit_list="abnormal_activity")
+                            penalty, on, corr, credit_list="abnormal_activity")
 
     def on_RegistrationRevoked(self, event: Any, org: Organization) -> list[Aggregate]:
         return self.propose("serious_dishonesty_listing", org,
                             f"sd-revoked:{org.identifier}:{event.originator_version}",
-                            "listing", "registration revoked", event.meta.effective_date,
+                            "listing", render("registration_revoked"),
+                            event.meta.effective_date,
                             event.meta.correlation_id, credit_list="serious_dishonesty")
 
     def on_RectificationOverdue(self, event: Any, org: Organization) -> list[Aggregate]:
         return self.propose("abnormal_activity_listing", org,
                             f"abn-rect:{org.identifier}:{event.notice_number}", "listing",
-                            f"rectification {event.notice_number} not completed by its "
-                            "deadline", event.meta.effective_date, event.meta.correlation_id,
+                            render("rectification_not_completed",
+                                   notice=event.notice_number),
+                            event.meta.effective_date, event.meta.correlation_id,
                             credit_list="abnormal_activity")
 
     def on_RectificationCompleted(self, event: Any, org: Organization) -> list[Aggregate]:
@@ -306,9 +310,10 @@ class RulesEngine:
                 decided += self.propose(
                     "abnormal_activity_listing", org,
                     self._removal_key(org, listing, event.notice_number), "delisting",
-                    f"rectification {event.notice_number} verified on {completed_on}: to be "
-                    f"removed within {days} working days (by "
-                    f"{working_days_after(completed_on, days)})", event.meta.effective_date,
+                    render("rectification_verified", notice=event.notice_number,
+                           date=completed_on, days=days,
+                           due=working_days_after(completed_on, days)),
+                    event.meta.effective_date,
                     event.meta.correlation_id, credit_list="abnormal_activity",
                     listing_id=listing["id"])
         return decided
@@ -391,11 +396,13 @@ class RulesEngine:
         params = self.parameters("certificate_expiry", org)
         if day > until:
             return self.warn("certificate_expiry", org, f"cert-expired:{org.identifier}:{until}",
-                             "severity_expired", f"certificate expired on {until}", day, corr)
+                             "severity_expired", render("certificate_expired", date=until),
+                             day, corr)
         if (until - day).days <= int(params["expiring_days"]):
             return self.warn("certificate_expiry", org,
                              f"cert-expiring:{org.identifier}:{until}", "severity_expiring",
-                             f"certificate expires on {until} ({(until - day).days} days)",
+                             render("certificate_expiring", date=until,
+                                    days=(until - day).days),
                              day, corr)
         return []
 
@@ -406,8 +413,8 @@ class RulesEngine:
             if rectification["status"] == "open" and day > rectification["deadline"]:
                 org.mark_rectification_overdue(
                     notice_number=number,
-                    meta=self.meta(rule, day, f"rectification {number} not completed by "
-                                   f"{rectification['deadline']}", corr))
+                    meta=self.meta(rule, day, render("rectification_overdue", notice=number,
+                                                     date=rectification["deadline"]), corr))
                 changed = True
         return [org] if changed else []
 
@@ -435,19 +442,19 @@ class RulesEngine:
             # (``warn`` takes a severity that is not a parameter's name as it is)
             decided += self.warn("annual_inspection", org,
                                  f"report-supervisory:{org.identifier}:{year}", "low",
-                                 f"annual report for {year} not submitted to the supervisory "
-                                 f"unit by {supervisory_deadline}", day, corr)
+                                 render("report_not_submitted", year=year,
+                                        date=supervisory_deadline), day, corr)
         if day > month_day(listing_params["annual_report_deadline"], day.year):
             decided += self.propose("abnormal_activity_listing", org,
                                     f"abn-report:{org.identifier}:{year}", "listing",
-                                    f"annual report for {year} not filed by the deadline",
+                                    render("report_not_filed", year=year),
                                     day, corr, credit_list="abnormal_activity",
                                     also=[inspection])
         if day > month_day(inspection_params["registration_authority_deadline"], day.year) \
                 and str(year) not in org.conclusions:
             decided += self.propose("annual_inspection", org,
                                     f"conclusion:{org.identifier}:{year}", "conclusion",
-                                    f"annual report for {year} not filed by the deadline",
+                                    render("report_not_filed", year=year),
                                     day, corr, year=year)
         return decided
 
@@ -470,14 +477,15 @@ class RulesEngine:
         if due and len(due) == missed and not any(str(y) in org.annual_reports for y in due):
             decided += self.warn("zombie_candidate", org,
                                  f"zombie-reports:{org.identifier}:{last_due}", "severity",
-                                 f"no annual report for {min(due)}-{max(due)}", day, corr,
+                                 render("no_reports", year=min(due), last_year=max(due)),
+                                 day, corr,
                                  also=[inspection])
         inactive = int(params["inactive_years"])
         if add_years(org.latest_effective_date, inactive) <= day:
             decided += self.warn(
                 "zombie_candidate", org,
                 f"zombie-inactive:{org.identifier}:{org.latest_effective_date}", "severity",
-                f"nothing recorded since {org.latest_effective_date}", day, corr)
+                render("inactive", date=org.latest_effective_date), day, corr)
         return decided
 
     def listings_over_time(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
@@ -494,22 +502,23 @@ class RulesEngine:
                     decided += self.propose(
                         "serious_dishonesty_listing", org,
                         f"sd-abnormal:{org.identifier}:{listing['id']}", "listing",
-                        f"on the abnormal-activity list since {since}", day, corr,
+                        render("on_abnormal_list", date=since), day, corr,
                         credit_list="serious_dishonesty")
                 elif (months_later(since, int(abnormal["auto_removal_months"])) <= day
                       and not open_rectifications and not later):
                     decided += self.propose(
                         "abnormal_activity_listing", org,
                         f"delist:{org.identifier}:{listing['id']}", "delisting",
-                        f"{abnormal['auto_removal_months']} months on the list with nothing "
-                        "to rectify", day, corr, credit_list="abnormal_activity",
+                        render("abnormal_list_expired",
+                               months=abnormal["auto_removal_months"]),
+                        day, corr, credit_list="abnormal_activity",
                         listing_id=listing["id"])
             elif add_years(since, int(serious["removal_years"])) <= day and not later \
                     and not open_rectifications:
                 decided += self.propose(
                     "serious_dishonesty_listing", org,
                     f"delist:{org.identifier}:{listing['id']}", "delisting",
-                    f"{serious['removal_years']} years on the list with no new trigger", day,
+                    render("serious_list_expired", years=serious["removal_years"]), day,
                     corr, credit_list="serious_dishonesty", listing_id=listing["id"])
         return decided
 
@@ -540,8 +549,7 @@ class RulesEngine:
                     decided += self.warn(
                         "abnormal_activity_listing", org,
                         f"removal-overdue:{org.identifier}:{listing['id']}:{number}", "low",
-                        f"removal overdue: rectification verified on {completed_on}", day,
-                        corr)
+                        render("removal_overdue", date=completed_on), day, corr)
         return decided
 
     def escalations(self, warning_ids: list[UUID], day: date) -> list[Aggregate]:
@@ -559,7 +567,7 @@ class RulesEngine:
                        else params["sub_district_days"])
             if (day - warning.level_since).days >= days:
                 warning.escalate(rule=rule.actor, meta=self.meta(
-                    rule, day, f"not handled within {days} days at {warning.level} level",
+                    rule, day, render("not_handled", days=days, level=warning.level),
                     f"clock:{day}"))
                 decided.append(warning)
         return decided

@@ -54,7 +54,7 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
 
     casefiles.change_rule("certificate_expiry", parameters={"expiring_days": 120},
                           jurisdiction="310110012000",
-                          meta=staff(start, "pilot: earlier notice of expiring certificates"))
+                          meta=staff(start, "试点：提前提示登记证书临期"))
 
     raised = 0
     for i, committee in enumerate(committees[:12]):
@@ -92,7 +92,7 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
                     members[committee][0], "penalty",
                     meta=Meta(actor_id="demo-staff", actor_role="registration_staff",
                               effective_date=decided, correlation_id=str(uuid.uuid4()),
-                              reason="recorded late", reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
+                              reason="补录", reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
                     decision_number=f"杨民罚〔{today.year}〕L{committee[-3:]}", kind="warning",
                     legal_basis="《社会团体登记管理条例》第三十条", amount=None,
                     decision_date=decided, suspended_until=None)

@@ -34,7 +34,7 @@ DEMO_ORG_COMMITTEE = "310110001001"
 # Who acts in the history (the demo accounts of adapters.seed.demo, and the clock's rule).
 STAFF = ("demo-staff", "registration_staff")
 SUPERVISOR = ("demo-supervisor", "supervisory_unit")
-OVERDUE_RULE = ("rule:rectification_overdue@1", "system")
+OVERDUE_RULE = ("rule:abnormal_activity_listing@v1", "system")  # as the rules engine records it
 
 TYPE_WEIGHTS = (("social_association", 36), ("social_service_institution", 58),
                 ("foundation", 6))

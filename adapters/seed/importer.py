@@ -70,6 +70,7 @@ from domain.calendar import today_in_china
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.organization import ORG_TYPES, Organization
+from domain.texts import render
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ TYPE_LABELS = {"社会团体": "social_association", "社会服务机构": "soci
                "社区社会组织": "community_organization"}
 # Filled in by registered organizations only: a community organization leaves them empty.
 REGISTERED_ONLY = ("registered_funds", "supervisory_unit", "certificate_valid_until")
-REASON = "imported from register"
+REASON = render("imported")
 BATCH_SIZE = 200
 RECORD_NUMBER_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{3,63}")
 # Domain errors name the API's fields; the report names the spreadsheet's columns.

@@ -72,6 +72,16 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
                 t=self.entries_table, c=condition), [*params, limit])
             return curs.fetchall()
 
+    def page(self, identifier: str, offset: int, limit: int) -> tuple[int, list[dict]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT count(*) AS n FROM {t} WHERE identifier = %s").format(
+                t=self.entries_table), (identifier,))
+            total = curs.fetchone()["n"]
+            curs.execute(SQL("SELECT * FROM {t} WHERE identifier = %s ORDER BY position "
+                             "LIMIT %s OFFSET %s").format(t=self.entries_table),
+                         (identifier, limit, offset))
+            return total, curs.fetchall()
+
     def all_entries(self, up_to: int, page: int = 2000):
         """Every entry up to a position, read page by page."""
         after = 0

@@ -10,17 +10,17 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
-from flask import Flask, g, request
+from flask import Flask, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from adapters import bootstrap
 from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
-from adapters.web import (accounts, api, forms, health, import_pages, network, openapi, pages,
-                          plans, public, reads)
+from adapters.web import (accounts, api, display, forms, health, import_pages, network,
+                          openapi, pages, paging, plans, public, reads)
 from adapters.web.i18n import init_babel
-from adapters.web.requests import ApiError, error_response, status_of
+from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
 from domain.errors import DomainError
 
@@ -35,6 +35,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 HSTS = "max-age=31536000; includeSubDomains"
 # Paths whose answers hold nothing of a signed-in user's: a cache may keep them.
 CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
+# Paths that answer JSON, errors too; every other path is a page, and its errors pages.
+JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
 MODULES = (api, reads, network, plans, health, openapi, pages, forms, import_pages, accounts,
            public)  # one blueprint each
 
@@ -61,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
     init_babel(app)
+    display.register(app)
+    paging.register(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
     if "read_models" in app.extensions:
@@ -71,7 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         """A NUL byte in the path or a query argument is never valid input."""
         if "\x00" in request.path or any("\x00" in k or "\x00" in v
                                           for k, v in request.args.items(multi=True)):
-            return error_response(400, "invalid_value", "NUL bytes are not allowed")
+            return error_answer(400, "invalid_value", "NUL bytes are not allowed")
         return None
 
     app.after_request(security_headers)
@@ -92,12 +96,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(ApiError)
     def api_error(e: ApiError):
-        return error_response(e.status, e.code, e.message, e.field)
+        return error_answer(e.status, e.code, e.message, e.field)
 
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         status, code = status_of(e)
-        return error_response(status, code, e.message, e.field)
+        return error_answer(status, code, e.message, e.field)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -105,26 +109,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(psycopg.InterfaceError)
     def database_unavailable(e: Exception):
         log.error("database unavailable: %s", type(e).__name__)
-        response = error_response(503, "database_unavailable",
-                                  "the database is unavailable; retry shortly")
+        response = error_answer(503, "database_unavailable",
+                                "the database is unavailable; retry shortly")
         response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(413)
     def too_large(e: HTTPException):
-        return error_response(413, "request_entity_too_large",
-                              f"the body is larger than the limit of {MAX_BODY_BYTES // 1024} KiB")
+        return error_answer(413, "request_entity_too_large",
+                            f"the body is larger than the limit of {MAX_BODY_BYTES // 1024} KiB")
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        response = error_response(e.code or 500, e.name.lower().replace(" ", "_"),
-                                  e.description)
+        response = error_answer(e.code or 500, e.name.lower().replace(" ", "_"),
+                                e.description)
         for name, value in e.get_headers():  # e.g. a 405's Allow
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
 
     return app
+
+
+def error_answer(status: int, code: str, message: str, field: str | None = None):
+    """An error as the JSON API answers it, or, for a page, as a page in the reader's
+    language (templates/error.html), never the API's JSON."""
+    if request.path.startswith(JSON_PATHS):
+        return error_response(status, code, message, field)
+    return make_response(render_template("error.html", error=error_document(
+        status, code, message, field)["error"]), status)
 
 
 def security_headers(response):

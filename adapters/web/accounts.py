@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from adapters.commands import validation as v
+from adapters.web.paging import paged, window
 from adapters.web.requests import (authorize, correlation_header, login_redirect, make_meta,
                                    page, signed_in)
 from domain.errors import DomainError
@@ -22,12 +23,18 @@ def _admin():
     return actor
 
 
+def _listed() -> dict:
+    """A page of the accounts, in the order opened (adapters.web.paging)."""
+    at = window(request.args)
+    total, accounts = current_app.extensions["casefiles"].accounts_page(at.offset, at.limit)
+    return paged("accounts", total, accounts, at)
+
+
 @bp.get("/admin/accounts")
 def list_accounts():
     if _admin() is None:
         return login_redirect()
-    listed = current_app.extensions["casefiles"].list_accounts()
-    return page("accounts.html", accounts=listed, error=None, values={})
+    return page("accounts.html", data=_listed(), error=None, values={})
 
 
 @bp.post("/admin/accounts")
@@ -63,6 +70,5 @@ def account_action():
         else:
             raise v.BadRequest(_("Unknown action."), field="action")
     except DomainError as e:
-        listed = casefiles.list_accounts()
-        return page("accounts.html", 400, accounts=listed, error=e.message, values=values)
+        return page("accounts.html", 400, data=_listed(), error=e.message, values=values)
     return redirect(url_for("accounts.list_accounts"))

@@ -20,7 +20,8 @@ from werkzeug.routing import Map, Rule
 from adapters.commands import validation as v
 from adapters.commands.catalog import BY_ENDPOINT, COMMANDS, META_SCHEMA, Command
 from adapters.web.commands import Submission, attempt
-from adapters.web.i18n import field_label, form_title, translate_error
+from adapters.web.i18n import translate_error
+from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
 from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login_redirect,
                                    not_found, page, same_site_path, signed_in)
@@ -55,7 +56,7 @@ def may(endpoint_or_action: str) -> bool:
 @bp.app_context_processor
 def form_helpers() -> dict:
     def error_text(error: dict) -> str:
-        """An API error for the page, translated (the original stays in a title)."""
+        """An API error for the page, in the page's language."""
         return translate_error(error) if error.get("code") else error.get("message", "")
 
     return {"may": may, "label": field_label, "form_title": form_title,

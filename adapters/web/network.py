@@ -12,8 +12,9 @@ from typing import Mapping
 
 from flask import Blueprint, jsonify, request
 
-from adapters.web.requests import (ApiError, authorize, casefiles, fresh, int_arg,
-                                   node_in_scope)
+from adapters.web.openapi import query
+from adapters.web.paging import PAGING, paged, window
+from adapters.web.requests import ApiError, authorize, casefiles, fresh, node_in_scope
 from domain.calendar import today_in_china
 from domain.access import may_change_rule
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
@@ -73,15 +74,17 @@ def drilldown(code: str, args: Mapping[str, str]) -> dict:
     flag = args.get("flag", "")
     if flag not in FLAGS:
         raise ApiError(400, "invalid_value", f"flag must be one of {', '.join(FLAGS)}", "flag")
+    at = window(args)
     fresh("casefiles", args)
     total, rows = fresh("network", args).organizations(
-        jurisdiction_prefix(code), flag, today_in_china(), int_arg(args, "limit", 100, 1, 1000),
-        int_arg(args, "offset", 0, 0, 10 ** 7),
+        jurisdiction_prefix(code), flag, today_in_china(), at.limit, at.offset,
         certificate_expiry=casefiles().rule("certificate_expiry"))
-    return {"code": code, "flag": flag, "total": total, "organizations": plain(rows)}
+    return paged("organizations", total, plain(rows), at, code=code, flag=flag)
 
 
 @bp.get("/network/<code>/organizations")
+@query(flag=({"type": "string", "enum": list(FLAGS)}, "the figure behind which to look"),
+       **PAGING)
 def network_organizations(code: str):
     """The organizations behind a figure (drill-down), ``?flag=`` one of FLAGS."""
     return jsonify(drilldown(code, request.args))
@@ -112,13 +115,19 @@ def warnings(args: Mapping[str, str]) -> dict:
     if severity is not None and severity not in SEVERITIES:
         raise ApiError(400, "invalid_value", f"severity must be one of {', '.join(SEVERITIES)}",
                        "severity")
+    at = window(args)
     total, rows = fresh("network", args).warnings(
         prefix=prefix, status=status, severity=severity, node=args.get("node"),
-        limit=int_arg(args, "limit", 50, 1, 500), offset=int_arg(args, "offset", 0, 0, 10 ** 7))
-    return {"total": total, "warnings": plain(rows)}
+        limit=at.limit, offset=at.offset)
+    return paged("warnings", total, plain(rows), at)
 
 
 @bp.get("/warnings")
+@query(jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+       status=({"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+               "the warnings in this state"),
+       severity=({"type": "string", "enum": list(SEVERITIES)}, "of this severity"),
+       node=({"type": "string"}, "at this node of the network (12-digit code)"), **PAGING)
 def list_warnings():
     """The warnings inbox: within the reader's jurisdiction, by status and severity."""
     return jsonify(warnings(request.args))
@@ -187,13 +196,16 @@ def proposals(args: Mapping[str, str]) -> dict:
     if status is not None and status not in ("proposed", "confirmed", "rejected"):
         raise ApiError(400, "invalid_value", "status must be proposed, confirmed or rejected",
                        "status")
+    at = window(args)
     total, rows = fresh("network", args).proposals(
-        prefix=_scope_prefix(actor, args), status=status,
-        limit=int_arg(args, "limit", 50, 1, 500), offset=int_arg(args, "offset", 0, 0, 10 ** 7))
-    return {"total": total, "proposals": plain(rows)}
+        prefix=_scope_prefix(actor, args), status=status, limit=at.limit, offset=at.offset)
+    return paged("proposals", total, plain(rows), at)
 
 
 @bp.get("/proposals")
+@query(jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+       status=({"type": "string", "enum": ["proposed", "confirmed", "rejected"]},
+               "the proposals in this state"), **PAGING)
 def list_proposals():
     """The proposals staff confirm or reject, within the reader's jurisdiction."""
     return jsonify(proposals(request.args))

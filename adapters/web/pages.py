@@ -14,7 +14,7 @@ import logging
 
 from flask import (Blueprint, current_app, g, make_response, redirect, render_template,
                    request, url_for)
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from adapters.commands.catalog import BY_ENDPOINT
 from adapters.web import network as network_reads
@@ -25,13 +25,15 @@ from adapters.web.reads import audit_trail, case_file as read_case_file, figures
 from adapters.web.requests import (answer_or_refusal, login_redirect, not_found, page,
                                    same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
+from domain.access import allowed
 from domain.calendar import today_in_china
 from services.errors import AuthenticationFailed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__, template_folder="templates")
 
-SEARCH_ARGS = ("q", "status", "type", "risk", "list", "offset")
+SEARCH_ARGS = ("q", "status", "type", "risk", "list", "offset", "limit")
+LIST_ARGS = ("offset", "limit")
 WARNING_ACTIONS = ("acknowledgement", "escalation", "resolution")
 
 
@@ -42,7 +44,7 @@ def sessions():
 @bp.app_context_processor
 def common() -> dict:
     return {"actor": g.get("actor"), "csrf": g.session.csrf if g.get("session") else "",
-            "lang": g.get("lang", "zh"), "today": today_in_china().isoformat()}
+            "lang": str(get_locale() or "zh"), "today": today_in_china().isoformat()}
 
 
 # ------------------------------------------------------------------- sign-in/out
@@ -94,6 +96,8 @@ def home():
         return redirect(url_for("pages.signin_form"))
     if actor.role == "organization":
         return redirect(url_for("pages.case_file", code=actor.organization))
+    if not allowed(actor.role, "read"):  # an administrator of accounts only
+        return redirect(url_for("accounts.list_accounts"))
     if actor.jurisdiction:
         return redirect(url_for("pages.network", code=actor.jurisdiction))
     return redirect(url_for("pages.organizations"))
@@ -103,7 +107,7 @@ def home():
 def organizations():
     if signed_in() is None:
         return login_redirect()
-    query = {k: x for k, x in request.args.items() if k in SEARCH_ARGS and x}
+    query = _args(SEARCH_ARGS)
     status, data = answer_or_refusal(search, query)
     return page("organizations.html", status=status, data=data, query=query)
 
@@ -129,7 +133,7 @@ def case_file(code: str):
 def audit(code: str):
     if signed_in() is None:
         return login_redirect()
-    status, trail = answer_or_refusal(audit_trail, code, {})
+    status, trail = answer_or_refusal(audit_trail, code, _args(LIST_ARGS))
     if status != 200:
         return page("error.html", status, error=trail.get("error", {}))
     _, checked = answer_or_refusal(verification, {})
@@ -154,7 +158,8 @@ def network_organizations(code: str):
     if signed_in() is None:
         return login_redirect()
     status, data = answer_or_refusal(network_reads.drilldown, code,
-                                     {"flag": request.args.get("flag", "")})
+                                     {"flag": request.args.get("flag", ""),
+                                      **_args(LIST_ARGS)})
     if status != 200:
         return page("error.html", status, error=data.get("error", {}))
     return page("drilldown.html", code=code, data=data)
@@ -162,15 +167,35 @@ def network_organizations(code: str):
 
 @bp.get("/warnings")
 def warnings():
+    """The warnings inbox, by state and severity, a page at a time."""
     if signed_in() is None:
         return login_redirect()
-    status_filter = request.args.get("status", "open")
-    status, data = answer_or_refusal(network_reads.warnings, {"status": status_filter})
+    query = {"status": "open", **_args(("status", "severity", *LIST_ARGS))}
+    status, data = answer_or_refusal(network_reads.warnings, query)
     if status != 200:
         return page("error.html", status, error=data.get("error", {}))
-    _, proposals = answer_or_refusal(network_reads.proposals, {"status": "proposed"})
-    return page("warnings.html", data=data, status_filter=status_filter,
-                proposals=proposals.get("proposals", []))
+    _, proposed = answer_or_refusal(network_reads.proposals, {"status": "proposed",
+                                                               "limit": "1"})
+    return page("warnings.html", data=data, query=query,
+                proposals_waiting=proposed.get("total", 0))
+
+
+@bp.get("/proposals")
+def proposals():
+    """The listings, delistings and conclusions the rules propose, by state, a page at a
+    time, with the forms that confirm or reject them."""
+    if signed_in() is None:
+        return login_redirect()
+    query = {"status": "proposed", **_args(("status", *LIST_ARGS))}
+    status, data = answer_or_refusal(network_reads.proposals, query)
+    if status != 200:
+        return page("error.html", status, error=data.get("error", {}))
+    return page("proposals.html", data=data, query=query)
+
+
+def _args(names: tuple[str, ...]) -> dict[str, str]:
+    """The request's arguments of these names that are not empty."""
+    return {k: x for k, x in request.args.items() if k in names and x}
 
 
 @bp.post("/warnings/<warning_id>/<action>")
@@ -184,4 +209,4 @@ def warning_action(warning_id: str, action: str):
                              {"warning_id": warning_id}, Submission.from_form(body))
     if status >= 400:
         return page("error.html", status, error=result.get("error", {}))
-    return redirect(url_for("pages.warnings"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("pages.warnings"))

@@ -7,7 +7,8 @@ import json
 
 from flask import Blueprint, current_app, request
 
-from adapters.web.requests import not_found, page
+from adapters.web.paging import paged, window
+from adapters.web.requests import ApiError, not_found, page, refusal
 from domain.errors import DomainError
 from projections.documents import plain
 
@@ -49,11 +50,18 @@ def public_organization(code: str):
 
 @bp.get("/organizations")
 def public_search():
+    """The public register by name or code (every organization without a query), a page
+    at a time (adapters.web.paging); 400 for a bad page."""
     text = request.args.get("q", "")[:100]
+    try:
+        at = window(request.args)
+    except ApiError as e:
+        return page("error.html", e.status, error=refusal(e)[1]["error"])
     models = current_app.extensions.get("read_models")
-    rows = []
-    if text and models is not None:
-        _total, rows = models["casefiles"].search(text=text, limit=50)
-    return page("public_search.html", q=text,
-                rows=[{"identifier": r["identifier"], "name": r["name"],
-                       "status": r["status"]} for r in rows])
+    total, rows = 0, []
+    if models is not None:
+        total, rows = models["casefiles"].search(text=text or None, limit=at.limit,
+                                                 offset=at.offset)
+    return page("public_search.html", q=text, data=paged(
+        "organizations", total, [{"identifier": r["identifier"], "name": r["name"],
+                                  "status": r["status"]} for r in rows], at))

@@ -19,6 +19,7 @@ from services.log import recorded_events
 from adapters.views.audit_checkpoint import (HASH_PATTERN, check_against, make_checkpoint,
                                              signing_key)
 from adapters.web.openapi import query
+from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
                                    current_actor, fresh, int_arg, read_models,
                                    wanted_position)
@@ -195,7 +196,8 @@ def search(args: Mapping[str, str]) -> dict:
     if actor.role == "organization":  # an organization sees itself only
         row = fresh("casefiles", args).get(actor.organization or "")
         found = [] if row is None else [{k: row[k] for k in SEARCH_COLUMNS}]
-        return {"total": len(found), "limit": 1, "offset": 0, "organizations": found}
+        at = window(args)
+        return paged("organizations", len(found), found[at.offset:at.offset + at.limit], at)
     if actor.role not in ("auditor",):
         own = jurisdiction_prefix(actor.jurisdiction)
         if prefix is None or not prefix.startswith(own):
@@ -206,16 +208,15 @@ def search(args: Mapping[str, str]) -> dict:
     text = args.get("q")
     if text is not None and len(text) > 100:
         raise ApiError(400, "invalid_value", "q is longer than 100 characters", "q")
-    limit = int_arg(args, "limit", 50, 1, 500)
-    offset = int_arg(args, "offset", 0, 0, 10 ** 7)
+    at = window(args)
     total, rows = fresh("casefiles", args).search(
         text=text, jurisdiction=prefix, status=args.get("status"),
         org_type=args.get("type"), risk_flag=args.get("risk"),
-        credit_list=args.get("list"), limit=limit, offset=offset)
+        credit_list=args.get("list"), limit=at.limit, offset=at.offset)
     for row in rows:
         row["certificate_valid_until"] = (row["certificate_valid_until"].isoformat()
                                           if row["certificate_valid_until"] else None)
-    return {"total": total, "limit": limit, "offset": offset, "organizations": rows}
+    return paged("organizations", total, rows, at)
 
 
 @bp.get("/organizations")
@@ -224,9 +225,7 @@ def search(args: Mapping[str, str]) -> dict:
        status=({"type": "string"}, "status, e.g. registered"),
        type=({"type": "string"}, "organization type"),
        risk=({"type": "string"}, "has this risk flag"),
-       list=({"type": "string"}, "on this credit list"),
-       limit=({"type": "integer", "minimum": 1, "maximum": 500}, "page size (default 50)"),
-       offset=({"type": "integer", "minimum": 0}, "skip this many"))
+       list=({"type": "string"}, "on this credit list"), **PAGING)
 def search_organizations():
     """Search the register within the reader's jurisdiction."""
     return jsonify(search(request.args))
@@ -242,16 +241,21 @@ def _entry(row: dict) -> dict:
 
 
 def audit_trail(code: str, args: Mapping[str, str]) -> dict:
-    """Every change to one organization: who, when, why, field-level before/after."""
+    """Every change to one organization, oldest first, a page at a time: who, when, why,
+    field-level before/after."""
     org = casefiles().get_organization(code)
     authorize("read", org)
-    entries = fresh("audittrail", args).entries(identifier=org.identifier)
-    return {"identifier": org.identifier, "entries": [_entry(e) for e in entries]}
+    at = window(args)
+    total, entries = fresh("audittrail", args).page(org.identifier, at.offset, at.limit)
+    return paged("entries", total, [_entry(e) for e in entries], at,
+                 identifier=org.identifier)
 
 
 @bp.get("/organizations/<code>/audit")
+@query(**PAGING)
 def organization_audit(code: str):
-    """Every change to one organization: who, when, why, field-level before/after."""
+    """Every change to one organization, oldest first, a page at a time: who, when, why,
+    field-level before/after."""
     return jsonify(audit_trail(code, request.args))
 
 

@@ -61,7 +61,7 @@ def test_staff_flow(live_server, page, artifacts):
     artifacts.take(page, "signin")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(rf"/network/{DISTRICT}$"))  # staff land on their district
-    expect(page.locator("header")).to_contain_text("staff · registration_staff")
+    expect(page.locator("header")).to_contain_text("staff · 登记管理机关")  # the role in words
 
     # Searching by name and opening the case file from the results.
     page.locator("header").get_by_role("link", name="社会组织").click()
@@ -84,7 +84,7 @@ def test_staff_flow(live_server, page, artifacts):
     page.get_by_label("生效日期").fill("2024-03-01")
     page.get_by_role("button", name="查看").click()
     page.wait_for_url(re.compile(r"as_of=2024-03-01"))
-    expect(page.get_by_role("status")).to_have_text("显示截至 2024-03-01 的案卷")
+    expect(page.get_by_role("status")).to_have_text("显示 2024-03-01 生效的案卷")
     expect(page.get_by_role("heading", level=1)).to_contain_text(NAME)
     expect(page.locator("main")).not_to_contain_text(LATER_EVENT)
     artifacts.take(page, "casefile-as-of-2024-03-01")
@@ -121,7 +121,7 @@ def test_staff_flow(live_server, page, artifacts):
     row = page.locator("main table tr").filter(has_text=NOTICE)
     expect(row).to_have_count(1)
     expect(row).to_contain_text("2024-03-30")
-    expect(row).to_contain_text("财务制度不健全, 未按期换届")
+    expect(row).to_contain_text("财务制度不健全、未按期换届")
     artifacts.take(page, "casefile-with-rectification")
 
     # The district's dashboard: two organizations in 310110000000.

@@ -114,6 +114,7 @@ ROUTES = [
     ("PAGE", f"/organizations/{ORG}/forms/rectifications", "read", "org"),
     ("PAGE", "/network/{node}/organizations?flag=warning", "read", "node"),
     ("PAGE", "/warnings", "read", "own-node"),
+    ("PAGE", "/proposals", "read", "own-node"),
     ("PAGE", "/import", "register", None),  # each row's jurisdiction is checked on upload
     # the generated form of any command endpoint: offered to the roles that may run it
     ("PAGE", "/forms/warnings", "raise_warning", None),

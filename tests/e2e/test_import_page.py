@@ -52,9 +52,17 @@ def test_staff_import_a_register_or_see_every_error(api):
                                                  association(5, jurisdiction="310230001001")))
     assert refused.status_code == 400
     assert 'data-imported="0"' in refused.text
-    assert re.search(r'class="row">3</td>\s*<td class="field">code</td>', refused.text)
-    assert re.search(r'class="field">jurisdiction</td>\s*<td>310230001001 is outside',
+    # every error by row, column and message, in the page's language
+    assert re.search(r'class="row">3</td>\s*<td class="field">统一社会信用代码</td>\s*'
+                     r'<td>统一社会信用代码校验位不正确：第 18 位应为 [0-9A-Z]，而不是 [0-9A-Z]。</td>',
                      refused.text)
+    assert re.search(r'class="field">所属居委会</td>\s*<td>310230001001 不在您的管辖范围'
+                     r'（310110000000）内。', refused.text)
+    client.set_cookie("lang", "en")
+    english = upload(client, token, register_csv(association(5, jurisdiction="310230001001")))
+    client.delete_cookie("lang")
+    assert re.search(r'class="field">jurisdiction</td>\s*<td>310230001001 lies outside your '
+                     r'jurisdiction 310110000000.', english.text)
     assert stored_event_count(events) == recorded  # nothing recorded
     assert api.get(api.org(3)).status_code == 404
 
@@ -63,7 +71,8 @@ def test_staff_import_a_register_or_see_every_error(api):
     assert len(large) > 64 * 1024
     report = upload(client, token, large)
     assert report.status_code == 400
-    assert re.search(r'class="row">602</td>\s*<td class="field">code</td>', report.text)
+    assert re.search(r'class="row">602</td>\s*<td class="field">统一社会信用代码</td>',
+                     report.text)
     assert upload(client, "wrong", register_csv(association(6))).status_code == 403  # CSRF
     assert stored_event_count(events) == recorded
 

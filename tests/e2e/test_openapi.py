@@ -45,3 +45,25 @@ def test_the_query_parameters_of_reads_are_documented(api):
     assert {"q", "limit", "offset"} <= set(query("/api/v1/organizations"))
     page = api.get("/docs", as_=None).text
     assert 'placeholder="after_version=&amp;limit="' in page
+
+
+def test_every_list_documents_the_one_pager(api):
+    """Every list of the API takes the same ``offset`` and ``limit`` (adapters/web/
+    paging.py), declared once, and refuses a bad one with a 400 naming it."""
+    from adapters.web.paging import PAGING
+
+    spec = api.get("/openapi.json", as_=None).json
+    lists = ["/api/v1/organizations", "/api/v1/warnings", "/api/v1/proposals",
+             "/api/v1/network/{code}/organizations", "/api/v1/organizations/{code}/audit"]
+    for path in lists:
+        declared = {p["name"]: p["schema"] for p in spec["paths"][path]["get"]["parameters"]
+                    if p["in"] == "query"}
+        assert {name: declared.get(name) for name in PAGING} == \
+            {name: schema for name, (schema, _text) in PAGING.items()}, path
+    api.post("/api/v1/organizations", registration(1))
+    for path in [p.replace("{code}", c) for p in lists
+                 for c in (["310110000000"] if "network" in p else [registration(1)["code"]])]:
+        for bad in ("limit=0", "limit=501", "offset=-1", "offset=x"):
+            answer = api.get(f"{path}?flag=warning&{bad}")
+            assert answer.status_code == 400, (path, bad)
+            assert answer.json["error"]["field"] == bad.split("=")[0]

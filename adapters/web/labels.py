@@ -1,0 +1,347 @@
+"""Every code the pages show, with its human label: statuses, types, conclusions, lists,
+penalty kinds, roles, leader roles, event types, rules, flags. The label is an English
+message id marked for the translation catalog (``N_``); ``label`` translates it into the
+page's language. A code is never shown as it is: one without a label here is a gap the
+demo-pages test finds (tests/e2e/test_demo_pages.py).
+
+The tables are by kind (a code may mean two things: ``warning`` is a penalty kind and a
+drill-down flag), and ``VALUE_KINDS`` says which kind a document field's value is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext
+
+from domain.texts import N_
+
+LABELS: dict[str, dict[str, str]] = {
+    "status": {"active": N_("Active"), "suspended": N_("Suspended"),
+               "deregistered": N_("Deregistered"), "revoked": N_("Registration revoked"),
+               "banned": N_("Banned")},
+    "org_type": {"social_association": N_("Social association"),
+                 "social_service_institution": N_("Social service institution"),
+                 "foundation": N_("Foundation"),
+                 "community_organization": N_("Community organization")},
+    "conclusion": {"qualified": N_("Qualified"),
+                   "basically_qualified": N_("Basically qualified"),
+                   "unqualified": N_("Unqualified")},
+    "credit_list": {"abnormal_activity": N_("Abnormal-activity list"),
+                    "serious_dishonesty": N_("Serious illegal-and-dishonest list")},
+    "penalty_kind": {"warning": N_("Warning"), "fine": N_("Fine"),
+                     "confiscation": N_("Confiscation of illegal gains"),
+                     "suspension": N_("Suspension of activities"),
+                     "revocation": N_("Revocation of registration")},
+    "warning_status": {"open": N_("Open"), "acknowledged": N_("Acknowledged"),
+                       "resolved": N_("Resolved")},
+    "rectification_status": {"open": N_("Being rectified"), "overdue": N_("Overdue"),
+                             "completed": N_("Completed")},
+    "severity": {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")},
+    "risk_level": {"none": N_("No risk"), "low": N_("Low"), "medium": N_("Medium"),
+                   "high": N_("High")},
+    "level": {"committee": N_("Residents' committee"), "sub_district": N_("Sub-district"),
+              "district": N_("District")},
+    "source": {"information_officer": N_("Information officer"), "rule": N_("Rule"),
+               "tip_off": N_("Tip-off"), "public_opinion": N_("Public-opinion monitoring")},
+    "role": {"registration_staff": N_("Registration staff"),
+             "supervisory_unit": N_("Supervisory unit"),
+             "sub_district_office": N_("Sub-district office"),
+             "information_officer": N_("Information officer"), "auditor": N_("Auditor"),
+             "organization": N_("Organization"), "admin": N_("Administrator"),
+             "system": N_("System")},
+    "leader_role": {"legal_representative": N_("Legal representative"), "chair": N_("Chair"),
+                    "secretary_general": N_("Secretary-general"),
+                    "supervisor": N_("Supervisor"), "other": N_("Other post")},
+    "official_status": {"none": N_("Not a public official"),
+                        "serving": N_("Serving official"), "retired": N_("Retired official")},
+    "major_event_category": {
+        "meeting_or_election": N_("Members' meeting or election"),
+        "important_activity": N_("Important activity"), "leader_change": N_("Change of leader"),
+        "charter_change": N_("Change of charter"), "domicile_change": N_("Change of domicile"),
+        "foreign_exchange": N_("Foreign exchange or donation"),
+        "large_financial_transaction": N_("Large financial transaction"),
+        "litigation": N_("Litigation"), "safety_incident": N_("Safety incident"),
+        "other": N_("Other")},
+    "recipient": {"registration_authority": N_("Registration authority"),
+                  "supervisory_unit": N_("Supervisory unit"),
+                  "party_building_body": N_("Party-building body")},
+    "grade": {"1A": N_("1A"), "2A": N_("2A"), "3A": N_("3A"), "4A": N_("4A"), "5A": N_("5A")},
+    "authority_level": {"district": N_("District authority"), "city": N_("City authority"),
+                        "province": N_("Province authority")},
+    "certificate_state": {"valid": N_("Valid"), "expiring": N_("Expiring"),
+                          "expired": N_("Expired")},
+    "risk_flag": {"credit_listed": N_("On a credit list"),
+                  "overdue_rectification": N_("Rectification overdue"),
+                  "open_rectification": N_("Rectification open"),
+                  "high_risk_major_event": N_("High-risk major event"),
+                  "late_major_event": N_("Major event reported late"),
+                  "unqualified": N_("Last inspection unqualified"),
+                  "suspended": N_("Suspended")},
+    "flag": {"warning": N_("Organizations with active warnings"),
+             "warning_high": N_("Organizations with high-severity warnings"),
+             "certificate_expiring": N_("Certificate expiring"),
+             "certificate_expired": N_("Certificate expired"),
+             "open_rectification": N_("Rectification open"),
+             "overdue_rectification": N_("Rectification overdue"),
+             "credit_listed": N_("On a credit list"),
+             "zombie_candidate": N_("Zombie candidates"),
+             "high_risk_major_event": N_("High-risk major event")},
+    "figure": {"warnings_low": N_("Low"), "warnings_medium": N_("Medium"),
+               "warnings_high": N_("High")},
+    "proposal_kind": {"listing": N_("Listing"), "delisting": N_("Removal from the list"),
+                      "conclusion": N_("Annual-inspection conclusion")},
+    "proposal_status": {"proposed": N_("Proposed"), "confirmed": N_("Confirmed"),
+                        "rejected": N_("Rejected")},
+    "trigger": {"principle": N_("Principle"), "events": N_("Follows events"),
+                "clock": N_("Daily clock"), "events+clock": N_("Events and daily clock"),
+                "command": N_("Checked by the command")},
+    "rule": {"record_not_changed_silently": N_("Rules never change the record silently"),
+             "abnormal_activity_listing": N_("Abnormal-activity list"),
+             "serious_dishonesty_listing": N_("Serious illegal-and-dishonest list"),
+             "annual_inspection": N_("Annual inspection"),
+             "certificate_expiry": N_("Certificate expiry"),
+             "zombie_candidate": N_("Zombie candidates"), "rating": N_("Rating"),
+             "leaders": N_("Leaders"), "major_event_reporting": N_("Major-event reporting"),
+             "double_random_sampling": N_("Double-random sampling"),
+             "warning_escalation": N_("Escalation of warnings"),
+             "timeliness": N_("Timeliness of credit information")},
+    "actor": {"system": N_("System"), "clock": N_("Daily clock"),
+              "demo-loader": N_("Demo data loader")},
+    "bool": {"True": N_("Yes"), "False": N_("No")},
+}
+
+# Each event type (its aggregate and name, as the audit trail names it) as a person
+# would say what happened.
+EVENTS: dict[str, str] = {
+    "Organization.Registered": N_("Registered"),
+    "Organization.Recorded": N_("Recorded (community organization)"),
+    "Organization.ChangeRegistered": N_("Change registered"),
+    "Organization.AnnualReportFiled": N_("Annual report filed"),
+    "Organization.AnnualInspectionConcluded": N_("Annual inspection concluded"),
+    "Organization.AnnualInspectionCorrected": N_("Annual-inspection conclusion corrected"),
+    "Organization.LevelAssessed": N_("Level assessed"),
+    "Organization.CertificateRenewed": N_("Certificate renewed"),
+    "Organization.Deregistered": N_("Deregistered"),
+    "Organization.RegistrationRevoked": N_("Registration revoked"),
+    "Organization.Banned": N_("Banned"),
+    "Organization.MajorEventReported": N_("Major event reported"),
+    "Organization.MajorEventReviewed": N_("Major-event report reviewed"),
+    "Organization.InspectionConducted": N_("Inspection conducted"),
+    "Organization.RectificationOrdered": N_("Rectification ordered"),
+    "Organization.RectificationFollowedUp": N_("Rectification followed up"),
+    "Organization.RectificationCompleted": N_("Rectification completed"),
+    "Organization.RectificationOverdue": N_("Rectification overdue"),
+    "Organization.ManagementSuggestionIssued": N_("Management suggestion issued"),
+    "Organization.PenaltyImposed": N_("Penalty imposed"),
+    "Organization.PenaltyRescinded": N_("Penalty rescinded"),
+    "Organization.ActivitiesResumed": N_("Activities resumed"),
+    "Organization.CreditListed": N_("Listed on a credit list"),
+    "Organization.CreditListingRemoved": N_("Removed from a credit list"),
+    "Organization.InterviewHeld": N_("Interview held"),
+    "Organization.LeaderAppointed": N_("Leader appointed"),
+    "Organization.LeaderDeparted": N_("Leader departed"),
+    "Organization.TermElectionHeld": N_("Term election held"),
+    "Organization.LeaderWarned": N_("Leader warned"),
+    "Organization.LeaderReplacementOrdered": N_("Leader's replacement ordered"),
+    "Organization.LeaderPersonalDataErased": N_("Leader's personal data erased"),
+    "EarlyWarning.Raised": N_("Warning raised"),
+    "EarlyWarning.Acknowledged": N_("Warning acknowledged"),
+    "EarlyWarning.Escalated": N_("Warning escalated"),
+    "EarlyWarning.Resolved": N_("Warning resolved"),
+    "Proposal.Made": N_("Proposed"), "Proposal.Confirmed": N_("Proposal confirmed"),
+    "Proposal.Rejected": N_("Proposal rejected"),
+    "NetworkNode.Established": N_("Network node established"),
+    "NetworkNode.OfficerAssigned": N_("Information officer assigned"),
+    "NetworkNode.OfficerRemoved": N_("Information officer removed"),
+    "Clock.Started": N_("Clock started"), "Clock.Ticked": N_("Day ticked"),
+    "Person.Registered": N_("Person registered"),
+    "Person.PersonalDataErased": N_("Personal data erased"),
+    "Person.OccupationalBanRecorded": N_("Occupational ban recorded"),
+    "Person.PostTaken": N_("Post taken"), "Person.NewTermBegun": N_("New term begun"),
+    "Person.PostLeft": N_("Post left"),
+    "Person.LedSanctionedOrganization": N_("Led a sanctioned organization"),
+    "Person.SanctionLifted": N_("Sanction lifted"),
+    "Account.Opened": N_("Account opened"), "Account.TokenIssued": N_("API token issued"),
+    "Account.PasswordChanged": N_("Password changed"),
+    "Account.Disabled": N_("Account disabled"), "Account.Granted": N_("Role changed"),
+    "Rule.Defined": N_("Rule defined"), "Rule.Changed": N_("Rule changed"),
+    "InspectionPlan.Planned": N_("Inspection plan drawn"),
+}
+
+# A document field's value is a code of this kind (by "parent.field", then "field").
+VALUE_KINDS = {
+    "type": "org_type", "org_type": "org_type", "status": "status", "result": "conclusion",
+    "list": "credit_list", "credit_list": "credit_list", "credit_lists": "credit_list",
+    "kind": "penalty_kind", "roles": "leader_role", "official_status": "official_status",
+    "risk_level": "risk_level", "category": "major_event_category", "sent_to": "recipient",
+    "severity": "severity", "level": "level", "source": "source", "role": "role",
+    "grade": "grade", "authority_level": "authority_level", "state": "certificate_state",
+    "risk_flags": "risk_flag", "flag": "flag", "actor_role": "role",
+    "previous_status": "status", "closure.status": "status",
+    "rectifications.status": "rectification_status", "warnings.status": "warning_status",
+    "proposals.status": "proposal_status", "proposals.kind": "proposal_kind",
+}
+
+
+def label(code: object, kind: str) -> str:
+    """The code's label in the page's language; a code without one as it is."""
+    if code is None or code == "":
+        return ""
+    text = LABELS.get(kind, {}).get(str(code))
+    return gettext(text) if text else str(code)
+
+
+def event_label(event_type: str) -> str:
+    """An event type (``Organization.CreditListed``, a module path ending so, or the bare
+    name of an organization's event) as what happened."""
+    parts = str(event_type).replace(":", ".").split(".")
+    name = ".".join(parts[-2:]) if len(parts) > 1 else f"Organization.{parts[0]}"
+    text = EVENTS.get(name) or EVENTS.get(f"Organization.{parts[-1]}")
+    return gettext(text) if text else str(event_type)
+
+
+def value_kind(path: str) -> str | None:
+    """The kind of code a document field holds (``rectifications[0].status`` is a
+    rectification's status), or None for a field that holds no code."""
+    names = [p for p in path.replace("]", "").replace("[", ".").split(".")
+             if p and not p.isdigit()]
+    if not names:
+        return None
+    if len(names) > 1 and f"{names[-2]}.{names[-1]}" in VALUE_KINDS:
+        return VALUE_KINDS[f"{names[-2]}.{names[-1]}"]
+    return VALUE_KINDS.get(names[-1])
+
+# A field of a form (the API's body) or of a document (the case file, the audit
+# trail's changes), by its name or dotted path.
+FIELD_LABELS = {
+    "activities_held": N_("Activities held"), "address": N_("Address"),
+    "amount": N_("Amount (yuan)"), "annual_inspections": N_("Annual inspections"),
+    "annual_reports": N_("Annual reports"), "appointed_on": N_("Appointed on"),
+    "approval_date": N_("Approval date"), "approval_reference": N_("Approval reference"),
+    "assessed_on": N_("Assessed on"), "authority_level": N_("Authority level"),
+    "business_scope": N_("Business scope"), "category": N_("Category"),
+    "certificate": N_("Certificate"), "certificate_valid_until": N_("Certificate valid until"),
+    "changes": N_("Changes"), "changes.business_scope": N_("New business scope"),
+    "changes.domicile.address": N_("New address"),
+    "changes.domicile.jurisdiction": N_("New domicile's division code"),
+    "changes.name": N_("New name"), "changes.registered_funds": N_("New registered funds"),
+    "changes.supervisory_unit": N_("New supervisory unit"), "closure": N_("Closure"),
+    "code": N_("Unified social credit code"), "completed_on": N_("Completed on"),
+    "concluded_on": N_("Concluded on"), "conducted_on": N_("Conducted on"),
+    "content": N_("Content"), "corrections": N_("Corrections"),
+    "credit_listings": N_("Credit listings"), "deadline": N_("Deadline"),
+    "decision_date": N_("Decision date"), "decision_number": N_("Decision number"),
+    "departed_on": N_("Left on"), "departure_audit_done": N_("Departure audit done"),
+    "departure_reason": N_("Reason for leaving"), "description": N_("Description"),
+    "domicile": N_("Domicile"), "domicile.address": N_("Address"),
+    "domicile_address": N_("Address"), "record_number": N_("Record number"),
+    "domicile.jurisdiction": N_("Domicile's division code"),
+    "effective_date": N_("Date it takes effect"), "expenditure": N_("Expenditure (yuan)"),
+    "filed_on": N_("Filed on"), "findings": N_("Findings"), "follow_ups": N_("Follow-ups"),
+    "former_leaders": N_("Former leaders"), "founded_on": N_("Founded on"), "from": N_("From"),
+    "grade": N_("Grade"), "held_on": N_("Held on"), "id": N_("Id"),
+    "id_number": N_("Identity number"), "id_number_masked": N_("Identity number"),
+    "identifier": N_("Identifier"), "imported": N_("Imported from a register"),
+    "full_time_staff": N_("Full-time staff"),
+    "income": N_("Income (yuan)"), "inspections": N_("Inspections"),
+    "inspectors": N_("Inspectors"), "interviews": N_("Interviews"),
+    "issued_on": N_("Issued on"), "issues": N_("Issues"), "items": N_("Items inspected"),
+    "jurisdiction": N_("Division code"), "kind": N_("Kind of penalty"), "late": N_("Late"),
+    "leaders": N_("Leaders"), "legal_basis": N_("Legal basis"),
+    "legal_representative": N_("Legal representative"), "level": N_("Rating"),
+    "limit": N_("Rows a page"),
+    "list": N_("Credit list"), "listed_on": N_("Listed on"),
+    "major_events": N_("Major events"), "management_suggestions": N_("Management suggestions"),
+    "name": N_("Name"), "net_assets": N_("Net assets (yuan)"), "new": N_("New value"),
+    "note": N_("Note"), "notice_number": N_("Notice number"), "number": N_("Number"),
+    "offset": N_("Rows skipped"), "official_status": N_("Official status"),
+    "old": N_("Old value"), "on": N_("On"),
+    "on_site": N_("On site"), "opinion": N_("Opinion"), "ordered_on": N_("Ordered on"),
+    "organization": N_("Organization (credit code)"), "overdue_since": N_("Overdue since"),
+    "parameters": N_("Parameters"), "party_organization": N_("Party organization"),
+    "penalties": N_("Penalties"), "person.id_number": N_("Identity number"),
+    "person.name": N_("Name"), "person_id": N_("Person id"),
+    "person_name": N_("Person's name"), "person_role": N_("Person's post"),
+    "plan_id": N_("Plan number"), "planned_date": N_("Planned date"),
+    "position": N_("Log position"), "previous_status": N_("Previous status"),
+    "previous_valid_until": N_("Previously valid until"),
+    "public_notice": N_("Pre-appointment public notice"),
+    "public_notice.from": N_("Public notice from"),
+    "public_notice.to": N_("Public notice until"), "reason": N_("Reason"),
+    "rectifications": N_("Rectifications"), "reference": N_("Decision or notice number"),
+    "registered_funds": N_("Registered funds (yuan)"), "registered_on": N_("Registered on"),
+    "removal_reason": N_("Reason for removal"), "removed_on": N_("Removed on"),
+    "renewals": N_("Renewals"), "renewed_on": N_("Renewed on"),
+    "replacement_order": N_("Replacement order"), "replaces": N_("Replaces (person id)"),
+    "reported_on": N_("Reported on"), "required_notice_days": N_("Days of notice required"),
+    "rescinded": N_("Rescinded"), "rescinded_on": N_("Rescinded on"),
+    "result": N_("Conclusion"), "review": N_("Review"), "reviewed_on": N_("Reviewed on"),
+    "risk_flags": N_("Risks"), "risk_level": N_("Risk level"), "roles": N_("Roles"),
+    "seed": N_("Random seed"), "sent_to": N_("Sent to"), "severity": N_("Severity"),
+    "source": N_("Source"), "state": N_("State"), "status": N_("Status"),
+    "status_since": N_("Status since"), "supervisory_unit": N_("Supervisory unit"),
+    "suspended_until": N_("Suspended until"), "term_elections": N_("Term elections"),
+    "term_end": N_("Term ends"), "term_start": N_("Term starts"), "title": N_("Title"),
+    "to": N_("To"), "topics": N_("Topics"), "type": N_("Type"), "until": N_("Until"),
+    "username": N_("Username"), "valid_until": N_("Valid until"), "version": N_("Version"),
+    "warnings": N_("Warnings"), "year": N_("Year"),
+}
+
+# Each command endpoint's form title.
+FORM_TITLES = {
+    "api.register": N_("Register an organization"),
+    "api.record_community": N_("Record a community organization"),
+    "api.command_change": N_("Record a change"),
+    "api.command_annual_report": N_("File the annual report"),
+    "api.command_annual_inspection": N_("Conclude the annual inspection"),
+    "api.command_annual_inspection_correction": N_("Correct an annual-inspection conclusion"),
+    "api.command_level_assessment": N_("Record a level assessment"),
+    "api.command_major_event": N_("Report a major event"),
+    "api.command_major_event_review": N_("Review a major-event report"),
+    "api.command_inspection": N_("Record an inspection"),
+    "api.command_rectification": N_("Order a rectification"),
+    "api.command_rectification_follow_up": N_("Follow up a rectification"),
+    "api.command_rectification_completion": N_("Complete a rectification"),
+    "api.command_management_suggestion": N_("Give a management suggestion"),
+    "api.command_resumption": N_("Resume activities after a suspension"),
+    "api.command_credit_listing": N_("List on a credit list"),
+    "api.command_credit_listing_removal": N_("Remove from a credit list"),
+    "api.command_interview": N_("Record an interview"),
+    "api.command_leader_warning": N_("Warn a leader"),
+    "api.command_leader_replacement_order": N_("Order a leader's replacement"),
+    "api.command_certificate_renewal": N_("Renew the certificate"),
+    "api.impose_penalty": N_("Impose a penalty"),
+    "api.rescind_penalty": N_("Rescind a penalty"), "api.close_deregister": N_("Deregister"),
+    "api.close_revoke": N_("Revoke the registration"),
+    "api.close_ban": N_("Ban an unregistered organization"),
+    "api.appoint_leader": N_("Appoint a leader"),
+    "api.leader_departure": N_("Record a leader's departure"),
+    "api.term_election": N_("Record a term election"),
+    "api.register_person": N_("Register a person"),
+    "api.occupational_ban": N_("Record an occupational ban"),
+    "api.raise_warning": N_("Raise a warning"),
+    "api.warning_acknowledgement": N_("Acknowledge a warning"),
+    "api.warning_escalation": N_("Escalate a warning"),
+    "api.warning_resolution": N_("Resolve a warning"), "api.change_rule": N_("Change a rule"),
+    "api.proposal_confirmation": N_("Confirm a proposal"),
+    "api.proposal_rejection": N_("Reject a proposal"),
+    "api.establish_node": N_("Establish a network node"),
+    "api.assign_officer": N_("Assign an information officer"),
+    "api.remove_officer": N_("Remove an information officer"),
+    "api.plan_inspection": N_("Draw a double-random inspection plan"),
+    "api.erase_person": N_("Erase a person's personal data"),
+}
+
+
+def field_label(name: str) -> str:
+    """A field's human label in the page's language (``issues[2]`` is ``issues``; a
+    nested field without one of its own is labelled by its last part)."""
+    name = re.sub(r"\[[0-9]+\]", "", name or "")
+    english = FIELD_LABELS.get(name) or FIELD_LABELS.get(name.rsplit(".", 1)[-1])
+    return gettext(english) if english else name
+
+
+def form_title(endpoint: str) -> str:
+    english = FORM_TITLES.get(endpoint)
+    return gettext(english) if english else endpoint.split(".")[-1].replace("_", " ")
