@@ -34,6 +34,7 @@ BENCHMARKS = {
     "network": "bench.network",
     "kafka": "bench.kafka",
     "freshness": "bench.freshness",
+    "verify": "bench.verify",
     "scale": "bench.scale",
 }
 

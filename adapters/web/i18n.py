@@ -68,6 +68,15 @@ ZH = {
     "Change a role": "调整角色", "Change": "调整",
     "The password needs at least 12 characters.": "密码至少需要 12 个字符。",
     "Unknown action.": "未知操作。", "Import": "批量导入",
+    # --- branch i18ops ---
+    "Head verified up to position %(p)s at %(t)s China Standard Time":
+        "已校验至第 %(p)s 条，校验时间 %(t)s（中国标准时间）",
+    "%(n)s later entries not yet verified": "其后 %(n)s 条尚未校验",
+    "This check recomputed the whole chain.": "本次校验重算了整条哈希链。",
+    "This check verified the %(n)s entries added since the last verified head.":
+        "本次校验核对了上次校验以来新增的 %(n)s 条。",
+    "Checked at %(t)s China Standard Time.": "核对时间 %(t)s（中国标准时间）。",
+    "not yet verified": "尚未校验",
 }
 
 # ---------------------------------------------------------------- the page forms

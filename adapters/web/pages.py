@@ -11,6 +11,7 @@ forms are in forms.py. Chinese is the default language, English on request
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import (Blueprint, current_app, g, make_response, redirect, render_template,
                    request, url_for)
@@ -21,11 +22,11 @@ from adapters.web import network as network_reads
 from adapters.web.commands import Submission, attempt
 from adapters.web.forms import command_forms, may
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
-    verification
+    latest_verification
 from adapters.web.requests import (answer_or_refusal, login_redirect, not_found, page,
                                    same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
-from domain.calendar import today_in_china
+from domain.calendar import CHINA, today_in_china
 from services.errors import AuthenticationFailed
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,17 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 SEARCH_ARGS = ("q", "status", "type", "risk", "list", "offset")
 WARNING_ACTIONS = ("acknowledgement", "escalation", "resolution")
+# The audit page extends the verified head over at most this many new entries a view
+# (about a second of work); the next view goes on from there.
+PAGE_VERIFICATION_LIMIT = 5000
+
+
+def in_china(moment: str | None) -> str:
+    """An ISO timestamp as China Standard Time, ``YYYY-MM-DD HH:MM:SS`` (the template names
+    the zone)."""
+    if not moment:
+        return ""
+    return datetime.fromisoformat(moment).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def sessions():
@@ -132,8 +144,9 @@ def audit(code: str):
     status, trail = answer_or_refusal(audit_trail, code, {})
     if status != 200:
         return page("error.html", status, error=trail.get("error", {}))
-    _, checked = answer_or_refusal(verification, {})
-    return page("audit.html", code=code, trail=trail, verification=checked)
+    _, checked = answer_or_refusal(latest_verification, PAGE_VERIFICATION_LIMIT)
+    return page("audit.html", code=code, trail=trail, verification=checked or {},
+                in_china=in_china)
 
 
 @bp.get("/network/<code>")
