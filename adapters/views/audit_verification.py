@@ -91,19 +91,11 @@ class AuditVerifier:
 
     def stored(self) -> tuple[dict | None, dict | None]:
         """(the signed head, the latest run's answer), either None when never stored."""
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT head, last_run FROM {t} WHERE id = 1")
-                         .format(t=self.table))
-            row = curs.fetchone()
-        return (row["head"], row["last_run"]) if row else (None, None)
+        return stored(self.view)
 
     def head_age_seconds(self) -> float | None:
         """Seconds since the head was last verified (None: never verified)."""
-        head, _ = self.stored()
-        if head is None:
-            return None
-        at = datetime.fromisoformat(head["verified_at"])
-        return (datetime.now(timezone.utc) - at).total_seconds()
+        return head_age_seconds(stored(self.view)[0])
 
     # ------------------------------------------------------------------ verifying
 
@@ -202,6 +194,23 @@ class AuditVerifier:
             curs.execute(SQL("INSERT INTO {t} (id, head, last_run) VALUES (1, NULL, %s) "
                              "ON CONFLICT (id) DO UPDATE SET last_run = EXCLUDED.last_run")
                          .format(t=self.table), (answer,))
+
+
+def stored(view: PostgresAuditView) -> tuple[dict | None, dict | None]:
+    """The stored (signed head, latest run's answer) of a trail, None when never stored."""
+    with view.datastore.transaction(commit=False) as curs:
+        curs.execute(SQL("SELECT head, last_run FROM {t} WHERE id = 1")
+                     .format(t=view.verified_head_table))
+        row = curs.fetchone()
+    return (row["head"], row["last_run"]) if row else (None, None)
+
+
+def head_age_seconds(head: dict | None) -> float | None:
+    """Seconds since a stored head was verified (None: never verified)."""
+    if head is None:
+        return None
+    at = datetime.fromisoformat(head["verified_at"])
+    return (datetime.now(timezone.utc) - at).total_seconds()
 
 
 def _now() -> str:
