@@ -23,7 +23,6 @@ before any process counts, and empty it at each start.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -108,11 +107,11 @@ def prepare_multiprocess(folder: Path) -> Path:
     """Before the first process counts: the folder where every process writes its
     values, emptied (values of processes of an earlier start would count again), named
     in PROMETHEUS_MULTIPROC_DIR for this process and its children. An operator's own
-    PROMETHEUS_MULTIPROC_DIR is used (and emptied) instead."""
+    PROMETHEUS_MULTIPROC_DIR is used instead (its ``*.db`` files removed, nothing else)."""
     folder = Path(os.environ.get(MULTIPROC_SETTING) or folder)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # prometheus_client's files only, nothing else
+        stale.unlink()
     os.environ[MULTIPROC_SETTING] = str(folder)
     return folder
 
