@@ -144,8 +144,9 @@ def audit(code: str):
     status, trail = answer_or_refusal(audit_trail, code, {})
     if status != 200:
         return page("error.html", status, error=trail.get("error", {}))
-    _, checked = answer_or_refusal(latest_verification, PAGE_VERIFICATION_LIMIT)
-    return page("audit.html", code=code, trail=trail, verification=checked or {},
+    allowed, checked = answer_or_refusal(latest_verification, PAGE_VERIFICATION_LIMIT)
+    return page("audit.html", code=code, trail=trail, may_verify=allowed == 200,
+                verification=checked if allowed == 200 and checked else {},
                 in_china=in_china)
 
 

@@ -112,6 +112,11 @@ def test_the_audit_page_shows_the_latest_verification_and_when_it_ran(api, pg_ap
     assert f"verified the 1 entries added since" in page.text, page.text
     assert "China Standard Time" in page.text
 
+    staff = api.client.application.test_client()  # may read the trail, not verify it
+    sign_in(staff, "staff")
+    page = staff.get(f"/organizations/{code(1)}/audit")
+    assert page.status_code == 200 and "校验" not in page.text
+
 
 def test_the_cli_extends_and_runs_the_full_verification_on_request(api, pg_app, postgres_env,
                                                                     tmp_path, monkeypatch):
