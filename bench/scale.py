@@ -182,6 +182,7 @@ def run(ctx: Context) -> list[Row]:
             result["target"] = size
             results.append(result)
             print(f"    scale: {result['events']:,} events measured", flush=True)
+            print(table([result]), flush=True)  # each size as it comes: a long run may stop
     print(table(results), flush=True)
     ctx.extra["scale"] = results
     rows = []
