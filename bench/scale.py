@@ -18,7 +18,11 @@ At each size:
 - read: p50/p99 of 300 ``GET /api/v1/organizations/{code}`` through the Flask app in
   process (no network), answered from the caught-up case-file view;
 - storage: pg_total_relation_size of the events table (with its indexes and TOAST) per
-  event, and of the snapshots table.
+  event, and of the snapshots table;
+- verification (bench/verify.py): the audit trail caught up and its head verified (an
+  extension over what the previous size added: the first size verifies from the start),
+  then about 10,000 more events and the extension over them, timed (target < 1 s).
+  The 10,000 stay in the store and count towards the next size.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import psycopg
 
 from bench.common import (INTERVIEW, Context, Row, app_env, count_events, events_table,
                           fresh_schema, ms, percentile, staff_meta)
+from bench.verify import extension_after_new_events
 
 CHUNK_ORGS = 2000
 EVENTS_PER_ORG = 19  # about, with 5 years of history (the demo's default)
@@ -144,8 +149,8 @@ def measure(ctx: Context, schema: str, env: dict, token_cache: list[str]) -> dic
 def table(results: list[dict]) -> str:
     lines = [f"  {'events':>10} {'grown in':>9} {'append p50/p99':>18} "
              f"{'projection':>16} {'read p50/p99':>18} {'bytes/event':>12} {'state':>6} "
-             f"{'snapshots':>10}",
-             "  " + "-" * 106]
+             f"{'snapshots':>10} {'verify +10k':>12} {'catch-up verify':>16}",
+             "  " + "-" * 136]
     for r in results:
         lines.append(
             f"  {r['events']:>10,} {r['grow_seconds']:>8.0f}s "
@@ -153,7 +158,9 @@ def table(results: list[dict]) -> str:
             f" {r['projection_rate']:>10,.0f} ev/s "
             f"{ms(r['read_p50']):>8} / {ms(r['read_p99']):>8}"
             f" {r['events_bytes'] / r['events']:>12,.0f} {r['state_bytes']:>6}"
-            f" {r['snapshots_bytes'] / 2 ** 20:>7,.0f} MiB")
+            f" {r['snapshots_bytes'] / 2 ** 20:>7,.0f} MiB"
+            f" {r['verify']['extension']['seconds']:>10.2f} s"
+            f" {r['verify']['head']['seconds']:>8.0f} s ({r['verify']['head']['mode']})")
     return "\n".join(lines)
 
 
@@ -171,9 +178,11 @@ def run(ctx: Context) -> list[Row]:
             grown = grow(ctx.url, schema, size, seeds)
             result = measure(ctx, schema, env, token)
             result["grow_seconds"] = grown
+            result["verify"] = extension_after_new_events(ctx, schema, env, seeds)
             result["target"] = size
             results.append(result)
             print(f"    scale: {result['events']:,} events measured", flush=True)
+            print(table([result]), flush=True)  # each size as it comes: a long run may stop
     print(table(results), flush=True)
     ctx.extra["scale"] = results
     rows = []
@@ -183,7 +192,9 @@ def run(ctx: Context) -> list[Row]:
                         f"append p99 {ms(r['append_p99'])}", None, "-", None,
                         note=(f"{r['events']:,} events; projection "
                               f"{r['projection_rate']:,.0f} ev/s; "
-                              f"{r['events_bytes'] / r['events']:,.0f} B/event"),
+                              f"{r['events_bytes'] / r['events']:,.0f} B/event; audit "
+                              f"verification of {r['verify']['extension']['checked']:,} "
+                              f"new events {r['verify']['extension']['seconds']:.2f} s"),
                         data=r))
     return rows
 

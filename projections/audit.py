@@ -171,8 +171,8 @@ class AuditView(StatefulView):
         """Entries in position order, all or one organization's."""
 
     @abstractmethod
-    def all_entries(self, up_to: int) -> Iterable[dict]:
-        """Every entry up to a position, in order (streamed)."""
+    def all_entries(self, up_to: int, after: int = 0) -> Iterable[dict]:
+        """Every entry after a position up to another, in order (streamed)."""
 
     @abstractmethod
     def page(self, identifier: str, offset: int, limit: int) -> tuple[int, list[dict]]:
@@ -242,10 +242,15 @@ class Verification:
                 "first_broken": self.first_broken}
 
 
-def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]]) -> Verification:
+def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]], *,
+           after: tuple[int, str] = (0, GENESIS), verified: int = 0) -> Verification:
     """Walk the stored entries and the event log side by side: every entry must be the
-    canonical form of the event at its position, and chained to the one before."""
-    previous, count, head_position = GENESIS, 0, 0
+    canonical form of the event at its position, and chained to the one before.
+
+    ``after`` is where the walk starts: the genesis (a full verification), or an earlier
+    verified head ``(position, hash)`` with ``verified`` entries up to it (an extension:
+    ``stored`` and ``recorded`` then hold only what follows that position)."""
+    (head_position, previous), count = after, verified
     log = iter(recorded)
     for entry in stored:
         problem, at = None, entry["position"]
@@ -262,11 +267,12 @@ def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]]) -> Verif
                                position)
             elif entry["position"] < position:
                 problem = f"an entry for position {entry['position']} appears again"
-            elif json.loads(entry["canonical"]).get("position") != position:
-                problem = (f"the entry holds the event of position "
-                           f"{json.loads(entry['canonical']).get('position')} (reordered)")
             elif entry["canonical"] != canonical_json(canonical_event(event, position)):
-                problem = "the entry differs from the recorded event (altered)"
+                # (the canonical form holds the position: an equal one is in its place)
+                held = json.loads(entry["canonical"]).get("position")
+                problem = (f"the entry holds the event of position {held} (reordered)"
+                           if held != position else
+                           "the entry differs from the recorded event (altered)")
         if problem is None and entry["previous_hash"] != previous:
             problem = "the entry does not link to the previous entry's hash"
         if problem is None and entry["hash"] != chain_hash(previous, entry["canonical"]):

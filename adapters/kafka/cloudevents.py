@@ -38,6 +38,16 @@ class PublishSettings:
     redact_names: bool = False
 
 
+SEQUENCE_DIGITS = 20  # any PostgreSQL bigint (19 digits) fits
+
+
+def sequence(position: int) -> str:
+    """The CloudEvents ``sequence`` of a position: zero-padded to a fixed width, so that
+    comparing the strings orders the events as the positions do (the Sequence
+    extension's requirement: ``"00000000000000000099" < "00000000000000000100"``)."""
+    return f"{position:0{SEQUENCE_DIGITS}d}"
+
+
 def event_id(originator_id: UUID, version: int) -> str:
     """A stable id: the same event always gets the same id, so consumers can drop the
     duplicates that re-publishing after a failure may produce."""
@@ -89,7 +99,7 @@ def to_cloudevent(event: Any, position: int, subject: str,
         "subject": subject,
         "time": event.timestamp.isoformat(),
         "datacontenttype": "application/json",
-        "sequence": str(position),
+        "sequence": sequence(position),
         "data": payload,
     }
 

@@ -1,8 +1,9 @@
 """A worked example of a downstream consumer (``casefile consume``).
 
 It reads the topic in a consumer group, keeps a small view of its own in SQLite (each
-organization's name, status and last version, and counts by status), drops duplicates
-by CloudEvent id, and commits its Kafka offsets only after the view and the ids it has
+organization's name, status and last version, and counts by status; each organization's
+leaders with their names, dropped again when the person's data is erased), drops
+duplicates by CloudEvent id, and commits its Kafka offsets only after the view and the ids it has
 seen are committed, so a crash replays messages rather than loses them, and the replayed
 ones are dropped as duplicates. A team writing their own consumer follows the same
 three steps: dedupe by id, apply in one local transaction, then commit the offsets.
@@ -34,7 +35,16 @@ CREATE TABLE IF NOT EXISTS annual_reports (
     aggregate_id TEXT NOT NULL, year INTEGER NOT NULL, activities_held INTEGER,
     full_time_staff INTEGER, type_version INTEGER NOT NULL,
     PRIMARY KEY (aggregate_id, year));
+CREATE TABLE IF NOT EXISTS leaders (
+    aggregate_id TEXT NOT NULL, person_id TEXT NOT NULL, name TEXT, roles TEXT,
+    departed INTEGER NOT NULL DEFAULT 0, erased INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (aggregate_id, person_id));
 """
+
+# The organization's own name: set by these events only (a leader's appointment carries the
+# leader's name in ``data.name``, which is not the organization's).
+NAMED_BY = ("Registered", "Recorded")
+ERASED = "[erased]"  # what an erased person's fields read as in messages published later
 
 # The versions of each type this consumer reads (every other type: version 1).
 READS_VERSIONS = {"AnnualReportFiled": (1, 2)}
@@ -49,6 +59,7 @@ def type_parts(cloud_type: str) -> tuple[str, str, int]:
     AnnualReportFiled, 2)."""
     kind, name, version = cloud_type.split(".")[-3:]
     return kind, name, int(version.removeprefix("v"))
+
 
 STATUS_BY_TYPE = {"Registered": "active", "Recorded": "active", "Deregistered": "deregistered",
                   "RegistrationRevoked": "revoked", "Banned": "banned",
@@ -84,9 +95,10 @@ class OrganizationsView:
         self.db.execute("INSERT INTO seen (id) VALUES (?)", (message["id"],))
         stats.processed += 1
         stats.by_type[kind] = stats.by_type.get(kind, 0) + 1
+        data = message["data"]
+        self._personal_data(kind, data)
         if aggregate != "organization":
             return
-        data = message["data"]
         if kind == "AnnualReportFiled":
             self.db.execute(
                 "INSERT OR REPLACE INTO annual_reports (aggregate_id, year, activities_held,"
@@ -111,8 +123,40 @@ class OrganizationsView:
             "status = coalesce(excluded.status, organizations.status), "
             "last_version = max(organizations.last_version, excluded.last_version), "
             "last_position = excluded.last_position, events = organizations.events + 1",
-            (data["aggregate_id"], message["subject"], data.get("name"), status,
+            (data["aggregate_id"], message["subject"], organization_name(kind, data), status,
              data["version"], data["position"]))
+
+    def _personal_data(self, kind: str, data: dict) -> None:
+        """The leaders this view keeps (with their names: personal data), and dropping a
+        person's names on either erasure event (docs/EVENTS.md, "What is published")."""
+        if kind == "LeaderAppointed":
+            name = data.get("name")
+            self.db.execute(
+                "INSERT INTO leaders (aggregate_id, person_id, name, roles, erased) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (aggregate_id, person_id) DO UPDATE SET "
+                "name = CASE WHEN leaders.erased THEN NULL ELSE excluded.name END, "
+                "roles = excluded.roles, departed = 0",
+                (data["aggregate_id"], data["person_id"], None if name == ERASED else name,
+                 json.dumps(data.get("roles", [])), int(name == ERASED)))
+        elif kind == "LeaderDeparted":
+            self.db.execute("UPDATE leaders SET departed = 1 WHERE aggregate_id = ? AND "
+                            "person_id = ?", (data["aggregate_id"], data["person_id"]))
+        elif kind in ("LeaderPersonalDataErased", "PersonalDataErased"):
+            person = data["person_id"] if kind == "LeaderPersonalDataErased" else \
+                data["aggregate_id"]
+            self.db.execute("UPDATE leaders SET name = NULL, erased = 1 WHERE person_id = ?",
+                            (person,))
+
+    def leaders(self, aggregate_id: str) -> list[dict]:
+        rows = self.db.execute("SELECT person_id, name, roles, departed, erased FROM leaders "
+                               "WHERE aggregate_id = ? ORDER BY person_id", (aggregate_id,))
+        return [{"person_id": p, "name": n, "roles": json.loads(r), "departed": bool(d),
+                 "erased": bool(e)} for p, n, r, d, e in rows]
+
+    def name(self, aggregate_id: str) -> str | None:
+        row = self.db.execute("SELECT name FROM organizations WHERE aggregate_id = ?",
+                              (aggregate_id,)).fetchone()
+        return row[0] if row else None
 
     def commit(self) -> None:
         self.db.commit()
@@ -134,6 +178,16 @@ class OrganizationsView:
 
     def close(self) -> None:
         self.db.close()
+
+
+def organization_name(kind: str, data: dict) -> str | None:
+    """The organization's name if this event sets it: its registration, or a registered
+    change of name; None leaves the name as it was."""
+    if kind in NAMED_BY:
+        return data.get("name")
+    if kind == "ChangeRegistered":  # changes: {field: {"old": ..., "new": ...}}
+        return ((data.get("changes") or {}).get("name") or {}).get("new")
+    return None
 
 
 def consume(*, bootstrap_servers: str, topic: str, group: str, db_path: str | Path,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 from uuid import UUID
 
-from adapters.kafka.cloudevents import NEVER_PUBLISHED, type_name
+from adapters.kafka.cloudevents import NEVER_PUBLISHED, SEQUENCE_DIGITS, type_name
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.person import Person
@@ -132,6 +132,13 @@ def event_schema(name: str, event_class: type, version: int | None = None) -> di
     }
 
 
+SEQUENCE_SCHEMA = {"type": "string", "pattern": f"^[0-9]{{{SEQUENCE_DIGITS}}}$",
+                   "description": "the event's position in the recorded sequence (as "
+                                  "data.position), zero-padded to a fixed width so that "
+                                  "the strings order as the positions; positions of "
+                                  "events that are not published (accounts) leave gaps"}
+
+
 def message_key(name: str) -> str:
     """The AsyncAPI message's key: ``organizationRegistered`` for version 1 (as ever),
     ``organizationAnnualReportFiledV2`` for a later version."""
@@ -150,37 +157,71 @@ def message_description(event_class: type, version: int) -> dict:
                            f"consumer reads both (docs/EVENTS.md)."}
 
 
+# The Kafka bindings (AsyncAPI bindings for Kafka, version 0.5.0): the record key.
+KAFKA_BINDING_VERSION = "0.5.0"
+MESSAGE_KEY_SCHEMA = {"type": "string", "format": "uuid",
+                      "description": "the aggregate id (the organization's or the person's "
+                                     "UUID, as in data.aggregate_id): every event of one "
+                                     "aggregate goes to one partition, in recorded order"}
+
+
 def asyncapi(topic: str, classes: dict[str, tuple[type, int]]) -> dict:
     types = sorted(classes)
     return {
         "asyncapi": "3.0.0",
-        # 1.1.0: AnnualReportFiled v2 (issue 17); a new type or version is a minor change
-        # of this document, a type's removal would be a major one (docs/EVENTS.md)
-        "info": {"title": "Social-organization case files: event stream", "version": "1.1.0",
+        # 1.1.0: AnnualReportFiled v2 (issue 17); 1.2.0: the servers, the Kafka bindings and
+        # the zero-padded sequence; a new type or version is a minor change of this
+        # document, a type's removal would be a major one (docs/EVENTS.md)
+        "info": {"title": "Social-organization case files: event stream", "version": "1.2.0",
                  "description": "Every recorded event, as a CloudEvent 1.0 in JSON "
                                 "structured mode, keyed by aggregate id (per-organization "
                                 "order). Identity numbers are never published. A type "
                                 "ends in its version (.v1, .v2); each version has its own "
                                 "schema, and consumers read every version listed here."},
-        "channels": {"events": {"address": topic, "messages": {
-            message_key(t): {"$ref": f"#/components/messages/{message_key(t)}"}
-            for t in types}}},
-        "operations": {"receiveEvents": {"action": "receive",
-                                         "channel": {"$ref": "#/channels/events"}}},
-        "components": {"messages": {message_key(t): {
-            "name": t, **message_description(*classes[t]),
-            "contentType": "application/cloudevents+json",
-            "payload": {"type": "object",
-                        "required": ["specversion", "id", "source", "type", "subject",
-                                     "time", "data"],
-                        "properties": {"specversion": {"const": "1.0"},
-                                       "id": {"type": "string"}, "source": {"type": "string"},
-                                       "type": {"const": t}, "subject": {"type": "string"},
-                                       "time": {"type": "string", "format": "date-time"},
-                                       "sequence": {"type": "string"},
-                                       "datacontenttype": {"const": "application/json"},
-                                       "data": {"$ref": f"events/{t}.json"}}}}
-            for t in types}},
+        "servers": {
+            "production": {
+                "host": "{bootstrap}", "protocol": "kafka",
+                "description": "The bureau's Kafka cluster: the relay's "
+                               "KAFKA_BOOTSTRAP_SERVERS (docs/DEPLOYMENT.md).",
+                "variables": {"bootstrap": {
+                    "description": "a broker's host:port (KAFKA_BOOTSTRAP_SERVERS)",
+                    "default": "kafka-1:9092"}}},
+            "local": {
+                "host": "127.0.0.1:9092", "protocol": "kafka", "protocolVersion": "0.9.0.1",
+                "description": "`make kafka`: the local broker for trying the stream by "
+                               "hand (clients pin api_version 0.9)"}},
+        "channels": {"events": {
+            "address": topic,
+            "servers": [{"$ref": "#/servers/production"}, {"$ref": "#/servers/local"}],
+            "messages": {message_key(t): {"$ref": f"#/components/messages/{message_key(t)}"}
+                         for t in types},
+            "bindings": {"kafka": {"topic": topic,
+                                   "bindingVersion": KAFKA_BINDING_VERSION}}}},
+        "operations": {"receiveEvents": {
+            "action": "receive", "channel": {"$ref": "#/channels/events"},
+            "bindings": {"kafka": {
+                "groupId": {"type": "string", "description": "the consumer's own group"},
+                "bindingVersion": KAFKA_BINDING_VERSION}}}},
+        "components": {
+            "messageBindings": {"aggregateKey": {"kafka": {
+                "key": MESSAGE_KEY_SCHEMA, "bindingVersion": KAFKA_BINDING_VERSION}}},
+            "messages": {message_key(t): {
+                "name": t, **message_description(*classes[t]),
+                "contentType": "application/cloudevents+json",
+                "bindings": {"$ref": "#/components/messageBindings/aggregateKey"},
+                "payload": {"type": "object",
+                            "required": ["specversion", "id", "source", "type", "subject",
+                                         "time", "sequence", "data"],
+                            "properties": {"specversion": {"const": "1.0"},
+                                           "id": {"type": "string"},
+                                           "source": {"type": "string"},
+                                           "type": {"const": t},
+                                           "subject": {"type": "string"},
+                                           "time": {"type": "string", "format": "date-time"},
+                                           "sequence": SEQUENCE_SCHEMA,
+                                           "datacontenttype": {"const": "application/json"},
+                                           "data": {"$ref": f"events/{t}.json"}}}}
+                for t in types}},
     }
 
 

@@ -12,6 +12,10 @@ from adapters.views.base import PostgresStatefulView
 from domain.organization import Organization
 from projections.audit import GENESIS, AuditEntry, AuditView, link
 
+# The last verified head and the latest verification (adapters.views.audit_verification):
+# one table beside the live trail, named once, never part of a rebuild's copy and swap.
+VERIFIED_HEAD_TABLE = "audittrail_verified_head"
+
 
 class PostgresAuditView(PostgresStatefulView, AuditView):
     FIELDS = ("position", "aggregate_id", "identifier", "event_type", "actor_id",
@@ -31,6 +35,11 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
         self.sql_create_statements.append(SQL(
             "CREATE INDEX IF NOT EXISTS {i} ON {t} (identifier, position)").format(
                 i=Identifier(f"{self.prefix}_identifier_idx"), t=self.entries_table))
+        self.verified_head_table = SQL("{0}.{1}").format(
+            Identifier(self.datastore.schema), Identifier(VERIFIED_HEAD_TABLE))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {t} (id smallint PRIMARY KEY CHECK (id = 1), "
+            "head jsonb, last_run jsonb NOT NULL)").format(t=self.verified_head_table))
 
     def head(self) -> tuple[int, str]:
         with self.datastore.transaction(commit=False) as curs:
@@ -82,9 +91,24 @@ class PostgresAuditView(PostgresStatefulView, AuditView):
                          (identifier, limit, offset))
             return total, curs.fetchall()
 
-    def all_entries(self, up_to: int, page: int = 2000):
-        """Every entry up to a position, read page by page."""
-        after = 0
+    def chain_pages(self, up_to: int, after: int = 0, page: int = 2000):
+        """What the verifier reads of each entry after a position up to another (its
+        position, canonical form and hashes), a page at a time: not the changes, whose
+        JSON the driver would parse for nothing."""
+        while True:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(SQL("SELECT position, canonical, previous_hash, hash FROM {t} "
+                                 "WHERE position > %s AND position <= %s ORDER BY position "
+                                 "LIMIT %s").format(t=self.entries_table), (after, up_to, page))
+                rows = curs.fetchall()
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["position"]
+
+    def all_entries(self, up_to: int, after: int = 0, page: int = 2000):
+        """Every entry after a position up to another, read page by page."""
         while True:
             rows = self.entries(after=after, up_to=up_to, limit=page)
             yield from rows

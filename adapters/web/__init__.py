@@ -17,8 +17,8 @@ from adapters import bootstrap
 from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
-from adapters.web import (accounts, api, display, forms, health, import_pages, network,
-                          openapi, pages, paging, plans, public, reads)
+from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
+                          network, openapi, pages, paging, plans, public, reads)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     paging.register(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    metrics.init_app(app)
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
 

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from flask import jsonify
 
+from adapters import metrics
 from adapters.commands.catalog import Command, item_id, person_id
 from adapters.web.network import check_rule_change, rule_document, warning_document
 from adapters.web.plans import caught_up_register, plan_document
@@ -86,6 +87,8 @@ def run(command: Command, url: dict, submitted: Submission):
             result = use_case(**context, **args)
     else:
         result = use_case(**context, **args)
+    if not getattr(result, "replayed", False):
+        metrics.count_command(command.name)
     return ANSWERS[command.answer](command, result, args)
 
 

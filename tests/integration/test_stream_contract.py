@@ -1,0 +1,130 @@
+"""Issue 18 item 8: the stream's contract and the example consumer. The messages are the
+relay's own (``Relay.read``: decoded from the real store, encoded as they are sent), here
+without a broker; tests/integration/test_kafka.py sends them through one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import jsonschema
+import pytest
+
+from adapters.kafka.consumer import ConsumerStats, OrganizationsView
+from adapters.kafka.relay import KafkaSettings, Relay
+from adapters.kafka.schemas import asyncapi
+from tests.integration.test_kafka import ROOT
+from tests.integration.test_personal_data_erasure import admin_token, appoint, erase
+from tests.support import code, id_number, registration
+
+API = "/api/v1"
+
+
+def published(env, after: int = 0) -> tuple[list[tuple[bytes, dict]], int]:
+    """(key, CloudEvent) of every message the relay would send after ``after``, and the
+    position it reached."""
+    relay = Relay(env, KafkaSettings(bootstrap_servers="127.0.0.1:1"))
+    messages, position = [], after
+    try:
+        while (batch := relay.read(position)) is not None:
+            messages += [(key, json.loads(value)) for key, value in batch.messages]
+            position = batch.last
+    finally:
+        relay.app.close()
+        relay.tracking.datastore.close()
+    return messages, position
+
+
+def consumed(view: OrganizationsView, messages) -> ConsumerStats:
+    stats = ConsumerStats()
+    for _, message in messages:
+        view.apply(message, stats)
+    view.commit()
+    return stats
+
+
+@pytest.fixture
+def history(api):
+    for n in (1, 2):
+        assert api.post(f"{API}/organizations", registration(n)).status_code == 201
+    leader_1 = appoint(api, 1, "甄士隐", id_number("19500101", 11))
+    leader_2 = appoint(api, 2, "贾雨村", id_number("19600202", 22))
+    assert api.post(f"{api.org(1)}/changes", {
+        "changes": {"name": "杨浦区更名后协会"}, "approval_date": "2022-01-05",
+        "effective_date": "2022-01-05", "reason": "更名"}).status_code == 200
+    return {"leader_1": leader_1, "leader_2": leader_2}
+
+
+def test_the_consumer_keeps_each_organizations_own_name(api, postgres_env, history):
+    messages, _ = published(postgres_env)
+    view = OrganizationsView(":memory:")
+    consumed(view, messages)
+    ids = {m["subject"]: m["data"]["aggregate_id"] for _, m in messages
+           if m["type"].endswith("organization.Registered.v1")}
+    # a leader's appointment (after the registration) no longer renames the organization
+    assert view.name(ids[code(2)]) == registration(2)["name"]
+    assert view.name(ids[code(1)]) == "杨浦区更名后协会"  # the registered change of name
+    assert [l["name"] for l in view.leaders(ids[code(1)])] == ["甄士隐"]
+
+
+def test_the_consumer_drops_an_erased_persons_data(api, pg_app, postgres_env, history):
+    messages, reached = published(postgres_env)
+    view = OrganizationsView(":memory:")
+    consumed(view, messages)
+    org_1 = next(m["data"]["aggregate_id"] for _, m in messages if m["subject"] == code(1))
+    org_2 = next(m["data"]["aggregate_id"] for _, m in messages if m["subject"] == code(2))
+    assert view.leaders(org_1)[0]["name"] == "甄士隐"
+
+    api.tokens["admin"] = admin_token(pg_app)
+    assert erase(api, history["leader_1"]).status_code == 201
+    later, _ = published(postgres_env, reached)
+    kinds = {m["type"].split(".")[-2] for _, m in later}
+    assert {"PersonalDataErased", "LeaderPersonalDataErased"} <= kinds
+    consumed(view, later)
+    erased = view.leaders(org_1)[0]
+    assert erased["name"] is None and erased["erased"] is True
+    assert "甄士隐" not in json.dumps(view.db.execute("SELECT * FROM leaders").fetchall(),
+                                     ensure_ascii=False)
+    assert view.leaders(org_2)[0]["name"] == "贾雨村"  # nobody else's
+
+    # a consumer that starts over reads the old appointment as erased, and keeps nothing
+    fresh = OrganizationsView(":memory:")
+    again, _ = published(postgres_env)
+    consumed(fresh, again)
+    assert fresh.leaders(org_1)[0]["name"] is None
+
+
+def test_sequence_is_zero_padded_and_orders_as_the_positions(api, postgres_env, history):
+    messages, _ = published(postgres_env)
+    sequences = [m["sequence"] for _, m in messages]
+    assert all(len(s) == 20 and s.isdigit() for s in sequences)
+    assert [int(s) for s in sequences] == [m["data"]["position"] for _, m in messages]
+    assert sorted(sequences) == sorted(sequences, key=int)  # as strings, as numbers
+    # positions of events not published (the test accounts', recorded first) leave gaps
+    assert int(sequences[0]) > 1
+
+
+def test_every_message_fits_the_asyncapi_document_with_its_kafka_key(api, postgres_env,
+                                                                       history):
+    document = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    assert document == json.loads(json.dumps(asyncapi(document["channels"]["events"]
+                                                      ["address"], sorted(
+        m["name"] for m in document["components"]["messages"].values()))))
+    assert {s["protocol"] for s in document["servers"].values()} == {"kafka"}
+    assert document["channels"]["events"]["bindings"]["kafka"]["topic"] == "socorg.events"
+    key_schema = document["components"]["messageBindings"]["aggregateKey"]["kafka"]["key"]
+    messages, _ = published(postgres_env)
+    checker = jsonschema.FormatChecker()
+    for key, message in messages:
+        spec = document["components"]["messages"][
+            message["type"].split(".")[-3] + message["type"].split(".")[-2]]
+        assert spec["bindings"] == {"$ref": "#/components/messageBindings/aggregateKey"}
+        jsonschema.validate(key.decode(), key_schema, format_checker=checker)
+        assert uuid.UUID(key.decode()) == uuid.UUID(message["data"]["aggregate_id"])
+        envelope = {k: v for k, v in spec["payload"]["properties"].items() if k != "data"}
+        jsonschema.validate({k: v for k, v in message.items() if k != "data"},
+                            {**spec["payload"], "properties": envelope,
+                             "required": [r for r in spec["payload"]["required"]
+                                          if r != "data"]})
+    with pytest.raises(jsonschema.ValidationError):  # an unpadded sequence does not fit
+        jsonschema.validate("1043", spec["payload"]["properties"]["sequence"])
