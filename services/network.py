@@ -132,7 +132,7 @@ class NetworkUseCases:
             why = Meta(actor_id=meta.actor_id, actor_role=meta.actor_role,
                        effective_date=meta.effective_date, correlation_id=meta.correlation_id,
                        reason=f"{proposal.reason} (proposed by {proposal.rule}, confirmed)",
-                       reference=meta.reference)
+                       reference=meta.reference, demo=meta.demo)
             if proposal.kind == "listing":
                 org.list_on_credit_list(credit_list=proposal.credit_list, meta=why)
             elif proposal.kind == "delisting":

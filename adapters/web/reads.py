@@ -237,7 +237,8 @@ def _entry(row: dict) -> dict:
     out["aggregate_id"] = str(row["aggregate_id"])
     out["recorded_at"] = row["recorded_at"].isoformat()
     out["effective_date"] = row["effective_date"].isoformat() if row["effective_date"] else None
-    out.pop("canonical")
+    if (json.loads(out.pop("canonical")).get("meta") or {}).get("demo"):
+        out["demo"] = True  # demo data (Meta.demo), shown as such
     return out
 
 
