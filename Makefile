@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test venv clean-data kafka tools
+.PHONY: run test venv clean-data kafka tools pdf-tools
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null || { echo "need Python 3.11 (python3.11 or python3)"; exit 1; }
@@ -17,11 +17,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 venv: $(VENV)/.installed
 
-run: venv
+run: venv pdf-tools
 	PORT=$(PORT) $(BIN)/casefile run
 
+# What printing a case file as PDF (WeasyPrint) needs of the system: Pango, HarfBuzz and a
+# CJK font (apt-get, when missing).
+pdf-tools:
+	@bash scripts/pdf-tools.sh
+
 # kcat (a Kafka client that is not kafka-python) for the stream's interoperability test.
-tools:
+tools: pdf-tools
 	@command -v kcat >/dev/null || { command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq kcat >/dev/null) || \
 	  echo "could not install kcat: install the Debian package kcat by hand"; }

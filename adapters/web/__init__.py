@@ -18,7 +18,7 @@ from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.web import (accounts, api, forms, health, import_pages, network, openapi, pages,
-                          plans, public, reads)
+                          plans, printing, public, reads)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_response, status_of
 from adapters.web.sessions import SessionStore
@@ -35,8 +35,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 HSTS = "max-age=31536000; includeSubDomains"
 # Paths whose answers hold nothing of a signed-in user's: a cache may keep them.
 CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
-MODULES = (api, reads, network, plans, health, openapi, pages, forms, import_pages, accounts,
-           public)  # one blueprint each
+MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
+           accounts, public)  # one blueprint each
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 
