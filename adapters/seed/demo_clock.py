@@ -9,9 +9,10 @@ that day, as it does after years of real use:
 - the act's effective date plus a delay: 0-4 days for most acts, 5-30 days for a quarter
   of them, 60-400 days for one in twenty; on a working day, in office hours, China
   Standard Time;
-- never before what the organization has recorded so far (``after``): an aggregate's
-  events are recorded in the order of their versions, and the log (written in recording
-  order by adapters.seed.batch) stays in the order of the recorded times;
+- after everything recorded so far in the organization's history (``latest``, since
+  ``begin``: its events, and its leaders' since they took a post there), so that each
+  aggregate's events are recorded in the order of their versions, and the log (written
+  in recording order by adapters.seed.batch) is in the order of the recorded times;
 - never after the start of the demo's "today" (a delay that would reach it is shortened),
   so the demo is recorded before anything recorded at the wall clock after loading it.
 
@@ -41,8 +42,13 @@ class DemoClock:
         self.ceiling = datetime.combine(today, time(0), CHINA)
         self.floor = after  # a larger data set's later part: after the part before
         self.current: datetime | None = None  # the act being recorded: its moment
+        self.latest: datetime | None = None  # the last stamp since ``begin``
         self._next: datetime | None = None
         self.events = 0  # stamped so far (for the progress bar)
+
+    def begin(self) -> None:
+        """A new organization's history: its acts are recorded after one another."""
+        self.latest = None
 
     def moment(self, on: date, after: datetime | None) -> datetime:
         """When an act that takes effect ``on`` is recorded, after ``after``."""
@@ -62,9 +68,10 @@ class DemoClock:
         return moment
 
     @contextmanager
-    def recording(self, on: date, after: datetime | None = None) -> Iterator[datetime]:
-        """Record an act inside: its events are stamped with its moment, one tick apart."""
-        self.current = self._next = self.moment(on, after)
+    def recording(self, on: date) -> Iterator[datetime]:
+        """Record an act of the organization inside: its events are stamped with its
+        moment, one tick apart."""
+        self.current = self._next = self.moment(on, self.latest)
         with recording_clock(self._stamp):
             yield self.current
         self.current = None
@@ -76,5 +83,6 @@ class DemoClock:
 
     def _stamp(self) -> datetime:
         stamp, self._next = self._next, self._next + TICK
+        self.latest = stamp if self.latest is None else max(self.latest, stamp)
         self.events += 1
         return stamp

@@ -127,7 +127,7 @@ class History(Supervision):
         while self.heap:
             on, _, action, args = heapq.heappop(self.heap)
             self.now = on
-            with self.clock.recording(on, after=self.recorded_until(self.org_id)):
+            with self.clock.recording(on):
                 try:
                     action(on, *args)
                 except DomainError as e:
@@ -217,6 +217,7 @@ class History(Supervision):
         """Record or register the organization, play its history, and keep it all in the
         batch; answers the organization as played."""
         self.spec, self.heap, self.seq, self.now = spec, [], 0, None
+        self.clock.begin()
         reg = spec.registered_on
         domicile = {"address": spec.address, "jurisdiction": spec.committee}
         if spec.org_type == "community_organization":

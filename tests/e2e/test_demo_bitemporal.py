@@ -70,6 +70,10 @@ def test_the_demo_is_recorded_days_to_weeks_after_it_takes_effect_in_log_order(d
     assert len(events) == demo["events"] and events
     stamps = [e.timestamp for e in events]
     assert stamps == sorted(stamps), "the log is in the order of the recorded times"
+    versions: dict = {}  # ... and each aggregate's events in the order of their versions
+    for event in events:
+        assert event.originator_version == versions.get(event.originator_id, 0) + 1
+        versions[event.originator_id] = event.originator_version
     assert stamps[-1] <= datetime.combine(TODAY, datetime.min.time(), CHINA) + \
         timedelta(seconds=1)
     delays = [(date_in_china(e.timestamp) - e.meta.effective_date).days for e in events]
