@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 SECOND := .venv-3.13
 PORT ?= 8000
 
-.PHONY: run test venv clean-data kafka tools translations messages
+.PHONY: run test venv clean-data kafka tools translations messages pdf-tools
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "need Python 3.11, 3.12 or 3.13 (python3.11 ... on PATH, or pyenv)"; exit 1; }
@@ -42,11 +42,16 @@ messages: venv
 	@grep -c -e '^msgstr ""$$' -e '^#, fuzzy' $(TRANSLATIONS)/*/LC_MESSAGES/messages.po | \
 	  sed 's/^/untranslated (the header counts one): /'
 
-run: venv translations
+run: venv translations pdf-tools
 	PORT=$(PORT) $(BIN)/casefile run
 
+# What printing a case file as PDF (WeasyPrint) needs of the system: Pango, HarfBuzz and a
+# CJK font (apt-get, when missing).
+pdf-tools:
+	@bash scripts/pdf-tools.sh
+
 # kcat (a Kafka client that is not kafka-python) for the stream's interoperability test.
-tools:
+tools: pdf-tools
 	@command -v kcat >/dev/null || { command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq kcat >/dev/null) || \
 	  echo "could not install kcat: install the Debian package kcat by hand"; }

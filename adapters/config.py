@@ -66,6 +66,13 @@ def session_cookie_secure(default: bool) -> bool:
     return raw in YES
 
 
+def bureau_name() -> str | None:
+    """``BUREAU_NAME``: the registration authority named in the heading of printed case
+    files (e.g. 上海市杨浦区民政局); unset, each names its district's bureau
+    (adapters.web.printing)."""
+    return os.environ.get("BUREAU_NAME", "").strip() or None
+
+
 def postgres_settings_from_url(url: str) -> dict[str, str]:
     parts = urlparse(url)
     if parts.scheme not in ("postgresql", "postgres"):

@@ -32,6 +32,10 @@ class Meta:
     # applied. Written only when there are some, so the events recorded before it existed
     # (and the audit trail's canonical form and hashes of them) read exactly as they did.
     rules: tuple[str, ...] = ()
+    # Demo data (adapters.seed.demo), recorded with a simulated recording clock: shown as
+    # such wherever the event is. Written only when true, so real data's events (and
+    # their audit hashes) read exactly as they did before it existed.
+    demo: bool = False
 
     def as_dict(self) -> dict:
         # every field is a plain value: no need for asdict()'s recursive deep copy, which
@@ -40,6 +44,8 @@ class Meta:
         d["effective_date"] = self.effective_date.isoformat()
         if self.rules:
             d["rules"] = list(self.rules)
+        if self.demo:
+            d["demo"] = True
         return d
 
     @classmethod
@@ -56,5 +62,6 @@ class Meta:
         return replace(self, rules=tuple(dict.fromkeys(self.rules + rules)))
 
 
-# The fields every meta writes; ``rules`` only when the command applied some.
-FIELDS = tuple(f.name for f in fields(Meta) if f.name != "rules")
+# The fields every meta writes; ``rules`` only when the command applied some, ``demo``
+# only on demo data.
+FIELDS = tuple(f.name for f in fields(Meta) if f.name not in ("rules", "demo"))

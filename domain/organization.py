@@ -21,6 +21,7 @@ from domain.codes import (CIVIL_AFFAIRS_CATEGORIES, jurisdiction_level, validate
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from domain.personal import erased
+from domain.recording import StampedByRecordingClock
 from domain.rules import Parameters
 from domain.texts import render
 
@@ -70,9 +71,10 @@ class Organization(Aggregate):
         for report in state["annual_reports"].values():
             report.setdefault("full_time_staff", None)
 
-    class Event(Aggregate.Event):
+    class Event(StampedByRecordingClock, Aggregate.Event):
         """Every event after creation; it remembers the latest business date applied, so a
-        snapshot tells which 'as of' dates it can serve (time travel)."""
+        snapshot tells which 'as of' dates it can serve (time travel). Stamped by the
+        recording clock (domain.recording), as the creation is."""
 
         meta: Meta
 
@@ -82,7 +84,7 @@ class Organization(Aggregate):
                                                   self.meta.effective_date)
             return aggregate
 
-    class Founded(Aggregate.Created):
+    class Founded(StampedByRecordingClock, Aggregate.Created):
         identifier: str
         code: str | None
         name: str

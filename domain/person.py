@@ -19,10 +19,15 @@ from domain.codes import mask_id_number
 from domain.errors import InvalidValue, RuleViolation
 from domain.meta import Meta
 from domain.personal import ERASED, erased, is_erased
+from domain.recording import StampedByRecordingClock
 from domain.rules import Parameters
 
 
 class Person(Aggregate):
+    class Event(StampedByRecordingClock, Aggregate.Event):
+        """Every event, the creation too: stamped by the recording clock
+        (domain.recording)."""
+
     @event("Registered")
     def __init__(self, id: UUID, name: str, id_number: str, birth_date: date, meta: Meta):
         self.name = name

@@ -39,7 +39,8 @@ def timeline_entry(event: Any, position: int | None = None, *,
                    timeliness: Parameters) -> dict:
     """One event's entry in the case file's timeline (who, when recorded, when in effect,
     whether recorded late by the ``timeliness`` rule's parameters given, those in force
-    when it was recorded); the live timeline's entries carry their log position."""
+    when it was recorded, and ``demo`` on demo data); the live timeline's entries carry
+    their log position."""
     entry: dict[str, Any] = {} if position is None else {"position": position}
     entry.update({
         "version": event.originator_version, "type": type(event).__name__,
@@ -47,6 +48,8 @@ def timeline_entry(event: Any, position: int | None = None, *,
         "recorded_at": event.timestamp.isoformat(), "actor": event.meta.actor_id,
         "role": event.meta.actor_role, "reason": event.meta.reason,
         "reference": event.meta.reference, "late": recorded_late(event, timeliness)})
+    if event.meta.demo:  # (only then: real data's entries read as they did)
+        entry["demo"] = True
     return entry
 
 

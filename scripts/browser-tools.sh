@@ -18,18 +18,8 @@ missing=""
     fc-list :lang=zh 2>/dev/null | grep -q . || missing="$missing fonts-wqy-microhei"
 
 if [ -n "$missing" ]; then
-    command -v apt-get >/dev/null || {
-        echo "browser-tools: no apt-get: install$missing by hand (CHROMIUM=$CHROMIUM)" >&2
-        exit 1; }
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then
-        command -v sudo >/dev/null && SUDO="sudo" || {
-            echo "browser-tools: need root (or sudo) to apt-get install$missing" >&2; exit 1; }
-    fi
-    echo "browser-tools: installing$missing (apt-get)"
-    $SUDO apt-get update -qq
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+    bash "$(dirname "$0")/apt-install.sh" browser-tools $missing
     [ -x "$CHROMIUM" ] || {
         echo "browser-tools: $CHROMIUM still missing after apt-get" >&2; exit 1; }
 fi

@@ -143,6 +143,10 @@ class CaseFileApplication(Application):
             raise OrganizationNotFound(f"no organization {identifier}",
                                        field="code") from None
 
+    def position_of_version(self, identifier: str, version: int) -> int | None:
+        """The log position of the organization's event of this version."""
+        return self._position_of(Organization.create_id(identifier), version)
+
     def organization_history(self, identifier: str, *, after_version: int = 0,
                              limit: int | None = None) -> list[DomainEvent]:
         """The organization's events in order; a page of them: those after

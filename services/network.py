@@ -134,7 +134,7 @@ class NetworkUseCases:
                        effective_date=meta.effective_date, correlation_id=meta.correlation_id,
                        reason=render("proposal_confirmed", reason=proposal.reason,
                                      actor=proposal.rule),
-                       reference=meta.reference)
+                       reference=meta.reference, demo=meta.demo)
             if proposal.kind == "listing":
                 org.list_on_credit_list(credit_list=proposal.credit_list, meta=why)
             elif proposal.kind == "delisting":

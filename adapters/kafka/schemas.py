@@ -220,6 +220,10 @@ def asyncapi(topic: str, classes: dict[str, tuple[type, int]]) -> dict:
                                            "time": {"type": "string", "format": "date-time"},
                                            "sequence": SEQUENCE_SCHEMA,
                                            "datacontenttype": {"const": "application/json"},
+                                           "demo": {"const": True, "description": (
+                                               "an extension attribute, present on demo "
+                                               "data only (the demo generator's history, "
+                                               "recorded with a simulated clock)")},
                                            "data": {"$ref": f"events/{t}.json"}}}}
                 for t in types}},
     }

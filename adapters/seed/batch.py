@@ -8,8 +8,10 @@ demo calls those use cases. On the application each would be a transaction of it
 and the demo plays tens of thousands of them. On ``Batch.casefiles`` they run unchanged
 against the aggregates played so far: loading an aggregate finds the kept one first (a
 copy, as the repository gives a copy, so a refused command changes nothing), and saving
-keeps what the command decided. ``flush()`` then writes everything kept with one
-``save`` of the application: one transaction for the batch.
+keeps what the command decided. ``flush()`` then writes everything kept through the
+application's ``save``, in the order the events were recorded (their timestamps: the
+demo's recording clock, adapters.seed.demo_clock), a few hundred events a transaction,
+so that the log's order is the order of the recorded times.
 """
 
 from __future__ import annotations
@@ -85,13 +87,26 @@ class Batch:
     def pending_events(self) -> int:
         return sum(len(a.pending_events) for a in self.kept.values())
 
-    def flush(self) -> list[Recording]:
-        """Write everything kept, in one transaction; the batch is then empty."""
-        if not self.kept:
-            return []
-        aggregates = list(self.kept.values())
+    def flush(self, chunk: int) -> list[Recording]:
+        """Write everything kept, its events in the order of their recorded times (each
+        aggregate's events are recorded in the order of their versions, so that order
+        keeps them in sequence), at most ``chunk`` events a transaction, with the
+        snapshots the application takes; the batch is then empty."""
+        kinds = {aggregate.id: type(aggregate) for aggregate in self.kept.values()}
+        events = sorted((e for aggregate in self.kept.values()
+                         for e in aggregate.collect_events()),
+                        key=lambda e: (e.timestamp, str(e.originator_id), e.originator_version))
         self.kept.clear()
-        return self.application.save(*aggregates)
+        app, recordings = self.application, []
+        for start in range(0, len(events), chunk):
+            part = events[start:start + chunk]
+            recordings += app.save(*part)
+            # (save takes the snapshots of the aggregates it is given; these are events)
+            for event in part:
+                interval = app.snapshotting_intervals.get(kinds[event.originator_id])
+                if interval and event.originator_version % interval == 0:
+                    app.take_snapshot(event.originator_id, version=event.originator_version)
+        return recordings
 
 
 def _keeping(casefiles: CaseFiles, repository: _KeptFirst,

@@ -3,10 +3,13 @@
 ``generate`` plans the district (adapters.seed.demo_plan: Shanghai's Yangpu district,
 about 850 organizations) and plays each organization's years of filings and decisions
 (adapters.seed.demo_history) through the service's use cases, so every rule of the domain
-holds. Everything is drawn from ``random.Random(seed)``: the same seed on the same day
-gives the same district. A batch of organizations is saved with one ``save``: one
-transaction per batch, not one per event (adapters.seed.batch). ``load_demo_once`` loads
-it into a store once, with the demo accounts (one per role) and the early-warning network
+holds. Each act is recorded at a moment of a simulated recording clock, days to weeks
+after it takes effect (adapters.seed.demo_clock), and every event the demo records is
+marked as demo data (``Meta.demo``). Everything is drawn from ``random.Random(seed)``:
+the same seed on the same day gives the same district, recorded at the same moments. The
+district is kept in memory and written at the end in the order it was recorded, a few
+hundred events a transaction (adapters.seed.batch). ``load_demo_once`` loads it into a
+store once, with the demo accounts (one per role) and the early-warning network
 (adapters.seed.demo_network).
 """
 
@@ -16,7 +19,7 @@ import secrets
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, datetime
 from random import Random
 from typing import Any, Callable
 
@@ -24,10 +27,11 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.progress import Progress
 from adapters.seed.batch import Batch
+from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_history import History
 from adapters.seed.demo_network import exercise_network
 from adapters.seed.demo_plan import DEMO_ORG_COMMITTEE, DISTRICT, plan
-from domain.calendar import today_in_china
+from domain.calendar import CHINA, today_in_china
 from domain.errors import Conflict, DomainError
 from domain.meta import ROLES, Meta
 from domain.rules import CATALOG, rule_id
@@ -35,10 +39,9 @@ from domain.rules import CATALOG, rule_id
 DEFAULT_ORGS = 850
 DEFAULT_YEARS = 5
 DEFAULT_SEED = 2024
-BATCH_SIZE = 40
-# Also saved once this many events are pending: one very large save (over about 500 KiB
-# of events) stalls psycopg's pipelined insert (docs/BENCHMARKS.md).
-MAX_PENDING_EVENTS = 600
+# Events written a transaction: one very large save (over about 500 KiB of events)
+# stalled psycopg's pipelined insert (docs/BENCHMARKS.md).
+EVENTS_PER_SAVE = 600
 CHUNK_ORGS = 2000  # the demo's name pool gives a few thousand distinct names per district
 
 # The demo accounts: one per role (DOMAIN.md section 1), "system" excepted.
@@ -68,62 +71,67 @@ def demo_organization_code(*, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEA
 def generate(casefiles, *, orgs: int = DEFAULT_ORGS, years: int = DEFAULT_YEARS,
              seed: int = DEFAULT_SEED, echo: Callable[[str], Any] = print,
              progress: bool = False, today: date | None = None,
-             batch_size: int = BATCH_SIZE, taken_id_numbers: set[str] | None = None) -> dict:
+             taken_id_numbers: set[str] | None = None,
+             recorded_after: datetime | None = None) -> dict:
     """Generate the demo district into the store and return a summary.
 
     ``orgs`` registered organizations (plus a tenth as many recorded community
     organizations), with ``years`` years of history before ``today`` (default: today in
-    China). The same seed and day give the same district. ``taken_id_numbers``: identity
-    numbers already used in the store (by earlier parts of a large data set), not drawn
-    again; the new ones are added to it.
+    China), recorded by the demo's clock before ``today`` began. The same seed and day
+    give the same district. ``taken_id_numbers``: identity numbers already used in the
+    store (by earlier parts of a large data set), not drawn again; the new ones are added
+    to it. ``recorded_after``: the moment the store's log was recorded up to (an earlier
+    part's ``recorded_until``): nothing is recorded before it.
     """
     today = today or today_in_china()
     rng = Random(seed)
     district, specs = plan(rng, max(orgs, 1), years, today)
     # The rules are read once: the history changes none of them.
     batch = Batch(casefiles, read_once=[rule_id(name) for name in CATALOG])
-    history = History(batch, rng, seed, today, district, [s.name for s in specs])
+    clock = DemoClock(seed, today, after=recorded_after)
+    history = History(batch, rng, seed, today, district, [s.name for s in specs], clock)
     if taken_id_numbers is not None:
         history.id_numbers = taken_id_numbers
     bar = Progress(len(specs), "  demo", unit="orgs", rate_unit="events", enabled=progress)
-    events = played = 0
     conclusions = {"qualified": 0, "basically_qualified": 0, "unqualified": 0}
-
-    def flush() -> None:
-        nonlocal events, played
-        try:
-            events += len(batch.flush())
-        except IntegrityError:
-            raise Conflict("the demo district (or part of it) is already in this store: "
-                           "use another store or another seed",
-                           rule="demo_already_loaded") from None
-        played = 0
 
     with bar:
         for done, spec in enumerate(specs, start=1):
             org = history.play(spec)
             for conclusion in org.conclusions.values():
                 conclusions[conclusion["result"]] += 1
-            played += 1
-            if played >= batch_size or batch.pending_events() >= MAX_PENDING_EVENTS:
-                flush()
-            bar.update(done, events)
-        flush()
+            bar.update(done, clock.events)
+        try:
+            recordings = batch.flush(EVENTS_PER_SAVE)
+        except IntegrityError:
+            raise Conflict("the demo district (or part of it) is already in this store: "
+                           "use another store or another seed",
+                           rule="demo_already_loaded") from None
+        events = len(recordings)
         bar.update(len(specs), events)
     seconds = bar.finish()
     registered = sum(1 for s in specs if s.code is not None)
+    recorded = [r.domain_event.timestamp for r in (recordings[0], recordings[-1])] \
+        if recordings else [None, None]
     summary = {"organizations": registered,
                "community_organizations": len(specs) - registered,
                "persons": len(history.persons), "events": events,
                "refused_by_rules": history.refused,
                "refusals": dict(sorted(history.refusals.items())), "conclusions": conclusions,
-               "demo_organization": specs[0].identifier, "seconds": round(seconds, 2)}
+               "demo_organization": specs[0].identifier,
+               "recorded_from": recorded[0], "recorded_until": recorded[1],
+               "seconds": round(seconds, 2)}
     echo(f"demo district {DISTRICT} (seed {seed}, {years} years to {today}): "
          f"{registered} organizations and {summary['community_organizations']} community "
          f"organizations, {summary['persons']} leaders, {events} events in {seconds:.1f} s "
          f"({events / max(seconds, 1e-6):,.0f} events/s); {history.refused} random acts were "
-         "refused by the rules and left out")
+         "refused by the rules and left out; recorded by the demo's clock "
+         f"{_day(recorded[0])} to {_day(recorded[1])} (marked as demo data)")
     return summary
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA).date().isoformat() if moment else "-"
 
 
 def generate_many(casefiles, *, orgs: int, years: int = DEFAULT_YEARS,
@@ -131,13 +139,17 @@ def generate_many(casefiles, *, orgs: int, years: int = DEFAULT_YEARS,
                   progress: bool = False, today: date | None = None) -> dict:
     """A data set of any size: ``generate`` up to 2,000 organizations, above that parts
     of 2,000 with consecutive seeds (each part's own codes and names; one store, one
-    pseudonym key, no identity number drawn twice). The summary adds the parts up."""
+    pseudonym key, no identity number drawn twice). Each part is recorded after the one
+    before (the log stays in the order of the recorded times), so the parts after the
+    first read as recorded at the end of the first one's history, a late back-filling.
+    The summary adds the parts up."""
     if orgs <= CHUNK_ORGS:
         return generate(casefiles, orgs=orgs, years=years, seed=seed, echo=echo,
                         progress=progress, today=today)
     today = today or today_in_china()
     started = time.monotonic()
     taken: set[str] = set()
+    recorded_until = None
     total: dict[str, Any] = {"organizations": 0, "community_organizations": 0, "persons": 0,
                              "events": 0, "refused_by_rules": 0, "parts": 0}
     parts = -(-orgs // CHUNK_ORGS)
@@ -145,7 +157,9 @@ def generate_many(casefiles, *, orgs: int, years: int = DEFAULT_YEARS,
         size = min(CHUNK_ORGS, orgs - part * CHUNK_ORGS)
         summary = generate(casefiles, orgs=size, years=years, seed=seed + part,
                            echo=lambda line, n=part: echo(f"part {n + 1}/{parts}: {line}"),
-                           progress=progress, today=today, taken_id_numbers=taken)
+                           progress=progress, today=today, taken_id_numbers=taken,
+                           recorded_after=recorded_until)
+        recorded_until = summary["recorded_until"] or recorded_until
         for key in ("organizations", "community_organizations", "persons", "events",
                     "refused_by_rules"):
             total[key] += summary[key]
@@ -189,7 +203,7 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
             echo("The demo organizations are already in this store (an earlier start "
                  "stopped before opening the demo accounts); not loading them again.")
         meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
-                    correlation_id=str(uuid.uuid4()), reason="demo accounts")
+                    correlation_id=str(uuid.uuid4()), reason="demo accounts", demo=True)
         for username, display_name, role, jurisdiction in DEMO_ACCOUNTS:
             if _account_exists(casefiles, username):
                 continue
@@ -203,7 +217,7 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
         if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
             exercise_network(casefiles, today, echo, seed)
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
-                correlation_id=str(uuid.uuid4()), reason="demo token at start")
+                correlation_id=str(uuid.uuid4()), reason="demo token at start", demo=True)
     tokens: dict[str, str] = {}
     echo("Demo accounts (a fresh API token for each, valid until disabled; "
          "use it as 'Authorization: Bearer TOKEN'):")

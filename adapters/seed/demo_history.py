@@ -6,20 +6,23 @@ where a random choice breaks a rule (a second suspension, a rating after a faile
 inspection, a leader who led a revoked organization...), the domain refuses it and the act
 is simply left out. Nothing is written around the rules. The acts that change an
 organization and its leaders together (appointments, departures, term elections,
-closures, bans) are the service's use cases, run on a batch (adapters.seed.batch) so
-that a batch of organizations is still saved in one transaction.
+closures, bans) are the service's use cases, run on a batch (adapters.seed.batch), which
+writes the whole district at the end, in the order it was recorded. Each act is recorded
+at a moment of the demo's recording clock (adapters.seed.demo_clock), and its events are
+marked as demo data (``Meta.demo``).
 """
 
 from __future__ import annotations
 
 import heapq
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from random import Random
 from typing import Any, Callable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from adapters.seed.batch import Batch
+from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_plan import (GIVEN, ID_DIVISIONS, ISSUES, MAJOR_EVENT_WEIGHTS,
                                      P_DEREGISTER, P_INSPECTION, P_LATE_REPORT, P_MAJOR_EVENT,
                                      P_NO_REPORT, P_PENALTY, P_RATING, P_RENEW,
@@ -42,8 +45,9 @@ class History(Supervision):
     and leaders, closing, and (adapters.seed.demo_supervision) the supervisory acts."""
 
     def __init__(self, batch: Batch, rng: Random, seed: int, today: date, district: District,
-                 names: list[str]):
+                 names: list[str], clock: DemoClock):
         self.batch = batch
+        self.clock = clock
         self.casefiles = batch.casefiles  # the service's use cases, saving into the batch
         self.rng = rng
         self.seed = seed
@@ -78,7 +82,7 @@ class History(Supervision):
         correlation = uuid5(DEMO_NAMESPACE, f"{self.seed}:{self.correlations}")
         return Meta(actor_id=actor[0], actor_role=actor[1], effective_date=on,
                     correlation_id=str(correlation), reason=reason, reference=reference,
-                    imported=True)
+                    demo=True)
 
     def org_actor(self) -> tuple[str, str]:
         if self.spec.protected:
@@ -123,10 +127,17 @@ class History(Supervision):
         while self.heap:
             on, _, action, args = heapq.heappop(self.heap)
             self.now = on
-            try:
-                action(on, *args)
-            except DomainError as e:
-                self.refuse(e)
+            with self.clock.recording(on):
+                try:
+                    action(on, *args)
+                except DomainError as e:
+                    self.refuse(e)
+
+    def recorded_until(self, aggregate_id: UUID) -> datetime | None:
+        """When the aggregate's last event was recorded (everything the demo records is
+        kept in the batch until the end); None if it has none."""
+        kept = self.batch.kept.get(aggregate_id)
+        return kept.pending_events[-1].timestamp if kept and kept.pending_events else None
 
     def refuse(self, error: DomainError) -> None:
         self.refused += 1
@@ -170,7 +181,9 @@ class History(Supervision):
         person = None
         if official == "none" and not plain and self.person_order and rng.random() < 0.05:
             candidate = rng.choice(self.person_order)
-            if str(candidate) not in org.leaders and str(candidate) != replaces:
+            if (str(candidate) not in org.leaders and str(candidate) != replaces
+                    # (the person's events stay in recording order)
+                    and self.clock.recorded_before_now(self.recorded_until(candidate))):
                 person = self.persons[candidate]  # someone who already leads another one
         if person is None:
             person = self.new_person(on, retired=official == "retired")
@@ -204,29 +217,34 @@ class History(Supervision):
         """Record or register the organization, play its history, and keep it all in the
         batch; answers the organization as played."""
         self.spec, self.heap, self.seq, self.now = spec, [], 0, None
+        self.clock.begin()
         reg = spec.registered_on
         domicile = {"address": spec.address, "jurisdiction": spec.committee}
         if spec.org_type == "community_organization":
             sub = spec.committee[:9] + "000"
             actor = ("demo-street", "sub_district_office") if sub == "310110001000" else (
                 f"street-{sub}", "sub_district_office")
-            org = Organization.record(
-                record_number=spec.identifier, code=None, name=spec.name, domicile=domicile,
-                business_scope=SCOPES["community_organization"], founded_on=reg,
-                meta=self.meta(actor, reg, "社区社会组织备案", self.number("备", reg.year)))
-            self.start(org)
-            self.appoint_or_fallback(reg, ["chair"])
+            with self.clock.recording(reg):
+                org = Organization.record(
+                    record_number=spec.identifier, code=None, name=spec.name,
+                    domicile=domicile, business_scope=SCOPES["community_organization"],
+                    founded_on=reg,
+                    meta=self.meta(actor, reg, "社区社会组织备案", self.number("备", reg.year)))
+                self.start(org)
+                self.appoint_or_fallback(reg, ["chair"])
             self.plan_community()
         else:
             valid_until = add_years(reg, 5) - timedelta(days=1)
-            org = Organization.register(
-                code=spec.code, name=spec.name, org_type=spec.org_type, domicile=domicile,
-                business_scope=SCOPES[spec.org_type], registered_funds=spec.registered_funds,
-                supervisory_unit=spec.supervisory_unit, founded_on=reg,
-                certificate_valid_until=valid_until,
-                meta=self.meta(STAFF, reg, "成立登记", self.number("登", reg.year)))
-            self.start(org)
-            self.found_leaders(reg)
+            with self.clock.recording(reg):
+                org = Organization.register(
+                    code=spec.code, name=spec.name, org_type=spec.org_type, domicile=domicile,
+                    business_scope=SCOPES[spec.org_type],
+                    registered_funds=spec.registered_funds,
+                    supervisory_unit=spec.supervisory_unit, founded_on=reg,
+                    certificate_valid_until=valid_until,
+                    meta=self.meta(STAFF, reg, "成立登记", self.number("登", reg.year)))
+                self.start(org)
+                self.found_leaders(reg)
             self.plan_registered(valid_until)
         self.run()
         return self.org

@@ -23,7 +23,7 @@ CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is rais
 
 def _meta(actor: str, role: str, on: date, reason: str | None = None) -> Meta:
     return Meta(actor_id=actor, actor_role=role, effective_date=on,
-                correlation_id=str(uuid.uuid4()), reason=reason, imported=True)
+                correlation_id=str(uuid.uuid4()), reason=reason, demo=True)
 
 
 def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = print,
@@ -92,7 +92,8 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
                     members[committee][0], "penalty",
                     meta=Meta(actor_id="demo-staff", actor_role="registration_staff",
                               effective_date=decided, correlation_id=str(uuid.uuid4()),
-                              reason="补录", reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
+                              reason="补录", demo=True,
+                              reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
                     decision_number=f"杨民罚〔{today.year}〕L{committee[-3:]}", kind="warning",
                     legal_basis="《社会团体登记管理条例》第三十条", amount=None,
                     decision_date=decided, suspended_until=None)

@@ -34,6 +34,8 @@ class MetaAsDict(Transcoding):
                    "reason": obj.reason, "reference": obj.reference, "imported": obj.imported}
         if obj.rules:  # omitted when empty: the events stored before it read the same
             encoded["rules"] = list(obj.rules)
+        if obj.demo:  # omitted unless demo data, likewise
+            encoded["demo"] = True
         return encoded
 
     def decode(self, data: dict) -> Meta:

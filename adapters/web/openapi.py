@@ -50,6 +50,15 @@ def query(**parameters: tuple[dict, str]):
     return declare
 
 
+def responds(media_type: str, description: str):
+    """Declare that a read answers ``media_type`` (not JSON) on success, for
+    /openapi.json; its errors are JSON as everywhere."""
+    def declare(view):
+        view.response_content = (media_type, description)
+        return view
+    return declare
+
+
 def json_schema(spec: v.F) -> dict:
     kind = spec.kind
     if kind == "str":
@@ -94,7 +103,7 @@ def operation_id(endpoint: str, method: str) -> str:
     return f"{'api' if blueprint in API_BLUEPRINTS else blueprint}.{view}.{method.lower()}"
 
 
-API_BLUEPRINTS = ("api", "reads", "network", "plans")
+API_BLUEPRINTS = ("api", "reads", "network", "plans", "printing")
 
 
 def build(app) -> dict:
@@ -109,6 +118,10 @@ def build(app) -> dict:
                        {"type": "string", "maxLength": 64}}
                       for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)]
         command = BY_ENDPOINT.get(rule.endpoint)
+        media_type, described = getattr(view, "response_content", ("application/json",
+                                                                   "success"))
+        answer = {"schema": {"type": "object"}} if media_type == "application/json" else \
+            {"schema": {"type": "string", "format": "binary"}}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             doc = (view.__doc__ or "").strip().split("\n")[0]
             operation: dict[str, Any] = {
@@ -116,8 +129,7 @@ def build(app) -> dict:
                 "summary": (command.summary if command else doc) or rule.endpoint,
                 "parameters": parameters,
                 "responses": {"200" if method == "GET" else "2XX": {
-                    "description": "success", "content": {"application/json": {
-                        "schema": {"type": "object"}}}},
+                    "description": described, "content": {media_type: answer}},
                     **{code: {"description": text, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}
                        for code, text in ERRORS.items()}}}

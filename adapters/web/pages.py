@@ -20,13 +20,15 @@ from adapters.commands.catalog import BY_ENDPOINT
 from adapters.web import network as network_reads
 from adapters.web.commands import Submission, attempt
 from adapters.web.forms import command_forms, may
+from adapters.web.printing import pdf_response, printed_case_file
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
     latest_verification
-from adapters.web.requests import (answer_or_refusal, login_redirect, not_found, page,
-                                   same_site_path, secure_cookies, signed_in)
+from adapters.web.requests import (ApiError, answer_or_refusal, login_redirect, not_found,
+                                   page, refusal, same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
 from domain.access import allowed
 from domain.calendar import today_in_china
+from domain.errors import DomainError
 from services.errors import AuthenticationFailed
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,21 @@ def case_file(code: str):
     org_warnings = [w for w in warnings.get("warnings", []) if w["organization"] == code
                     and (not as_of or str(w.get("raised_on")) <= as_of)]  # raised by then
     return page("casefile.html", org=org, warnings=org_warnings, as_of=as_of,
-                known_at=known_at, forms=command_forms(code))
+                known_at=known_at, forms=command_forms(code),
+                pdf_link=url_for("pages.case_file_pdf", code=code, **args))
+
+
+@bp.get("/organizations/<code>/pdf")
+def case_file_pdf(code: str):
+    """The case file (with the page's time-travel dates) as a PDF to print."""
+    if signed_in() is None:
+        return login_redirect()
+    try:
+        printed = printed_case_file(code, request.args)
+    except (ApiError, DomainError) as e:
+        status, error = refusal(e)
+        return page("error.html", status, error=error["error"])
+    return pdf_response(printed)
 
 
 @bp.get("/organizations/<code>/audit")

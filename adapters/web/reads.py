@@ -52,7 +52,7 @@ def _time_travel_args(args: Mapping[str, str]) -> tuple[date | None, datetime | 
     return as_of, known_at
 
 
-def _timeline_at(code: str, as_of: date | None, known_at: datetime | None,
+def timeline_at(code: str, as_of: date | None, known_at: datetime | None,
                  jurisdiction: str) -> list[dict]:
     """The timeline as it stood: the events in effect by ``as_of`` and recorded by
     ``known_at`` (the same filter as the case file's state), in the entries' shape of
@@ -98,7 +98,7 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
                                           casefiles().rule("certificate_expiry"))
         return CaseFile({**document, "as_of": as_of and as_of.isoformat(),
                          "known_at": known_at and known_at.isoformat(),
-                         "timeline": _timeline_at(code, as_of, known_at,
+                         "timeline": timeline_at(code, as_of, known_at,
                                                   org.domicile["jurisdiction"])},
                         org.version)
     row = None
@@ -234,7 +234,8 @@ def _entry(row: dict) -> dict:
     out["aggregate_id"] = str(row["aggregate_id"])
     out["recorded_at"] = row["recorded_at"].isoformat()
     out["effective_date"] = row["effective_date"].isoformat() if row["effective_date"] else None
-    out.pop("canonical")
+    if (json.loads(out.pop("canonical")).get("meta") or {}).get("demo"):
+        out["demo"] = True  # demo data (Meta.demo), shown as such
     return out
 
 

@@ -46,6 +46,8 @@ ROUTES = [
     ("GET", f"/api/v1/organizations/{ORG}", "read", "org"),
     ("GET", f"/api/v1/organizations/{ORG}/events", "read", "org"),
     ("GET", f"/api/v1/organizations/{ORG}/audit", "read", "org"),
+    # the printed case file, here as of a date (the case file's scope, time travel too)
+    ("GET", f"/api/v1/organizations/{ORG}/pdf?as_of=2024-01-01", "read", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/changes", "change", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/annual-reports", "annual_report", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/annual-inspections", "annual_inspection", "org"),
@@ -108,6 +110,7 @@ ROUTES = [
     # pages (signed in; they act through the API endpoints above)
     ("PAGE", f"/organizations/{ORG}", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/audit", "read", "org"),
+    ("PAGE", f"/organizations/{ORG}/pdf", "read", "org"),
     ("PAGE", "/network/{node}", "read", "node"),
     ("PAGE", "/admin/accounts", "manage_accounts", None),
     ("PAGE", "/organizations", "read", None),

@@ -86,7 +86,7 @@ COMPOUND_RE = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(COMPOUND
                                                                          reverse=True)))
                          + r")(?![\w])")
 # English a Chinese page may show: formats the reader types or files they handle
-ALLOWED_ENGLISH = {"CSV", "XLSX", "UTF-8", "YYYY-MM-DD", "Excel"}
+ALLOWED_ENGLISH = {"CSV", "XLSX", "UTF-8", "YYYY-MM-DD", "Excel", "PDF"}
 PYTHON_VALUES = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|'\}|\['|'\]|\[\]|\{\}|"
                            r"datetime\.|Decimal\(|\[erased\]")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
@@ -156,10 +156,11 @@ def crawl(site, username: str | None, lang: str, per_pattern: int = 2, most: int
             queue.appendleft(urlsplit(urljoin(url, response.headers["Location"]))._replace(
                 scheme="", netloc="").geturl())
             continue
+        if response.mimetype != "text/html":  # a printed case file (its own tests)
+            assert response.status_code == 200 and response.mimetype == "application/pdf", url
+            continue
         html = response.get_data(as_text=True)
         pages[url] = (response.status_code, html)
-        if response.mimetype != "text/html":
-            continue
         for link in Page(html, lang).links:
             target = urljoin(url, link.split("#")[0])
             parts = urlsplit(target)

@@ -30,6 +30,12 @@ def organizations(app) -> list[Organization]:
     return [app.repository.get(i) for i in ids]
 
 
+def recorded(app) -> list[tuple]:
+    """Every event in the log's order: whose, which version, when recorded."""
+    return [(n.originator_id, n.originator_version, app.mapper.to_domain_event(n).timestamp)
+            for n in app.recorder.select_notifications(1, 10_000_000)]
+
+
 def fingerprint(orgs: list[Organization]) -> dict[str, tuple]:
     return {o.identifier: (o.version, o.status, tuple(sorted(
         (y, c["result"]) for y, c in o.conclusions.items()))) for o in orgs}
@@ -88,6 +94,8 @@ def test_generated_district_obeys_the_rules_and_is_deterministic(pg_app, memory_
     assert {k: v for k, v in again.items() if k != "seconds"} == \
         {k: v for k, v in summary.items() if k != "seconds"}
     assert fingerprint(organizations(memory_app)) == fingerprint(orgs)
+    # ... recorded at the same moments of the demo's clock, in the same order
+    assert recorded(memory_app) == recorded(pg_app)
 
 
 def test_generating_twice_into_one_store_is_refused(memory_app):
