@@ -48,6 +48,19 @@ def in_scope(*, role: str, jurisdiction: str | None, own_organization: str | Non
     return jurisdiction_contains(jurisdiction, org_jurisdiction)
 
 
+def person_in_scope(*, role: str, jurisdiction: str | None,
+                    person_jurisdictions: set[str]) -> bool:
+    """Whether an actor may see or touch a person's record: an auditor (``read_all``) and
+    an admin (``erase_person``) every record; staff one that belongs to a jurisdiction
+    within theirs (the person serves an organization there, or was banned there); an
+    organization's account none."""
+    if allowed(role, "read_all") or allowed(role, "erase_person"):
+        return True
+    if jurisdiction is None or role == "organization":
+        return False
+    return any(jurisdiction_contains(jurisdiction, j) for j in person_jurisdictions)
+
+
 def may_change_rule(*, role: str, jurisdiction: str | None,
                     rule_jurisdiction: str | None) -> bool:
     """Whether an actor may change a rule: its global defaults (``rule_jurisdiction``

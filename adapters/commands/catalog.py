@@ -45,8 +45,9 @@ class Command:
 
     ``target`` names what the actor's scope is checked against: ``organization`` (the
     path's organization, checked by the use case on the aggregate it loads), ``domicile``
-    (a new organization's, in the body), ``person`` (the path's person: no scope, but it
-    must exist), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
+    (a new organization's, in the body), ``person`` (the path's person, checked by the
+    use case on the person it loads: their record's jurisdictions), ``named_person`` (the
+    body's person, likewise, or a new one), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
     organization of the path's item, checked by the use case on the item it loads),
     ``warned`` (the body's organization, likewise), ``plan`` (the body's jurisdiction),
     ``rule`` (the body's jurisdiction: none, the global defaults, needs the action
@@ -55,7 +56,8 @@ class Command:
     why), ``expected_version`` (If-Match), ``idempotency`` (Idempotency-Key and the
     request's fingerprint), ``warning_key`` (a manual warning's key: from the
     Idempotency-Key, so after ``idempotency``) and ``register``
-    (the register the inspection plan draws from). ``answer`` names what the answer shows;
+    (the register the inspection plan draws from), ``jurisdiction`` (the actor's, where a
+    ban is recorded). ``answer`` names what the answer shows;
     ``status`` is its HTTP status (None: 201 when the command issued an item's id, else
     200)."""
 
@@ -234,6 +236,13 @@ APPOINTMENT = {"person": PERSON,
                "approval_reference": v.line(False, 100, True),
                "replaces": v.line(False, 64, True), "departure_audit_done": v.boolean(False)}
 
+BAN = {"from": v.a_date(), "until": v.a_date(False, True)}
+
+
+def ban_dates(body: dict, url: dict) -> dict:
+    return {"banned_from": body["from"], "banned_until": body.get("until")}
+
+
 WARNING = {"organization": v.line(max_len=40), "severity": v.enum(SEVERITIES),
            "source": v.enum(tuple(s for s in SOURCES if s != "rule")),
            "title": v.line(max_len=200), "description": v.text(max_len=4000)}
@@ -358,17 +367,26 @@ COMMANDS: list[Command] = [
             {"term_start": v.a_date(), "term_end": v.a_date()}, "hold_term_election",
             at_organization(), "organization", "organization", 201,
             summary="Record a term election (换届)."),
-    Command("register_person", "POST", "/persons", "leadership", PERSON.schema,
-            "register_person", fields, None, "person", context=("meta",),
-            summary="Look up or record a person by identity number; answers the "
-                    "pseudonymous id."),
+    Command("lookup_person", "POST", "/persons/lookup", "read_persons",
+            {"id_number": v.id_number()}, "find_person", fields, None, "person_found",
+            context=(),
+            summary="Look a person up by identity number (in the body, never in a URL): "
+                    "their pseudonymous id, masked number, bans and posts; 404 for a "
+                    "number never recorded, an erased person or one outside your "
+                    "jurisdiction. Records nothing."),
+    Command("ban_person", "POST", "/persons/occupational-bans", "occupational_ban",
+            {"person": PERSON, **BAN}, "ban_person",
+            lambda body, url: {"person": body["person"], **ban_dates(body, url)},
+            "named_person", "person_changed", 201,
+            ("meta", "idempotency", "jurisdiction"),
+            "Record an occupational ban (从业禁止) against a person named by identity "
+            "number, recording the person if they are new.",
+            checks=(until_not_before_from, reason_required)),
     Command("occupational_ban", "POST", "/persons/<person_id>/occupational-bans",
-            "occupational_ban", {"from": v.a_date(), "until": v.a_date(False, True)},
-            "record_occupational_ban",
-            on_person(lambda body, url: {"banned_from": body["from"],
-                                         "banned_until": body.get("until")}),
+            "occupational_ban", BAN, "record_occupational_ban", on_person(ban_dates),
             "person", "person_changed", 201,
-            summary="Record an occupational ban (从业禁止) against a person.",
+            ("meta", "expected_version", "idempotency", "jurisdiction"),
+            summary="Record an occupational ban (从业禁止) against a recorded person.",
             checks=(until_not_before_from, reason_required)),
     Command("erase_person", "POST", "/persons/<person_id>/erasure", "erase_person", {},
             "erase_person", on_person(), "person", "person_erased", 201,

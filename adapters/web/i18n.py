@@ -68,6 +68,9 @@ ZH = {
     "Change a role": "调整角色", "Change": "调整",
     "The password needs at least 12 characters.": "密码至少需要 12 个字符。",
     "Unknown action.": "未知操作。", "Import": "批量导入",
+    # --- branch i15 (issue 15: the trust boundary) ---
+    "Look a person up by identity number": "按身份证号查询人员",
+    "Record an occupational ban against a person": "对人员作出从业禁止",
 }
 
 # ---------------------------------------------------------------- the page forms
@@ -137,7 +140,9 @@ FORM_TITLES = {
     "api.close_deregister": "Deregister", "api.close_revoke": "Revoke the registration",
     "api.close_ban": "Ban an unregistered organization", "api.appoint_leader":
     "Appoint a leader", "api.leader_departure": "Record a leader's departure",
-    "api.term_election": "Record a term election", "api.register_person": "Register a person",
+    "api.term_election": "Record a term election",
+    "api.lookup_person": "Look a person up by identity number",
+    "api.ban_person": "Record an occupational ban against a person",
     "api.occupational_ban": "Record an occupational ban", "api.raise_warning":
     "Raise a warning", "api.warning_acknowledgement": "Acknowledge a warning",
     "api.warning_escalation": "Escalate a warning", "api.warning_resolution":

@@ -20,6 +20,7 @@ from adapters.views.audit_checkpoint import (HASH_PATTERN, check_against, make_c
                                              signing_key)
 from adapters.web.openapi import query
 from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
+                                   check_person_scope,
                                    current_actor, fresh, int_arg, read_models,
                                    wanted_position)
 from domain.calendar import CHINA, today_in_china
@@ -346,6 +347,8 @@ def person_document(person) -> dict:
 @bp.get("/persons/<person_id>")
 def read_person(person_id: str):
     """A person by pseudonymous id: the masked identity number, bans and posts."""
-    authorize("read_persons")
-    return jsonify(person_document(casefiles().get_person(parse_person_id(person_id))))
+    actor = authorize("read_persons")
+    person = casefiles().get_person(parse_person_id(person_id))
+    check_person_scope(actor, person)
+    return jsonify(person_document(person))
 

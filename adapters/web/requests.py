@@ -26,7 +26,7 @@ from adapters.commands import validation as v
 from adapters.commands.catalog import META_SCHEMA
 from adapters.runtime.status import wait_for
 from adapters.web.sessions import COOKIE
-from domain.access import allowed, in_scope
+from domain.access import allowed, in_scope, person_in_scope
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_contains, validate_jurisdiction
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
@@ -237,6 +237,19 @@ def authorize(action: str, org=None, *, identifier: str | None = None,
 def check_scope(actor, org) -> None:
     """The organization (an aggregate) lies within the actor's scope."""
     check_scope_of(actor, org.identifier, org.domicile["jurisdiction"])
+
+
+def check_person_scope(actor, person) -> None:
+    """A person's record lies within the actor's scope (domain.access.person_in_scope):
+    it belongs to a jurisdiction within theirs. A person this command records for the
+    first time belongs to the actor's own."""
+    if person.is_new:
+        return
+    if not person_in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
+                           person_jurisdictions=casefiles().person_jurisdictions(person)):
+        raise ApiError(403, "forbidden_jurisdiction",
+                       "this person serves no organization within your jurisdiction",
+                       "person")
 
 
 def check_scope_of(actor, identifier: str | None, jurisdiction: str) -> None:
