@@ -16,18 +16,21 @@ STAFF_WRITES = frozenset({
     "decide_proposal", "manage_network",
 })
 
+# Every account manages its own credentials: lists, issues and revokes its API tokens.
+OWN = frozenset({"own_account"})
+
 POLICY: dict[str, frozenset[str]] = {
-    "registration_staff": STAFF_WRITES | {"read", "read_persons"},
-    "supervisory_unit": frozenset({"read", "major_event_review"}),
+    "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
+    "supervisory_unit": frozenset({"read", "major_event_review"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
-                                      "handle_warning"}),
-    "information_officer": frozenset({"read", "raise_warning", "handle_warning"}),
-    "auditor": frozenset({"read", "read_all", "read_persons"}),
-    "organization": frozenset({"read", "annual_report", "major_event_report"}),
+                                      "handle_warning"}) | OWN,
+    "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
+    "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
+    "organization": frozenset({"read", "annual_report", "major_event_report"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",
-                        "change_rule_defaults"}),
+                        "change_rule_defaults"}) | OWN,
 }
 
 

@@ -57,7 +57,8 @@ class Command:
     request's fingerprint), ``warning_key`` (a manual warning's key: from the
     Idempotency-Key, so after ``idempotency``) and ``register``
     (the register the inspection plan draws from), ``jurisdiction`` (the actor's, where a
-    ban is recorded). ``answer`` names what the answer shows;
+    ban is recorded), ``own_account`` (the actor's username: a command on one's own
+    account). ``account``: the path's account, which must exist. ``answer`` names what the answer shows;
     ``status`` is its HTTP status (None: 201 when the command issued an item's id, else
     200)."""
 
@@ -429,6 +430,22 @@ COMMANDS: list[Command] = [
             "manage_network", {}, "assign_officer",
             on("code", "username", remove=True), "node", "officers", context=("meta",),
             summary="Remove an information officer from a node."),
+    Command("issue_own_token", "POST", "/account/tokens", "own_account",
+            {"name": v.line(max_len=100)}, "issue_token", fields, None, "token_issued",
+            201, ("meta", "own_account"),
+            "Issue a new API token for yourself, named; it expires after TOKEN_LIFETIME_DAYS "
+            "(default 90). The answer shows it once."),
+    Command("revoke_own_token", "POST", "/account/tokens/<token_id>/revocation",
+            "own_account", {}, "revoke_token", on("token_id"), None, "account",
+            context=("meta", "own_account"), summary="Revoke one of your API tokens."),
+    Command("revoke_token", "POST", "/accounts/<username>/tokens/<token_id>/revocation",
+            "manage_accounts", {}, "revoke_token", on("username", "token_id"), "account",
+            "account", context=("meta",), summary="Revoke one API token of an account "
+                                                   "(admins)."),
+    Command("lift_lockout", "POST", "/accounts/<username>/lockout-lifting",
+            "manage_accounts", {}, "lift_lockout", on("username"), "account", "account",
+            context=("meta",),
+            summary="Lift an account's sign-in lockout before it ends (admins)."),
     Command("plan_inspection", "POST", "/inspection-plans", "inspection", PLAN,
             draw_inspection_plan, _plan_args, "plan", "plan", 201, ("meta", "register"),
             "Draw a double-random inspection plan.", checks=(plan_jurisdiction,)),

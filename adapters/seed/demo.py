@@ -205,12 +205,14 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
                 correlation_id=str(uuid.uuid4()), reason="demo token at start")
     tokens: dict[str, str] = {}
-    echo("Demo accounts (a fresh API token for each, valid until disabled; "
-         "use it as 'Authorization: Bearer TOKEN'):")
+    days = casefiles.token_lifetime().days
+    echo(f"Demo accounts (a fresh API token for each, valid for {days} days like any "
+         "other; use it as 'Authorization: Bearer TOKEN'):")
     for username, _, role, _ in DEMO_ACCOUNTS:
         try:
             account = casefiles.get_account(username)
-            tokens[username] = casefiles.issue_token(username, meta)
+            tokens[username] = casefiles.issue_token(username, meta,
+                                                     name="printed at start-up")
         except DomainError as e:
             echo(f"  {username:16} {role:20} unavailable: {e.message}")
             continue

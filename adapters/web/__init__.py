@@ -22,6 +22,7 @@ from adapters.web import (accounts, api, forms, health, import_pages, network, o
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_response, status_of
 from adapters.web.sessions import SessionStore
+from adapters.web.signin import init_signin
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
+    init_signin(app)
 
     @app.before_request
     def refuse_nul():
@@ -117,6 +119,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
+        if e.response is not None:  # an answer made for it (the sign-in page's 429)
+            return e.response
         response = error_response(e.code or 500, e.name.lower().replace(" ", "_"),
                                   e.description)
         for name, value in e.get_headers():  # e.g. a 405's Allow

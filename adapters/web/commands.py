@@ -21,6 +21,7 @@ from typing import Any, Callable
 from flask import jsonify
 
 from adapters.commands.catalog import Command, item_id, person_id
+from adapters.web.accounts import account_document, account_or_404
 from adapters.web.network import check_rule_change, rule_document, warning_document
 from adapters.web.plans import caught_up_register, plan_document
 from adapters.web.reads import person_document
@@ -131,12 +132,16 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
         _check_item_scope(actor, app.get_proposal(item_id(url["proposal_id"], "proposal")))
     elif command.target == "person":
         check_person_scope(actor, app.get_person(person_id(url["person_id"])))
+    elif command.target == "account":
+        account_or_404(url["username"])
 
 
 def _check_path_target(command: Command, url: dict) -> None:
-    """The path's target the use case does not check itself: a node."""
+    """The path's target the use case does not check itself: a node, an account."""
     if command.target == "node":
         node_in_scope(url["code"])
+    elif command.target == "account":
+        account_or_404(url["username"])
 
 
 def _check_body_target(command: Command, fields: dict, actor) -> None:
@@ -163,6 +168,8 @@ def _context(command: Command, actor, meta_fields: dict, submitted: Submission) 
         context["meta"] = make_meta(actor, meta_fields, submitted.correlation_id)
     if "jurisdiction" in command.context:
         context["jurisdiction"] = actor.jurisdiction
+    if "own_account" in command.context:
+        context["username"] = actor.username
     if "expected_version" in command.context:
         context["expected_version"] = submitted.expected_version()
     if "warning_key" in command.context:  # the Idempotency-Key's, checked above
@@ -232,6 +239,19 @@ def _person_erased(command: Command, result: CommandResult, args: dict):
                            organizations=result.result.get("organizations", []))
 
 
+def _token_issued(command: Command, token: str, args: dict):
+    """A new token: shown this once (only its hash is stored), with its name and expiry."""
+    username, token_id, _secret = token.split(".", 2)
+    listed = {t["id"]: t for t in casefiles().list_tokens(username)}
+    response = jsonify({"token": token, **plain(listed[token_id])})
+    response.status_code = command.status
+    return response
+
+
+def _account(command: Command, account, args: dict):
+    return jsonify(account_document(account))
+
+
 def _warning(command: Command, warning, args: dict):
     response = jsonify(warning_document(warning))
     response.status_code = command.status
@@ -279,4 +299,5 @@ ANSWERS: dict[str, Callable[..., Any]] = {
     "person_changed": _person_changed,
     "person_erased": _person_erased, "warning": _warning, "rule": _rule,
     "proposal": _proposal, "node": _node, "officers": _officers, "plan": _plan,
+    "token_issued": _token_issued, "account": _account,
 }

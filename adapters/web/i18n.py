@@ -71,6 +71,27 @@ ZH = {
     # --- branch i15 (issue 15: the trust boundary) ---
     "Look a person up by identity number": "按身份证号查询人员",
     "Record an occupational ban against a person": "对人员作出从业禁止",
+    "Wrong username or password, or the account is locked for a while after repeated "
+    "failures.": "用户名或密码错误，或账户因多次登录失败已被暂时锁定。",
+    "Too many failed sign-ins: try again in %(n)s minutes.":
+    "登录失败次数过多，请 %(n)s 分钟后再试。",
+    "My account": "我的账户", "Account": "账户", "API tokens": "接口令牌", "Issued": "签发时间",
+    "Expires": "到期时间", "Last used": "最近使用", "Revoke": "吊销", "locked": "已锁定",
+    "Issue a new API token": "签发新的接口令牌", "Change my password": "修改我的密码",
+    "Every session and API token of this account ends with the change: sign in again with "
+    "the new password.": "修改后，本账户的全部会话和接口令牌随即失效：请用新密码重新登录。",
+    "Current password": "当前密码", "New password": "新密码", "(China time)": "（北京时间）",
+    "locked after repeated failed sign-ins until %(t)s": "因多次登录失败锁定至 %(t)s",
+    "Lift the lockout": "解除锁定", "until %(t)s": "至 %(t)s", "Previous": "上一页",
+    "Next": "下一页", "Set a new password": "重设密码",
+    "A password has at least 12 characters, does not contain the username and is not a "
+    "common password.": "密码至少 12 个字符，不得包含用户名，不得使用常见密码。",
+    "Every session and API token of the account ends with the change.":
+    "修改后，该账户的全部会话和接口令牌随即失效。",
+    "The current password is wrong.": "当前密码不正确。",
+    "Issue an API token": "签发接口令牌", "Revoke one of my API tokens": "吊销我的接口令牌",
+    "Revoke an account's API token": "吊销账户的接口令牌",
+    "Lift an account's sign-in lockout": "解除账户的登录锁定", "API token": "接口令牌",
 }
 
 # ---------------------------------------------------------------- the page forms
@@ -111,7 +132,8 @@ FIELD_LABELS = {
     "title": "Title", "topics": "Topics", "type": "Type", "until": "Until",
     "username": "Username", "valid_until": "Valid until", "year": "Year",
     "parameters": "Parameters", "person_id": "Person id", "id_number_masked": "Identity number",
-    "id": "Id", "status": "Status", "version": "Version",
+    "id": "Id", "status": "Status", "version": "Version", "token": "API token",
+    "issued_at": "Issued", "expires_at": "Expires", "last_used_at": "Last used",
 }
 
 # Each command endpoint's form title (English message id).
@@ -153,6 +175,10 @@ FORM_TITLES = {
     "api.remove_officer": "Remove an information officer",
     "api.plan_inspection": "Draw a double-random inspection plan",
     "api.erase_person": "Erase a person's personal data",
+    "api.issue_own_token": "Issue an API token",
+    "api.revoke_own_token": "Revoke one of my API tokens",
+    "api.revoke_token": "Revoke an account's API token",
+    "api.lift_lockout": "Lift an account's sign-in lockout",
 }
 
 FORMS_ZH = {
@@ -309,6 +335,13 @@ RULES_ZH = {
     "unknown_rule": "没有该规则。", "unknown_warning": "没有该预警。",
     "warning_resolved": "该预警已办结。", "year_not_ended": "该年度尚未结束。",
     "demo_already_loaded": "演示数据已加载。", "not_found": "未找到。",
+    # --- branch i15 (issue 15: the trust boundary) ---
+    "password_too_short": "密码太短：至少需要 12 个字符。",
+    "password_too_long": "密码太长。",
+    "password_contains_username": "密码不得包含用户名或姓名。",
+    "password_too_common": "这是常见或容易猜到的密码，请换一个。",
+    "unknown_token": "没有该接口令牌。", "not_locked": "该账户未被锁定。",
+    "personal_data_erased": "此人的个人信息已删除，不能再以此记录办理。",
 }
 
 # The API's messages, matched by their form (adapters/web/validation.py and the checks in

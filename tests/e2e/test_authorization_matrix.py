@@ -18,7 +18,7 @@ import pytest
 from domain.access import allowed
 from domain.codes import jurisdiction_contains
 from tests.conftest import meta
-from tests.support import code, registration
+from tests.support import code, post_signin, registration
 
 PASSWORD = "correct horse battery"
 OWN_ORG, OTHER_ORG = code(1), code(2, division="310230")
@@ -107,11 +107,23 @@ ROUTES = [
     ("POST", "/api/v1/inspection-plans", "inspection", "node"),
     # a plan is read by inspection staff of its jurisdiction and by auditors
     ("GET", "/api/v1/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    # one's own account and tokens: every role; other accounts: admins
+    ("GET", "/api/v1/account", "own_account", None),
+    ("GET", "/api/v1/account/tokens", "own_account", None),
+    ("POST", "/api/v1/account/tokens", "own_account", None),
+    ("POST", "/api/v1/account/tokens/nope/revocation", "own_account", None),
+    ("GET", "/api/v1/accounts", "manage_accounts", None),
+    ("GET", "/api/v1/accounts/m-auditor-none", "manage_accounts", None),
+    ("POST", "/api/v1/accounts/m-auditor-none/tokens/nope/revocation", "manage_accounts",
+     None),
+    ("POST", "/api/v1/accounts/m-auditor-none/lockout-lifting", "manage_accounts", None),
     # pages (signed in; they act through the API endpoints above)
     ("PAGE", f"/organizations/{ORG}", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/audit", "read", "org"),
     ("PAGE", "/network/{node}", "read", "node"),
     ("PAGE", "/admin/accounts", "manage_accounts", None),
+    ("PAGE", "/admin/accounts/m-auditor-none", "manage_accounts", None),
+    ("PAGE", "/account", "own_account", None),
     ("PAGE", "/organizations", "read", None),
     ("PAGE", f"/organizations/{ORG}/forms/rectifications", "read", "org"),
     ("PAGE", "/network/{node}/organizations?flag=warning", "read", "node"),
@@ -150,6 +162,7 @@ def bodies(org: str, node: str, committee: str) -> dict[str, dict]:
             "person": {"name": "李四", "id_number": LEADER_ID_NUMBER}, "from": "2024-01-01",
             "reason": "matrix"},
         "/api/v1/network/{node}": {"name": "节点"},
+        "/api/v1/account/tokens": {"name": "matrix"},
         "/api/v1/network/{node}/officers": {"username": "officer"},
         "/api/v1/persons/{person}/occupational-bans": {"from": "2024-01-01",
                                                       "reason": "matrix"},
@@ -230,7 +243,7 @@ def test_every_cell_of_the_matrix_follows_the_policy_table(api, world, caplog):
     caplog.set_level(logging.WARNING, logger="adapters.web")
     for (role, variant), (username, token) in world["accounts"].items():
         client = web.test_client()
-        signed = client.post("/signin", data={"username": username, "password": PASSWORD})
+        signed = post_signin(client, {"username": username, "password": PASSWORD})
         assert signed.status_code == 302, username
         for method, template, action, scope_kind in ROUTES:
             # the objects are always in district 310110: inside the "own" accounts'
