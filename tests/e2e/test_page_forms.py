@@ -56,7 +56,7 @@ def world(api, pg_app):
     return {"code": code(1), "year": "2023", "report_id": "ME1", "notice_number": "N1",
             "listing_id": "CL1", "person_id": person_id, "decision_number": "P1",
             "warning_id": str(warning.id), "proposal_id": str(proposal.id),
-            "username": "officer", "name": "warning_escalation"}
+            "username": "officer", "name": "warning_escalation", "token_id": "t0"}
 
 
 def api_path(rule: str, items: dict) -> str:
