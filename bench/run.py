@@ -35,6 +35,7 @@ BENCHMARKS = {
     "kafka": "bench.kafka",
     "freshness": "bench.freshness",
     "scale": "bench.scale",
+    "signin": "bench.signin",
 }
 
 

@@ -156,11 +156,12 @@ def until_not_before_from(body: dict, meta: dict) -> None:
         raise v.BadRequest("until must not be before from", field="until")
 
 
-def plan_jurisdiction(body: dict, meta: dict) -> None:
+def plan_jurisdiction(value: str, path: str) -> str:
+    """A plan's jurisdiction: a district or a sub-district, not a single committee."""
     try:
-        validate_plan_jurisdiction(body["jurisdiction"])
+        return validate_plan_jurisdiction(value)
     except InvalidValue as e:
-        raise v.BadRequest(e.message, field="jurisdiction") from None
+        raise v.BadRequest(e.message.replace("jurisdiction", path, 1), field=path) from None
 
 
 def rule_change_body(data: Any) -> tuple[dict, dict]:
@@ -175,14 +176,11 @@ def rule_change_body(data: Any) -> tuple[dict, dict]:
     parameters = data.get("parameters")
     if not isinstance(parameters, dict) or not parameters or len(parameters) > 20:
         raise v.BadRequest("parameters must be an object of 1-20 values", field="parameters")
-    meta_fields = v.parse({k: data[k] for k in ("reason", "reference", "effective_date")
-                           if k in data},
-                          {"reason": v.text(False, 1000), "reference": v.line(False, 100),
-                           "effective_date": v.a_date(False)})
+    meta_fields = v.parse({k: data[k] for k in META_SCHEMA if k in data}, META_SCHEMA)
     return {"parameters": parameters, "jurisdiction": data.get("jurisdiction")}, meta_fields
 
 
-def _plan_number(value: str, path: str) -> str:
+def plan_number(value: str, path: str) -> str:
     if "/" in value:
         raise v.BadRequest(f"{path} must not contain '/'", field=path)
     return value
@@ -200,7 +198,7 @@ def _plan_args(body: dict, url: dict) -> dict:
 
 # --------------------------------------------------------------------- bodies
 
-DOMICILE = v.obj({"address": v.line(max_len=300), "jurisdiction": v.jurisdiction()})
+DOMICILE = v.obj({"address": v.line(max_len=300), "jurisdiction": v.committee()})
 
 REGISTRATION = {
     "code": v.credit_code(), "name": v.line(max_len=200), "type": v.enum(REGISTERED_TYPES),
@@ -253,8 +251,8 @@ RULE_CHANGE = {"parameters": v.F("map", True, maximum=20),  # read by rule_chang
                                    check=validate_jurisdiction)}
 
 PLAN = {
-    "number": v.F("str", True, max_len=64, check=_plan_number),
-    "jurisdiction": v.jurisdiction(),
+    "number": v.F("str", True, max_len=64, check=plan_number),
+    "jurisdiction": v.jurisdiction(plan_jurisdiction),
     "seed": v.integer(0, MAX_SEED, required=False),
     "inspectors": v.lines(max_items=200),
     "authority_level": v.enum(AUTHORITY_LEVELS, required=False),
@@ -264,13 +262,13 @@ PLAN = {
 # ------------------------------------------------------------------ commands
 
 def organization_command(path: str, command: str, action: str, schema: dict[str, v.F],
-                         then: Args = fields) -> Command:
+                         then: Args = fields, checks: tuple[Check, ...] = ()) -> Command:
     """One of the organization's single-aggregate commands (``CaseFiles.execute``), at
     /organizations/<code>/<path>; 201 when it issues an item's id."""
     return Command(f"command_{command}", "POST", f"/organizations/<code>/{path}", action,
                    schema, "execute", at_organization(command=command, then=then),
                    "organization", "organization", status=None,
-                   summary=command.replace("_", " "))
+                   summary=command.replace("_", " "), checks=checks)
 
 
 ORG = "/organizations/<code>"
@@ -323,14 +321,16 @@ COMMANDS: list[Command] = [
                          {"number": v.line(max_len=64), "content": v.text()}),
     organization_command("resumption", "resumption", "penalty", {}),
     organization_command("credit-listings", "credit_listing", "credit_listing",
-                         {"list": v.enum(CREDIT_LISTS)}, renamed(credit_list="list")),
+                         {"list": v.enum(CREDIT_LISTS)}, renamed(credit_list="list"),
+                         (reason_required,)),
     organization_command("credit-listings/<listing_id>/removal", "credit_listing_removal",
-                         "credit_listing", {}, renamed(listing_id="listing_id")),
+                         "credit_listing", {}, renamed(listing_id="listing_id"),
+                         (reason_required,)),
     organization_command("interviews", "interview", "interview",
                          {"person_name": v.line(max_len=100),
                           "person_role": v.line(max_len=100), "topics": v.lines()}),
     organization_command("leaders/<person_id>/warning", "leader_warning", "leadership", {},
-                         renamed(person_id="person_id")),
+                         renamed(person_id="person_id"), (reason_required,)),
     organization_command("leaders/<person_id>/replacement-order",
                          "leader_replacement_order", "leadership",
                          {"deadline": v.a_date()}, renamed(person_id="person_id")),
@@ -411,15 +411,16 @@ COMMANDS: list[Command] = [
             summary="Change a rule's global defaults (no jurisdiction: admins only, "
                     "action change_rule_defaults), or the overrides of a jurisdiction within "
                     "yours; the change is an event and the rule's version goes up.",
-            parse=rule_change_body),
+            checks=(reason_required,), parse=rule_change_body),
     *(Command(f"proposal_{decision}", "POST", f"/proposals/<proposal_id>/{decision}",
               "decide_proposal", {}, "decide_proposal",
               lambda body, url, confirm=confirm: {
                   "proposal_id": item_id(url["proposal_id"], "proposal"), "confirm": confirm},
               "proposal", "proposal", context=("meta", "idempotency"),
-              summary=f"{verb} a proposal")
-      for decision, verb, confirm in (("confirmation", "confirm", True),
-                                      ("rejection", "reject", False))),
+              summary=f"{verb} a proposal", checks=checks)
+      for decision, verb, confirm, checks in (("confirmation", "confirm", True, ()),
+                                              ("rejection", "reject", False,
+                                               (reason_required,)))),
     Command("establish_node", "PUT", "/network/<code>", "manage_network",
             {"name": v.line(max_len=100)}, "establish_node", on("code", then=fields), "node",
             "node", 201, ("meta",), "Establish a node of the network."),
@@ -448,7 +449,7 @@ COMMANDS: list[Command] = [
             summary="Lift an account's sign-in lockout before it ends (admins)."),
     Command("plan_inspection", "POST", "/inspection-plans", "inspection", PLAN,
             draw_inspection_plan, _plan_args, "plan", "plan", 201, ("meta", "register"),
-            "Draw a double-random inspection plan.", checks=(plan_jurisdiction,)),
+            "Draw a double-random inspection plan."),
 ]
 
 BY_ENDPOINT: dict[str, Command] = {c.endpoint: c for c in COMMANDS}

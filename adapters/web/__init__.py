@@ -6,12 +6,14 @@ blueprint each."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters import bootstrap
 from adapters.config import application_env, session_cookie_secure
@@ -67,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
     init_signin(app)
+    hops = int(app.config.get("PROXY_HOPS") or os.environ.get("PROXY_HOPS") or 0)
+    if hops:  # the client's address from X-Forwarded-For, as many proxies deep
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 
     @app.before_request
     def refuse_nul():

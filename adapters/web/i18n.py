@@ -342,6 +342,7 @@ RULES_ZH = {
     "password_too_common": "这是常见或容易猜到的密码，请换一个。",
     "unknown_token": "没有该接口令牌。", "not_locked": "该账户未被锁定。",
     "personal_data_erased": "此人的个人信息已删除，不能再以此记录办理。",
+    "unknown_parameter": "该规则没有此参数。", "parameter_type": "参数值的类型不正确。",
 }
 
 # The API's messages, matched by their form (adapters/web/validation.py and the checks in

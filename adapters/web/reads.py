@@ -122,7 +122,7 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
                     int(row["position"]))
 
 
-AFTER = ({"type": "integer", "minimum": 0},
+AFTER = ({"type": "integer", "minimum": 0, "maximum": 10 ** 15},
          "wait (up to 2 s) until the view has applied this log position, e.g. the "
          "X-Position of your last write")
 
@@ -155,7 +155,7 @@ HISTORY_PAGE, HISTORY_PAGE_MAX = 500, 5000
 
 
 @bp.get("/organizations/<code>/events")
-@query(after_version=({"type": "integer", "minimum": 0},
+@query(after_version=({"type": "integer", "minimum": 0, "maximum": 10 ** 9},
                       "the events after this version (0: from the first)"),
        limit=({"type": "integer", "minimum": 1, "maximum": 5000},
               "at most this many events (default 500)"))
@@ -221,13 +221,14 @@ def search(args: Mapping[str, str]) -> dict:
 
 @bp.get("/organizations")
 @query(q=({"type": "string", "maxLength": 100}, "name or code contains"),
-       jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+       jurisdiction=({"type": "string", "pattern": "^[0-9]{12}$"},
+                     "within this jurisdiction (12-digit code)"),
        status=({"type": "string"}, "status, e.g. registered"),
        type=({"type": "string"}, "organization type"),
        risk=({"type": "string"}, "has this risk flag"),
        list=({"type": "string"}, "on this credit list"),
        limit=({"type": "integer", "minimum": 1, "maximum": 500}, "page size (default 50)"),
-       offset=({"type": "integer", "minimum": 0}, "skip this many"))
+       offset=({"type": "integer", "minimum": 0, "maximum": 10 ** 7}, "skip this many"))
 def search_organizations():
     """Search the register within the reader's jurisdiction."""
     return jsonify(search(request.args))

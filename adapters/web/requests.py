@@ -410,7 +410,7 @@ def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+    if not re.fullmatch(f"[0-9]{{1,{len(str(high))}}}", raw) or not low <= int(raw) <= high:
         raise ApiError(400, "invalid_value", f"{name} must be a whole number from {low} to "
                                              f"{high}", name)
     return int(raw)

@@ -87,7 +87,8 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
                          json={"parameters": {"committee_days": "soon"}, "reason": "x",
                                "jurisdiction": "310110000000"},
                          headers={"Authorization": f"Bearer {api.tokens['staff']}"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422  # a rule's parameters are its own (the document's body
+    assert bad.json["error"]["code"] == "parameter_type"  # cannot say them per rule)
     api.post(f"{api.org(1)}/penalties", {"decision_number": "P1", "kind": "warning",
                                          "legal_basis": "条例", "decision_date": "2024-03-01",
                                          "effective_date": "2024-03-01"})

@@ -181,3 +181,18 @@ def test_the_signin_form_needs_its_own_csrf_token(web_with):
     cookie = client.get("/signin").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/signin" in cookie
     assert post_signin(client, {"username": "staff", "password": PASSWORD}).status_code == 302
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_clients(web_with):
+    client = web_with(SIGNIN_ADDRESS_LIMITS="2 per minute", PROXY_HOPS=1).test_client()
+
+    def through_proxy(username: str, password: str, client_address: str):
+        return post_signin(client, {"username": username, "password": password},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                           headers={"X-Forwarded-For": f"1.2.3.4, {client_address}"})
+
+    for username in ("staff", "officer"):
+        assert through_proxy(username, "wrong guess", "203.0.113.7").status_code == 401
+    assert through_proxy("street", PASSWORD, "203.0.113.7").status_code == 429
+    # another client behind the same proxy; the left-most (forgeable) entry is not used
+    assert through_proxy("street", PASSWORD, "203.0.113.8").status_code == 302
