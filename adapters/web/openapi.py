@@ -126,6 +126,8 @@ def path_parameter(name: str, converter: str, rule: str) -> dict:
         schema = NETWORK_CODE
     elif converter == "int":
         schema = PATH_PARAMETERS.get(name, {"type": "integer"})
+    elif converter == "uuid":
+        schema = {"type": "string", "format": "uuid"}
     else:
         schema = PATH_PARAMETERS.get(name, {"type": "string", "minLength": 1,
                                             "maxLength": 64, "pattern": NO_NUL})

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Mapping
+from uuid import UUID
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -345,11 +346,11 @@ def person_document(person) -> dict:
                   person.sanctioned_organizations, "version": person.version})
 
 
-@bp.get("/persons/<person_id>")
-def read_person(person_id: str):
+@bp.get("/persons/<uuid:person_id>")  # a UUID: /persons/lookup is another route
+def read_person(person_id: UUID):
     """A person by pseudonymous id: the masked identity number, bans and posts."""
     actor = authorize("read_persons")
-    person = casefiles().get_person(parse_person_id(person_id))
+    person = casefiles().get_person(parse_person_id(str(person_id)))
     check_person_scope(actor, person)
     return jsonify(person_document(person))
 

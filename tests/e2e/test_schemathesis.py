@@ -99,3 +99,24 @@ def test_every_operation_survives_generated_requests(web):
           f"{sum(answers.values())} validated calls: {dict(sorted(answers.items()))}")
     assert exercised >= 60  # every documented operation
     assert failures == [], "\n".join(failures)
+
+
+def test_undeclared_methods_answer_405_with_allow(web):
+    """What Schemathesis's ``unsupported_method`` check (ST204) asks, for every path of the
+    document and every method it does not declare there: 405 and an Allow header naming
+    the declared ones."""
+    app, headers = web
+    client = app.test_client()
+    spec = client.get("/openapi.json").json
+    wrong = []
+    for path, methods in spec["paths"].items():
+        values = {"year": "2023", "person_id": "00000000-0000-4000-8000-000000000000",
+                  "code": "310110001001" if path.startswith("/api/v1/network/") else "x"}
+        concrete = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x"), path)
+        declared = {m.upper() for m in methods}
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - declared:
+            answer = client.open(concrete, method=method, headers=headers)
+            allow = {m.strip() for m in answer.headers.get("Allow", "").split(",")}
+            if answer.status_code != 405 or not declared <= allow:
+                wrong.append(f"{method} {concrete}: {answer.status_code}, Allow {allow}")
+    assert wrong == [], "\n".join(wrong)
