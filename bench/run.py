@@ -36,6 +36,7 @@ BENCHMARKS = {
     "freshness": "bench.freshness",
     "verify": "bench.verify",
     "scale": "bench.scale",
+    "signin": "bench.signin",
 }
 
 

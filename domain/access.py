@@ -16,18 +16,21 @@ STAFF_WRITES = frozenset({
     "decide_proposal", "manage_network",
 })
 
+# Every account manages its own credentials: lists, issues and revokes its API tokens.
+OWN = frozenset({"own_account"})
+
 POLICY: dict[str, frozenset[str]] = {
-    "registration_staff": STAFF_WRITES | {"read", "read_persons"},
-    "supervisory_unit": frozenset({"read", "major_event_review"}),
+    "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
+    "supervisory_unit": frozenset({"read", "major_event_review"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
-                                      "handle_warning"}),
-    "information_officer": frozenset({"read", "raise_warning", "handle_warning"}),
-    "auditor": frozenset({"read", "read_all", "read_persons"}),
-    "organization": frozenset({"read", "annual_report", "major_event_report"}),
+                                      "handle_warning"}) | OWN,
+    "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
+    "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
+    "organization": frozenset({"read", "annual_report", "major_event_report"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",
-                        "change_rule_defaults"}),
+                        "change_rule_defaults"}) | OWN,
 }
 
 
@@ -46,6 +49,19 @@ def in_scope(*, role: str, jurisdiction: str | None, own_organization: str | Non
     if jurisdiction is None:
         return False
     return jurisdiction_contains(jurisdiction, org_jurisdiction)
+
+
+def person_in_scope(*, role: str, jurisdiction: str | None,
+                    person_jurisdictions: set[str]) -> bool:
+    """Whether an actor may see or touch a person's record: an auditor (``read_all``) and
+    an admin (``erase_person``) every record; staff one that belongs to a jurisdiction
+    within theirs (the person serves an organization there, or was banned there); an
+    organization's account none."""
+    if allowed(role, "read_all") or allowed(role, "erase_person"):
+        return True
+    if jurisdiction is None or role == "organization":
+        return False
+    return any(jurisdiction_contains(jurisdiction, j) for j in person_jurisdictions)
 
 
 def may_change_rule(*, role: str, jurisdiction: str | None,

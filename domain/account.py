@@ -1,14 +1,18 @@
-"""Staff and organization accounts: who may act, in which role and jurisdiction."""
+"""Staff and organization accounts: who may act, in which role and jurisdiction; their
+API tokens (each with a name and an expiry, revocable one by one), their sign-in
+lockouts, and the credentials epoch that ends every session when the password changes
+or the account is disabled."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, DomainEvent, event
 from eventsourcing.utils import register_topic
 
 from domain.codes import validate_jurisdiction
-from domain.errors import InvalidValue, RuleViolation
+from domain.errors import InvalidValue, NotFound, RuleViolation
 from domain.meta import ROLES, Meta
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/accounts")
@@ -65,26 +69,109 @@ class Account(Aggregate):
         self.jurisdiction = jurisdiction
         self.organization = organization
         self.password_hash = password_hash
-        self.token_hashes: dict[str, str] = {}
+        # token id -> {"hash", "name", "issued_at", "expires_at"}
+        self.tokens: dict[str, dict] = {}
         self.disabled = False
+        self.credentials_epoch = 0  # a session of an older epoch has ended
+        self.locked_until: datetime | None = None
 
-    def issue_token(self, *, token_id: str, token_hash: str, meta: Meta) -> None:
+    # ------------------------------------------------------------------ tokens
+
+    def issue_token(self, *, token_id: str, token_hash: str, name: str, issued_at: datetime,
+                    expires_at: datetime, meta: Meta) -> None:
         if self.disabled:
             raise RuleViolation("the account is disabled", rule="account_disabled")
-        self._token_issued(token_id=token_id, token_hash=token_hash, meta=meta)
+        if not name or len(name) > 100:
+            raise InvalidValue("a token's name must be 1-100 characters", field="name")
+        if expires_at <= issued_at:
+            raise InvalidValue("a token must expire after it is issued", field="expires_at")
+        self._token_issued(token_id=token_id, token_hash=token_hash, name=name,
+                           issued_at=issued_at, expires_at=expires_at, meta=meta)
 
-    @event("TokenIssued")
-    def _token_issued(self, token_id: str, token_hash: str, meta: Meta) -> None:
-        self.token_hashes[token_id] = token_hash
+    class TokenIssued(Aggregate.Event):
+        """An API token issued (only its hash is kept).
+
+        Version 2 (issue 15) adds the token's ``name``, ``issued_at`` and ``expires_at``;
+        a token issued before reads with None in each (see ``_token_issued``)."""
+
+        class_version = 2
+        token_id: str
+        token_hash: str
+        meta: Meta
+        name: str | None
+        issued_at: datetime | None
+        expires_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.update(name=None, issued_at=None, expires_at=None)
+
+    @event(TokenIssued)
+    def _token_issued(self, token_id: str, token_hash: str, meta: Meta, name: str | None,
+                      issued_at: datetime | None, expires_at: datetime | None) -> None:
+        # A token issued before tokens had names and expiries: issued no later than the
+        # account's previous event (its time, here); the service counts its lifetime from
+        # then.
+        self.tokens[token_id] = {"hash": token_hash, "name": name or "token",
+                                 "issued_at": issued_at or self.modified_on,
+                                 "expires_at": expires_at}
+
+    def token(self, token_id: str) -> dict:
+        found = self.tokens.get(token_id)
+        if found is None:
+            raise NotFound(f"no token {token_id} of {self.username}", rule="unknown_token",
+                           field="token_id")
+        return found
+
+    def revoke_token(self, *, token_id: str, meta: Meta) -> None:
+        self.token(token_id)
+        self._token_revoked(token_id=token_id, meta=meta)
+
+    @event("TokenRevoked")
+    def _token_revoked(self, token_id: str, meta: Meta) -> None:
+        self.tokens.pop(token_id, None)
+
+    # ------------------------------------------------------------- credentials
 
     @event("PasswordChanged")
     def change_password(self, password_hash: str, meta: Meta) -> None:
+        """A new password ends every session and every token of the account."""
         self.password_hash = password_hash
+        self.tokens = {}
+        self.credentials_epoch = getattr(self, "credentials_epoch", 0) + 1
 
     @event("Disabled")
     def disable(self, meta: Meta) -> None:
         self.disabled = True
-        self.token_hashes = {}
+        self.tokens = {}
+        self.credentials_epoch = getattr(self, "credentials_epoch", 0) + 1
+
+    # ------------------------------------------------------------------ lockout
+
+    def is_locked(self, now: datetime) -> bool:
+        until = getattr(self, "locked_until", None)
+        return until is not None and now < until
+
+    def lock_out(self, *, until: datetime, failures: int, now: datetime, meta: Meta) -> None:
+        """Too many failed sign-ins: no sign-in until ``until`` (or an admin lifts it).
+        Recorded once per lockout: an account locked already stays as it is."""
+        if self.is_locked(now):
+            return
+        self._locked_out(until=until, failures=failures, meta=meta)
+
+    @event("LockedOut")
+    def _locked_out(self, until: datetime, failures: int, meta: Meta) -> None:
+        self.locked_until = until
+
+    def lift_lockout(self, *, now: datetime, meta: Meta) -> None:
+        if not self.is_locked(now):
+            raise RuleViolation(f"{self.username} is not locked", rule="not_locked",
+                                field="username")
+        self._lockout_lifted(meta=meta)
+
+    @event("LockoutLifted")
+    def _lockout_lifted(self, meta: Meta) -> None:
+        self.locked_until = None
 
     def grant(self, *, role: str, jurisdiction: str | None, organization: str | None,
               meta: Meta) -> None:

@@ -112,6 +112,16 @@ def validate_jurisdiction(value: object, field: str = "jurisdiction") -> str:
     return value
 
 
+def validate_committee(value: object, field: str = "jurisdiction") -> str:
+    """A residents' or village committee's code: a leaf of the network (its last three
+    digits not 000), where an organization is domiciled."""
+    code = validate_jurisdiction(value, field)
+    if jurisdiction_level(code) != "committee":
+        raise InvalidValue(f"{field} must be a residents' or village committee "
+                           "(a leaf of the network, last three digits not 000)", field=field)
+    return code
+
+
 def jurisdiction_level(code: str) -> str:
     """district (区), sub_district (街道/乡镇) or committee (居委会/村委会)."""
     if code[6:] == "000000":

@@ -16,8 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.calendar import add_years, months_later
-from domain.codes import (CIVIL_AFFAIRS_CATEGORIES, jurisdiction_level, validate_credit_code,
-                          validate_jurisdiction)
+from domain.codes import CIVIL_AFFAIRS_CATEGORIES, validate_committee, validate_credit_code
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from domain.personal import erased
@@ -197,12 +196,7 @@ class Organization(Aggregate):
 
     @staticmethod
     def _check_domicile(domicile: dict) -> None:
-        jurisdiction = validate_jurisdiction(domicile.get("jurisdiction"),
-                                             "domicile.jurisdiction")
-        if jurisdiction_level(jurisdiction) != "committee":
-            raise InvalidValue("domicile.jurisdiction must be a residents' or village committee "
-                               "(a leaf of the network, last three digits not 000)",
-                               field="domicile.jurisdiction")
+        validate_committee(domicile.get("jurisdiction"), "domicile.jurisdiction")
 
     # ------------------------------------------------------------------ helpers
 

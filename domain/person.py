@@ -45,6 +45,28 @@ class Person(Aggregate):
         return getattr(self, "erased", False)
 
     @property
+    def is_new(self) -> bool:
+        """Created by this command and not recorded yet (a person is recorded where they
+        are first needed: appointed, or banned)."""
+        pending = self.pending_events
+        return bool(pending) and isinstance(pending[0], Person.Registered)
+
+    @property
+    def organizations_served(self) -> set[str]:
+        """The organizations this person leads, led, or led when it was sanctioned: their
+        jurisdictions are the person's (``jurisdictions``)."""
+        return (set(getattr(self, "organizations_led", [])) | set(self.posts) |
+                {s["organization"] for s in self.sanctioned_organizations})
+
+    def jurisdictions(self, organization_jurisdiction) -> set[str]:
+        """Where this person's record belongs, for scope checks: the current
+        jurisdiction of each organization served (``organization_jurisdiction(code)``,
+        None for an unknown one) and the jurisdictions that recorded a ban."""
+        found = {ban.get("jurisdiction") for ban in self.bans}
+        found |= {organization_jurisdiction(code) for code in self.organizations_served}
+        return {j for j in found if j}
+
+    @property
     def id_number_masked(self) -> str:
         if self.is_erased or is_erased(self.id_number):
             return ERASED
@@ -89,20 +111,41 @@ class Person(Aggregate):
         return None
 
     def record_occupational_ban(self, *, banned_from: date, banned_until: date | None,
-                                meta: Meta) -> None:
-        """从业禁止: blocks any appointment until it ends."""
+                                meta: Meta, jurisdiction: str | None = None) -> None:
+        """从业禁止: blocks any appointment until it ends. ``jurisdiction``: the banning
+        officer's, where the record belongs from then on besides its organizations'."""
+        if self.is_erased:
+            raise RuleViolation("this person's personal data was erased (their key is "
+                                "destroyed): nothing more is recorded under this record",
+                                rule="personal_data_erased", field="person")
         if banned_until is not None and banned_until < banned_from:
             raise InvalidValue("until must not be before from", field="until")
         if not meta.reason:
             raise InvalidValue("reason must say why the person is banned", field="reason")
         self._occupational_ban_recorded(banned_from=banned_from, banned_until=banned_until,
-                                        meta=meta)
+                                        jurisdiction=jurisdiction, meta=meta)
 
-    @event("OccupationalBanRecorded")
+    class OccupationalBanRecorded(Event):
+        """从业禁止 recorded against the person.
+
+        Version 2 (issue 15) adds ``jurisdiction``, the banning officer's (None in a ban
+        recorded before: its record belongs to the organizations the person served)."""
+
+        class_version = 2
+        banned_from: date
+        banned_until: date | None
+        meta: Meta
+        jurisdiction: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["jurisdiction"] = None
+
+    @event(OccupationalBanRecorded)
     def _occupational_ban_recorded(self, banned_from: date, banned_until: date | None,
-                                   meta: Meta) -> None:
+                                   meta: Meta, jurisdiction: str | None) -> None:
         self.bans.append({"from": banned_from, "until": banned_until, "reason": meta.reason,
-                          "reference": meta.reference})
+                          "reference": meta.reference, "jurisdiction": jurisdiction})
 
     def take_post(self, *, organization: str, roles: list[str], official_status: str,
                   leaders: Parameters, meta: Meta) -> None:

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.codes import jurisdiction_contains, validate_jurisdiction
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, RuleViolation
 from domain.meta import Meta
 from domain.texts import N_
 
@@ -133,18 +133,18 @@ class Rule(Aggregate):
             raise InvalidValue("parameters must change at least one value", field="parameters")
         for key, value in parameters.items():
             if key not in self.parameters:
-                raise InvalidValue(f"parameters.{key} is not a parameter of {self.name}; "
-                                   f"known: {', '.join(sorted(self.parameters)) or 'none'}",
-                                   field=f"parameters.{key}")
+                raise RuleViolation(f"parameters.{key} is not a parameter of {self.name}; "
+                                    f"known: {', '.join(sorted(self.parameters)) or 'none'}",
+                                    rule="unknown_parameter", field=f"parameters.{key}")
             default = self.parameters[key]
             numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
             if numeric and (isinstance(value, bool) or not isinstance(value, (int, float))
                             or value < 0):
-                raise InvalidValue(f"parameters.{key} must be a non-negative number",
-                                   field=f"parameters.{key}")
+                raise RuleViolation(f"parameters.{key} must be a non-negative number",
+                                    rule="parameter_type", field=f"parameters.{key}")
             if isinstance(default, str) and not isinstance(value, str):
-                raise InvalidValue(f"parameters.{key} must be a string",
-                                   field=f"parameters.{key}")
+                raise RuleViolation(f"parameters.{key} must be a string",
+                                    rule="parameter_type", field=f"parameters.{key}")
         self._changed(parameters=parameters, jurisdiction=jurisdiction,
                       version=self.rule_version + 1, meta=meta)
 

@@ -53,6 +53,7 @@ TEXTS: dict[str, str] = {
     "organization_closed": N_("organization %(status)s"),
     "replaced": N_("replaced"),
     "personal_data": N_("[personal data of person %(person)s]"),
+    "start_up_token": N_("printed at start-up"),
 }
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -1,28 +1,62 @@
-"""Accounts: opening, roles, tokens and passwords (scrypt), and authentication."""
+"""Accounts: opening, roles, passwords (the policy and scrypt: services.passwords), API
+tokens (named, expiring, revocable one by one), sign-in and its lockout.
+
+Who may act is decided by the adapters (domain.access); what an account's credentials
+are, and when they end, is decided here and recorded on the Account aggregate. A token's
+last use is not an event (one per request would swamp the log): the ``token_usage`` port
+keeps it beside the events, updated at most once a minute per token.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta, timezone
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.account import Account
+from domain.account import USERNAME_CHARS, Account
 from domain.errors import Conflict, DomainError
 from domain.meta import Meta
 from services.errors import AuthenticationFailed, VersionConflict
+from services.passwords import check_password, dummy_hash, hash_password, verify_password
+from services.ports import TokenUsage
 
 MAX_ATTEMPTS = 5
+TOKEN_LIFETIME_DAYS = "90"
+PASSWORD_MIN_LENGTH = "12"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class AccountUseCases:
     """Mixed into the application (services.casefiles.CaseFiles)."""
 
+    token_usage: TokenUsage | None = None
+
+    # ------------------------------------------------------------------ settings
+
+    def token_lifetime(self) -> timedelta:
+        """TOKEN_LIFETIME_DAYS (default 90): how long an API token is valid."""
+        return timedelta(days=float(self.env.get("TOKEN_LIFETIME_DAYS") or TOKEN_LIFETIME_DAYS))
+
+    def check_password(self, password: str, *, username: str,
+                       display_name: str | None = None) -> None:
+        """The password policy (services.passwords), with PASSWORD_MIN_LENGTH."""
+        check_password(password, username=username, display_name=display_name,
+                       min_length=int(self.env.get("PASSWORD_MIN_LENGTH") or
+                                      PASSWORD_MIN_LENGTH))
+
+    # ------------------------------------------------------------------ accounts
+
     def open_account(self, *, username: str, password: str, display_name: str, role: str,
                      jurisdiction: str | None, organization: str | None,
                      meta: Meta) -> Account:
+        self.check_password(password, username=username, display_name=display_name)
         account = Account.open(username=username, display_name=display_name, role=role,
                                jurisdiction=jurisdiction, organization=organization,
                                password_hash=hash_password(password), meta=meta)
@@ -38,6 +72,8 @@ class AccountUseCases:
         raise VersionConflict("accounts are being opened too fast; retry")
 
     def _find_account(self, username: str) -> Account | None:
+        if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
+            return None
         try:
             return self.repository.get(Account.create_id(username))
         except AggregateNotFoundError:
@@ -60,37 +96,6 @@ class AccountUseCases:
         return (last.originator_version if last else 0,
                 [self.get_account(e.username) for e in entries])
 
-    def issue_token(self, username: str, meta: Meta) -> str:
-        """A new API token ``username.token_id.secret``; only its hash is stored."""
-        account = self.get_account(username)
-        token_id = secrets.token_hex(4)
-        secret = secrets.token_urlsafe(32)
-        account.issue_token(token_id=token_id, token_hash=hash_token(secret), meta=meta)
-        self.save(account)
-        return f"{username}.{token_id}.{secret}"
-
-    def authenticate_token(self, token: str) -> Account:
-        try:
-            username, token_id, secret = token.split(".", 2)
-        except ValueError:
-            raise AuthenticationFailed("malformed token") from None
-        if not set(username) <= set("abcdefghijklmnopqrstuvwxyz0123456789_-"):
-            raise AuthenticationFailed("malformed token")
-        account = self._find_account(username)
-        if account is None or account.disabled:
-            raise AuthenticationFailed("unknown token")
-        expected = account.token_hashes.get(token_id)
-        if expected is None or not hmac.compare_digest(expected, hash_token(secret)):
-            raise AuthenticationFailed("unknown token")
-        return account
-
-    def authenticate_password(self, username: str, password: str) -> Account:
-        account = self._find_account(username)
-        if account is None or account.disabled or not verify_password(password,
-                                                                      account.password_hash):
-            raise AuthenticationFailed("wrong username or password")
-        return account
-
     def grant(self, username: str, *, role: str, jurisdiction: str | None,
               organization: str | None, meta: Meta) -> Account:
         account = self.get_account(username)
@@ -100,34 +105,115 @@ class AccountUseCases:
         return account
 
     def disable_account(self, username: str, meta: Meta) -> None:
+        """Disabled: every session and token of the account ends with it."""
         account = self.get_account(username)
         account.disable(meta=meta)
         self.save(account)
 
     def change_password(self, username: str, password: str, meta: Meta) -> None:
+        """A new password (the policy applies); every session and token of the account
+        ends."""
         account = self.get_account(username)
+        self.check_password(password, username=username, display_name=account.display_name)
         account.change_password(hash_password(password), meta=meta)
         self.save(account)
 
+    # -------------------------------------------------------------------- tokens
 
-def hash_password(password: str) -> str:
-    """scrypt (RFC 7914) with a random salt; parameters are stored with the hash."""
-    salt = secrets.token_bytes(16)
-    n, r, p = 2 ** 14, 8, 1
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
-    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+    def issue_token(self, username: str, meta: Meta, *, name: str | None = None) -> str:
+        """A new API token ``username.token_id.secret``, valid for ``token_lifetime``;
+        only its hash is stored."""
+        account = self.get_account(username)
+        token_id = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(32)
+        now = utc_now()
+        account.issue_token(token_id=token_id, token_hash=hash_token(secret),
+                            name=name or meta.reason or "token", issued_at=now,
+                            expires_at=now + self.token_lifetime(), meta=meta)
+        self.save(account)
+        return f"{username}.{token_id}.{secret}"
 
+    def token_expiry(self, token: dict) -> datetime:
+        """When a token expires: as issued, or (a token issued before tokens expired) the
+        lifetime after it was issued."""
+        return token["expires_at"] or token["issued_at"] + self.token_lifetime()
 
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                               p=int(p), dklen=32)
-    return hmac.compare_digest(candidate.hex(), digest)
+    def authenticate_token(self, token: str, now: datetime | None = None
+                           ) -> tuple[Account, str, datetime]:
+        """The account of a valid token, the token's id and when it expires; a malformed,
+        unknown, revoked or expired token, or one of a disabled account, is refused."""
+        try:
+            username, token_id, secret = token.split(".", 2)
+        except ValueError:
+            raise AuthenticationFailed("malformed token") from None
+        account = self._find_account(username)
+        if account is None or account.disabled:
+            raise AuthenticationFailed("unknown token")
+        found = account.tokens.get(token_id)
+        if found is None or not hmac.compare_digest(found["hash"], hash_token(secret)):
+            raise AuthenticationFailed("unknown token")
+        expires = self.token_expiry(found)
+        if (now or utc_now()) >= expires:
+            raise AuthenticationFailed("expired token")
+        return account, token_id, expires
+
+    def note_token_use(self, username: str, token_id: str) -> None:
+        if self.token_usage is not None:
+            self.token_usage.touch(username, token_id)
+
+    def list_tokens(self, username: str, now: datetime | None = None) -> list[dict]:
+        """The account's tokens (never their hashes): id, name, issued, expires, last
+        used, and whether it has expired."""
+        account = self.get_account(username)
+        now = now or utc_now()
+        used = self.token_usage.last_used(username) if self.token_usage is not None else {}
+        return [{"id": token_id, "name": token["name"], "issued_at": token["issued_at"],
+                 "expires_at": self.token_expiry(token), "last_used_at": used.get(token_id),
+                 "expired": now >= self.token_expiry(token)}
+                for token_id, token in sorted(account.tokens.items(),
+                                              key=lambda item: item[1]["issued_at"])]
+
+    def revoke_token(self, username: str, token_id: str, meta: Meta) -> Account:
+        account = self.get_account(username)
+        account.revoke_token(token_id=token_id, meta=meta)
+        self.save(account)
+        return account
+
+    # ------------------------------------------------------------------- sign-in
+
+    def authenticate_password(self, username: str, password: str,
+                              now: datetime | None = None) -> Account:
+        """The account, if the password is its own and it is neither disabled nor locked
+        out. Every attempt verifies one scrypt hash (an unknown username's against a
+        dummy one), so an unknown username answers in the time a known one takes."""
+        account = self._find_account(username)
+        matches = verify_password(password[:200], account.password_hash if account is not None
+                                  else dummy_hash())
+        if (account is None or not matches or account.disabled
+                or account.is_locked(now or utc_now())):
+            raise AuthenticationFailed("wrong username or password")
+        return account
+
+    def lock_out(self, username: str, *, minutes: float, failures: int,
+                 meta: Meta) -> Account | None:
+        """Lock the account (if there is one) for ``minutes`` after ``failures`` failed
+        sign-ins: recorded once per lockout (LockedOut, with its end)."""
+        account = self._find_account(username)
+        if account is None:
+            return None
+        now = utc_now()
+        account.lock_out(until=now + timedelta(minutes=minutes), failures=failures, now=now,
+                         meta=meta)
+        if account.pending_events:
+            self.save(account)
+        return account
+
+    def lift_lockout(self, username: str, meta: Meta) -> Account:
+        """An admin lifts a lockout before its end (LockoutLifted)."""
+        account = self.get_account(username)
+        account.lift_lockout(now=utc_now(), meta=meta)
+        self.save(account)
+        return account
 
 
 def hash_token(secret: str) -> str:

@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from domain.codes import birth_date_from_id_number, mask_id_number, validate_id_number
 from domain.errors import Conflict, RuleViolation
@@ -22,6 +21,8 @@ class PersonUseCases:
     """Mixed into the application (services.casefiles.CaseFiles)."""
 
     def ensure_person(self, name: str, id_number: str, meta: Meta) -> Person:
+        """The person of this identity number, or a new one (not saved: the command that
+        first needs the person saves it with what it decides)."""
         validate_id_number(id_number)
         person_id = self.person_id_for(id_number)
         try:
@@ -33,17 +34,27 @@ class PersonUseCases:
                           birth_date=personal(person_id, birth_date_from_id_number(id_number)),
                           meta=meta)
 
-    def register_person(self, *, name: str, id_number: str, meta: Meta) -> tuple[Person, bool]:
-        """Look up a person by identity number, recording them if they are new."""
-        person = self.ensure_person(name, id_number, meta)
-        created = bool(person.pending_events)
-        if created:
+    def find_person(self, *, id_number: str) -> Person | None:
+        """The person recorded under this identity number; None for a number never
+        recorded and for an erased person (nothing is told about them). Records
+        nothing."""
+        validate_id_number(id_number)
+        try:
+            person = self.repository.get(self.person_id_for(id_number))
+        except AggregateNotFoundError:
+            return None
+        return None if person.is_erased else person
+
+    def person_jurisdictions(self, person: Person) -> set[str]:
+        """Where a person's record belongs (``Person.jurisdictions``): the current
+        jurisdiction of each organization they serve, and where a ban was recorded."""
+        def jurisdiction_of(identifier: str) -> str | None:
             try:
-                self.save(person)
-            except IntegrityError:
-                person = self.get_person(person.id)
-                created = False
-        return person, created
+                return self.get_organization(identifier, shared=True).domicile["jurisdiction"]
+            except OrganizationNotFound:
+                return None
+
+        return person.jurisdictions(jurisdiction_of)
 
     def appoint_leader(self, identifier: str, *, person: dict, roles: list[str],
                        term_start: date, term_end: date, public_notice: dict | None = None,
@@ -126,16 +137,41 @@ class PersonUseCases:
 
     def record_occupational_ban(self, person_id: UUID, *, banned_from: date,
                                 banned_until: date | None, meta: Meta,
+                                jurisdiction: str | None = None,
                                 expected_version: int | None = None,
                                 idempotency_key: str | None = None,
                                 fingerprint: str = "") -> CommandResult:
+        """An occupational ban on a recorded person; ``jurisdiction``: the banning
+        officer's."""
         def decide(person: Person):
             person.record_occupational_ban(banned_from=banned_from, banned_until=banned_until,
-                                           meta=meta)
+                                           jurisdiction=jurisdiction, meta=meta)
             return (), {}
 
         return self._execute(person_id, self.get_person, decide, identifier=str(person_id),
                              meta=meta, expected_version=expected_version,
+                             idempotency_key=idempotency_key, fingerprint=fingerprint)
+
+    def ban_person(self, *, person: dict, banned_from: date, banned_until: date | None,
+                   meta: Meta, jurisdiction: str | None = None,
+                   expected_version: int | None = None, idempotency_key: str | None = None,
+                   fingerprint: str = "") -> CommandResult:
+        """An occupational ban on a person named by identity number (``person``: name and
+        id_number), recording the person first if this is the first time they are
+        needed, in the same write."""
+        validate_id_number(person["id_number"])
+        person_id = self.person_id_for(person["id_number"])
+
+        def decide(target: Person):
+            target.record_occupational_ban(banned_from=banned_from, banned_until=banned_until,
+                                           jurisdiction=jurisdiction, meta=meta)
+            return (), {}
+
+        return self._execute(person_id,
+                             lambda _id: self.ensure_person(person["name"],
+                                                            person["id_number"], meta),
+                             decide, identifier=str(person_id), meta=meta,
+                             expected_version=expected_version,
                              idempotency_key=idempotency_key, fingerprint=fingerprint)
 
     def erase_person(self, person_id: UUID, *, meta: Meta,

@@ -112,3 +112,13 @@ class TimeIndex(Protocol):
     def select_unindexed_events(self, originator_id: UUID) -> list[StoredEvent]: ...
 
     def insert_time_index(self, rows: Sequence[TimeIndexRow]) -> None: ...
+
+
+class TokenUsage(Protocol):
+    """When each API token was last used, beside the events (not an event per request):
+    ``touch`` records a use (at most once a minute per token is enough), ``last_used``
+    answers an account's tokens' last uses by token id."""
+
+    def touch(self, username: str, token_id: str) -> None: ...
+
+    def last_used(self, username: str) -> dict[str, datetime]: ...

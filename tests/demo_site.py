@@ -18,6 +18,7 @@ from adapters.runtime.registry import READ_MODELS
 from adapters.seed.demo import DEMO_ACCOUNTS, load_demo_once
 from adapters.web import close_app, create_app
 from tests.conftest import CIPHER_KEY, PSEUDONYM_KEY
+from tests.support import post_signin
 
 ORGS, YEARS, SEED = 60, 3, 2024
 
@@ -36,8 +37,8 @@ class DemoSite:
         client = self.web.test_client()
         client.set_cookie("lang", lang)
         if username is not None:
-            answer = client.post("/signin", data={"username": username, "next": "/",
-                                                  "password": self.passwords[username]})
+            answer = post_signin(client, {"username": username, "next": "/",
+                                          "password": self.passwords[username]})
             assert answer.status_code == 302, answer.text
         return client
 

@@ -83,3 +83,18 @@ class Api:
 
     def org(self, n: int = 1) -> str:
         return f"/api/v1/organizations/{code(n)}"
+
+
+def signin_form(client, path: str = "/signin", **kwargs) -> str:
+    """Open the sign-in form (as a browser does before it posts it) and answer its
+    pre-session CSRF token; the client keeps the token's cookie."""
+    import re
+
+    page = client.get(path, **kwargs)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def post_signin(client, data: dict, **kwargs):
+    """Post the sign-in form as a browser does: after opening it, with its token."""
+    return client.post("/signin", data={"csrf_token": signin_form(client, **kwargs), **data},
+                       **kwargs)

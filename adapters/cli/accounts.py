@@ -9,7 +9,9 @@ from uuid import UUID
 import click
 
 from adapters.cli.shared import admin_meta, casefiles
+from domain.calendar import CHINA
 from domain.errors import DomainError
+from services.accounts import utc_now
 
 
 @click.group()
@@ -17,12 +19,21 @@ def accounts() -> None:
     """Staff and organization accounts."""
 
 
+def _cst(moment) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M CST") if moment else "-"
+
+
 @accounts.command("list")
 def accounts_list() -> None:
+    """The accounts: role, scope and status (active, disabled, or locked out until when,
+    after repeated failed sign-ins)."""
+    now = utc_now()
     for account in casefiles().list_accounts():
+        status = ("disabled" if account.disabled else
+                  f"locked until {_cst(account.locked_until)}" if account.is_locked(now)
+                  else "active")
         click.echo(f"{account.username:24} {account.role:22} "
-                   f"{account.jurisdiction or account.organization or '-':20} "
-                   f"{'disabled' if account.disabled else 'active'}")
+                   f"{account.jurisdiction or account.organization or '-':20} {status}")
 
 
 @accounts.command("create")
@@ -33,27 +44,83 @@ def accounts_list() -> None:
 @click.option("--name", "display_name", default=None)
 @click.password_option()
 def accounts_create(username, role, jurisdiction, organization, display_name, password):
-    """Open an account (the password is asked for, never echoed)."""
-    casefiles().open_account(username=username, password=password,
-                             display_name=display_name or username, role=role,
-                             jurisdiction=jurisdiction, organization=organization,
-                             meta=admin_meta("account opened from the command line"))
+    """Open an account (the password is asked for, never echoed; the password policy
+    applies: at least PASSWORD_MIN_LENGTH characters, not the username, not common)."""
+    try:
+        casefiles().open_account(username=username, password=password,
+                                 display_name=display_name or username, role=role,
+                                 jurisdiction=jurisdiction, organization=organization,
+                                 meta=admin_meta("account opened from the command line"))
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
     click.echo(f"account {username} opened")
 
 
 @accounts.command("token")
 @click.argument("username")
-def accounts_token(username: str) -> None:
-    """Print a fresh API token for USERNAME (earlier tokens stay valid)."""
-    click.echo(casefiles().issue_token(username, admin_meta("token issued from the CLI")))
+@click.option("--name", default="issued from the command line", show_default=True,
+              help="What the token is for (shown in its list).")
+def accounts_token(username: str, name: str) -> None:
+    """Print a fresh API token for USERNAME, valid for TOKEN_LIFETIME_DAYS (earlier tokens
+    stay valid until they expire or are revoked)."""
+    app = casefiles()
+    try:
+        token = app.issue_token(username, admin_meta("token issued from the CLI"), name=name)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(token)
+
+
+@accounts.command("tokens")
+@click.argument("username")
+def accounts_tokens(username: str) -> None:
+    """USERNAME's API tokens: id, name, issued, expires, last used (never the token)."""
+    try:
+        tokens = casefiles().list_tokens(username)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"{len(tokens)} token(s) of {username}")
+    for t in tokens:
+        click.echo(f"{t['id']:10} {t['name'][:30]:30} issued {_cst(t['issued_at'])}  "
+                   f"expires {_cst(t['expires_at'])}{' (expired)' if t['expired'] else ''}  "
+                   f"last used {_cst(t['last_used_at'])}")
+
+
+@accounts.command("revoke")
+@click.argument("username")
+@click.argument("token_id")
+def accounts_revoke(username: str, token_id: str) -> None:
+    """Revoke one API token of USERNAME (its id from `casefile accounts tokens`)."""
+    try:
+        casefiles().revoke_token(username, token_id, admin_meta("token revoked from the CLI"))
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"token {token_id} of {username} revoked")
+
+
+@accounts.command("unlock")
+@click.argument("username")
+def accounts_unlock(username: str) -> None:
+    """Lift USERNAME's sign-in lockout before it ends (recorded)."""
+    try:
+        casefiles().lift_lockout(username, admin_meta("lockout lifted from the CLI"))
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"lockout of {username} lifted")
 
 
 @accounts.command("password")
 @click.argument("username")
 @click.password_option()
 def accounts_password(username: str, password: str) -> None:
-    casefiles().change_password(username, password, admin_meta("password reset from the CLI"))
-    click.echo(f"password of {username} changed")
+    """Set USERNAME's password (the policy applies); every session and API token of the
+    account ends."""
+    try:
+        casefiles().change_password(username, password,
+                                    admin_meta("password reset from the CLI"))
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"password of {username} changed; its sessions and tokens have ended")
 
 
 @click.group()

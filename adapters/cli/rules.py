@@ -7,7 +7,8 @@ import json
 
 import click
 
-from adapters.cli.shared import admin_meta, casefiles
+from adapters.cli.shared import account_meta, admin_meta, casefiles
+from domain.access import may_change_rule
 from domain.calendar import today_in_china
 from domain.errors import DomainError
 
@@ -39,9 +40,13 @@ def rules_list() -> None:
 @click.argument("assignments", nargs=-1, required=True)
 @click.option("--jurisdiction", default=None, help="Override for this jurisdiction only.")
 @click.option("--reason", required=True, help="Why the rule changes (recorded).")
+@click.option("--as", "username", required=True,
+              help="The account that changes it (recorded): its role and jurisdiction "
+                   "decide, as on the API: the global defaults need an admin, an override "
+                   "a jurisdiction within its own.")
 def rules_set(name: str, assignments: tuple[str, ...], jurisdiction: str | None,
-              reason: str) -> None:
-    """Change parameters: casefile rules set NAME key=value ... --reason TEXT"""
+              reason: str, username: str) -> None:
+    """Change parameters: casefile rules set NAME key=value ... --reason TEXT --as USER"""
     parameters = {}
     for assignment in assignments:
         key, _, raw = assignment.partition("=")
@@ -49,9 +54,18 @@ def rules_set(name: str, assignments: tuple[str, ...], jurisdiction: str | None,
             parameters[key] = json.loads(raw)
         except ValueError:
             parameters[key] = raw
+    app = casefiles()
     try:
-        rule = casefiles().change_rule(name, parameters=parameters, jurisdiction=jurisdiction,
-                                       meta=admin_meta(reason))
+        meta, account = account_meta(app, username, reason)
+        if not may_change_rule(role=account.role, jurisdiction=account.jurisdiction,
+                               rule_jurisdiction=jurisdiction):
+            raise click.ClickException(
+                f"{username} ({account.role}, jurisdiction {account.jurisdiction or '-'}) may "
+                "not change " + ("the global defaults (admins only; set an override with "
+                                 "--jurisdiction)" if jurisdiction is None
+                                 else f"the overrides of {jurisdiction}"))
+        rule = app.change_rule(name, parameters=parameters, jurisdiction=jurisdiction,
+                               meta=meta)
     except DomainError as e:
         raise click.ClickException(e.message) from None
     click.echo(f"{rule.name} is now version {rule.rule_version}")

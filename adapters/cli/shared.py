@@ -12,6 +12,7 @@ import click
 
 from adapters.bootstrap import build_casefiles
 from domain.calendar import today_in_china
+from domain.errors import DomainError
 from domain.meta import Meta
 from services.casefiles import CaseFiles
 
@@ -25,6 +26,21 @@ def admin_meta(reason: str, *, actor: str = "cli", reference: str | None = None)
     """The meta of a command given by the operator: an admin, effective today in China."""
     return Meta(actor_id=actor, actor_role="admin", effective_date=today_in_china(),
                 correlation_id=str(uuid.uuid4()), reason=reason, reference=reference)
+
+
+def account_meta(app: CaseFiles, username: str, reason: str) -> tuple[Meta, Any]:
+    """The meta of a command the operator gives as a named account (``--as USER``), and
+    the account, whose role and jurisdiction the caller checks against the policy as the
+    web does; an unknown or disabled account is refused."""
+    try:
+        account = app.get_account(username)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    if account.disabled:
+        raise click.ClickException(f"the account {username} is disabled")
+    return Meta(actor_id=account.username, actor_role=account.role,
+                effective_date=today_in_china(), correlation_id=str(uuid.uuid4()),
+                reason=reason), account
 
 
 def until_stopped(running: Any, message: str) -> None:

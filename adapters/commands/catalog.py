@@ -45,8 +45,9 @@ class Command:
 
     ``target`` names what the actor's scope is checked against: ``organization`` (the
     path's organization, checked by the use case on the aggregate it loads), ``domicile``
-    (a new organization's, in the body), ``person`` (the path's person: no scope, but it
-    must exist), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
+    (a new organization's, in the body), ``person`` (the path's person, checked by the
+    use case on the person it loads: their record's jurisdictions), ``named_person`` (the
+    body's person, likewise, or a new one), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
     organization of the path's item, checked by the use case on the item it loads),
     ``warned`` (the body's organization, likewise), ``plan`` (the body's jurisdiction),
     ``rule`` (the body's jurisdiction: none, the global defaults, needs the action
@@ -55,7 +56,9 @@ class Command:
     why), ``expected_version`` (If-Match), ``idempotency`` (Idempotency-Key and the
     request's fingerprint), ``warning_key`` (a manual warning's key: from the
     Idempotency-Key, so after ``idempotency``) and ``register``
-    (the register the inspection plan draws from). ``answer`` names what the answer shows;
+    (the register the inspection plan draws from), ``jurisdiction`` (the actor's, where a
+    ban is recorded), ``own_account`` (the actor's username: a command on one's own
+    account). ``account``: the path's account, which must exist. ``answer`` names what the answer shows;
     ``status`` is its HTTP status (None: 201 when the command issued an item's id, else
     200)."""
 
@@ -153,11 +156,12 @@ def until_not_before_from(body: dict, meta: dict) -> None:
         raise v.BadRequest("until must not be before from", field="until")
 
 
-def plan_jurisdiction(body: dict, meta: dict) -> None:
+def plan_jurisdiction(value: str, path: str) -> str:
+    """A plan's jurisdiction: a district or a sub-district, not a single committee."""
     try:
-        validate_plan_jurisdiction(body["jurisdiction"])
+        return validate_plan_jurisdiction(value)
     except InvalidValue as e:
-        raise v.BadRequest(e.message, field="jurisdiction") from None
+        raise v.BadRequest(e.message.replace("jurisdiction", path, 1), field=path) from None
 
 
 def rule_change_body(data: Any) -> tuple[dict, dict]:
@@ -172,14 +176,11 @@ def rule_change_body(data: Any) -> tuple[dict, dict]:
     parameters = data.get("parameters")
     if not isinstance(parameters, dict) or not parameters or len(parameters) > 20:
         raise v.BadRequest("parameters must be an object of 1-20 values", field="parameters")
-    meta_fields = v.parse({k: data[k] for k in ("reason", "reference", "effective_date")
-                           if k in data},
-                          {"reason": v.text(False, 1000), "reference": v.line(False, 100),
-                           "effective_date": v.a_date(False)})
+    meta_fields = v.parse({k: data[k] for k in META_SCHEMA if k in data}, META_SCHEMA)
     return {"parameters": parameters, "jurisdiction": data.get("jurisdiction")}, meta_fields
 
 
-def _plan_number(value: str, path: str) -> str:
+def plan_number(value: str, path: str) -> str:
     if "/" in value:
         raise v.BadRequest(f"{path} must not contain '/'", field=path)
     return value
@@ -197,7 +198,7 @@ def _plan_args(body: dict, url: dict) -> dict:
 
 # --------------------------------------------------------------------- bodies
 
-DOMICILE = v.obj({"address": v.line(max_len=300), "jurisdiction": v.jurisdiction()})
+DOMICILE = v.obj({"address": v.line(max_len=300), "jurisdiction": v.committee()})
 
 REGISTRATION = {
     "code": v.credit_code(), "name": v.line(max_len=200), "type": v.enum(REGISTERED_TYPES),
@@ -236,6 +237,13 @@ APPOINTMENT = {"person": PERSON,
                "approval_reference": v.line(False, 100, True),
                "replaces": v.line(False, 64, True), "departure_audit_done": v.boolean(False)}
 
+BAN = {"from": v.a_date(), "until": v.a_date(False, True)}
+
+
+def ban_dates(body: dict, url: dict) -> dict:
+    return {"banned_from": body["from"], "banned_until": body.get("until")}
+
+
 WARNING = {"organization": v.line(max_len=40), "severity": v.enum(SEVERITIES),
            "source": v.enum(tuple(s for s in SOURCES if s != "rule")),
            "title": v.line(max_len=200), "description": v.text(max_len=4000)}
@@ -245,8 +253,8 @@ RULE_CHANGE = {"parameters": v.F("map", True, maximum=20),  # read by rule_chang
                                    check=validate_jurisdiction)}
 
 PLAN = {
-    "number": v.F("str", True, max_len=64, check=_plan_number),
-    "jurisdiction": v.jurisdiction(),
+    "number": v.F("str", True, max_len=64, check=plan_number),
+    "jurisdiction": v.jurisdiction(plan_jurisdiction),
     "seed": v.integer(0, MAX_SEED, required=False),
     "inspectors": v.lines(max_items=200),
     "authority_level": v.enum(AUTHORITY_LEVELS, required=False),
@@ -256,13 +264,13 @@ PLAN = {
 # ------------------------------------------------------------------ commands
 
 def organization_command(path: str, command: str, action: str, schema: dict[str, v.F],
-                         then: Args = fields) -> Command:
+                         then: Args = fields, checks: tuple[Check, ...] = ()) -> Command:
     """One of the organization's single-aggregate commands (``CaseFiles.execute``), at
     /organizations/<code>/<path>; 201 when it issues an item's id."""
     return Command(f"command_{command}", "POST", f"/organizations/<code>/{path}", action,
                    schema, "execute", at_organization(command=command, then=then),
                    "organization", "organization", status=None,
-                   summary=command.replace("_", " "))
+                   summary=command.replace("_", " "), checks=checks)
 
 
 ORG = "/organizations/<code>"
@@ -315,14 +323,16 @@ COMMANDS: list[Command] = [
                          {"number": v.line(max_len=64), "content": v.text()}),
     organization_command("resumption", "resumption", "penalty", {}),
     organization_command("credit-listings", "credit_listing", "credit_listing",
-                         {"list": v.enum(CREDIT_LISTS)}, renamed(credit_list="list")),
+                         {"list": v.enum(CREDIT_LISTS)}, renamed(credit_list="list"),
+                         (reason_required,)),
     organization_command("credit-listings/<listing_id>/removal", "credit_listing_removal",
-                         "credit_listing", {}, renamed(listing_id="listing_id")),
+                         "credit_listing", {}, renamed(listing_id="listing_id"),
+                         (reason_required,)),
     organization_command("interviews", "interview", "interview",
                          {"person_name": v.line(max_len=100),
                           "person_role": v.line(max_len=100), "topics": v.lines()}),
     organization_command("leaders/<person_id>/warning", "leader_warning", "leadership", {},
-                         renamed(person_id="person_id")),
+                         renamed(person_id="person_id"), (reason_required,)),
     organization_command("leaders/<person_id>/replacement-order",
                          "leader_replacement_order", "leadership",
                          {"deadline": v.a_date()}, renamed(person_id="person_id")),
@@ -360,17 +370,26 @@ COMMANDS: list[Command] = [
             {"term_start": v.a_date(), "term_end": v.a_date()}, "hold_term_election",
             at_organization(), "organization", "organization", 201,
             summary="Record a term election (换届)."),
-    Command("register_person", "POST", "/persons", "leadership", PERSON.schema,
-            "register_person", fields, None, "person", context=("meta",),
-            summary="Look up or record a person by identity number; answers the "
-                    "pseudonymous id."),
+    Command("lookup_person", "POST", "/persons/lookup", "read_persons",
+            {"id_number": v.id_number()}, "find_person", fields, None, "person_found",
+            context=(),
+            summary="Look a person up by identity number (in the body, never in a URL): "
+                    "their pseudonymous id, masked number, bans and posts; 404 for a "
+                    "number never recorded, an erased person or one outside your "
+                    "jurisdiction. Records nothing."),
+    Command("ban_person", "POST", "/persons/occupational-bans", "occupational_ban",
+            {"person": PERSON, **BAN}, "ban_person",
+            lambda body, url: {"person": body["person"], **ban_dates(body, url)},
+            "named_person", "person_changed", 201,
+            ("meta", "idempotency", "jurisdiction"),
+            "Record an occupational ban (从业禁止) against a person named by identity "
+            "number, recording the person if they are new.",
+            checks=(until_not_before_from, reason_required)),
     Command("occupational_ban", "POST", "/persons/<person_id>/occupational-bans",
-            "occupational_ban", {"from": v.a_date(), "until": v.a_date(False, True)},
-            "record_occupational_ban",
-            on_person(lambda body, url: {"banned_from": body["from"],
-                                         "banned_until": body.get("until")}),
+            "occupational_ban", BAN, "record_occupational_ban", on_person(ban_dates),
             "person", "person_changed", 201,
-            summary="Record an occupational ban (从业禁止) against a person.",
+            ("meta", "expected_version", "idempotency", "jurisdiction"),
+            summary="Record an occupational ban (从业禁止) against a recorded person.",
             checks=(until_not_before_from, reason_required)),
     Command("erase_person", "POST", "/persons/<person_id>/erasure", "erase_person", {},
             "erase_person", on_person(), "person", "person_erased", 201,
@@ -394,15 +413,16 @@ COMMANDS: list[Command] = [
             summary="Change a rule's global defaults (no jurisdiction: admins only, "
                     "action change_rule_defaults), or the overrides of a jurisdiction within "
                     "yours; the change is an event and the rule's version goes up.",
-            parse=rule_change_body),
+            checks=(reason_required,), parse=rule_change_body),
     *(Command(f"proposal_{decision}", "POST", f"/proposals/<proposal_id>/{decision}",
               "decide_proposal", {}, "decide_proposal",
               lambda body, url, confirm=confirm: {
                   "proposal_id": item_id(url["proposal_id"], "proposal"), "confirm": confirm},
               "proposal", "proposal", context=("meta", "idempotency"),
-              summary=f"{verb} a proposal")
-      for decision, verb, confirm in (("confirmation", "confirm", True),
-                                      ("rejection", "reject", False))),
+              summary=f"{verb} a proposal", checks=checks)
+      for decision, verb, confirm, checks in (("confirmation", "confirm", True, ()),
+                                              ("rejection", "reject", False,
+                                               (reason_required,)))),
     Command("establish_node", "PUT", "/network/<code>", "manage_network",
             {"name": v.line(max_len=100)}, "establish_node", on("code", then=fields), "node",
             "node", 201, ("meta",), "Establish a node of the network."),
@@ -413,9 +433,25 @@ COMMANDS: list[Command] = [
             "manage_network", {}, "assign_officer",
             on("code", "username", remove=True), "node", "officers", context=("meta",),
             summary="Remove an information officer from a node."),
+    Command("issue_own_token", "POST", "/account/tokens", "own_account",
+            {"name": v.line(max_len=100)}, "issue_token", fields, None, "token_issued",
+            201, ("meta", "own_account"),
+            "Issue a new API token for yourself, named; it expires after TOKEN_LIFETIME_DAYS "
+            "(default 90). The answer shows it once."),
+    Command("revoke_own_token", "POST", "/account/tokens/<token_id>/revocation",
+            "own_account", {}, "revoke_token", on("token_id"), None, "account",
+            context=("meta", "own_account"), summary="Revoke one of your API tokens."),
+    Command("revoke_token", "POST", "/accounts/<username>/tokens/<token_id>/revocation",
+            "manage_accounts", {}, "revoke_token", on("username", "token_id"), "account",
+            "account", context=("meta",), summary="Revoke one API token of an account "
+                                                   "(admins)."),
+    Command("lift_lockout", "POST", "/accounts/<username>/lockout-lifting",
+            "manage_accounts", {}, "lift_lockout", on("username"), "account", "account",
+            context=("meta",),
+            summary="Lift an account's sign-in lockout before it ends (admins)."),
     Command("plan_inspection", "POST", "/inspection-plans", "inspection", PLAN,
             draw_inspection_plan, _plan_args, "plan", "plan", 201, ("meta", "register"),
-            "Draw a double-random inspection plan.", checks=(plan_jurisdiction,)),
+            "Draw a double-random inspection plan."),
 ]
 
 BY_ENDPOINT: dict[str, Command] = {c.endpoint: c for c in COMMANDS}

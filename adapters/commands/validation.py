@@ -18,8 +18,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from domain.codes import (find_id_numbers, validate_credit_code, validate_id_number,
-                          validate_jurisdiction)
+from domain.codes import (find_id_numbers, validate_committee, validate_credit_code,
+                          validate_id_number, validate_jurisdiction)
 from domain.errors import InvalidValue, RuleViolation
 
 MAX_TEXT = 4000
@@ -101,8 +101,13 @@ def credit_code(required: bool = True, nullable: bool = False) -> F:
              identifier=True)
 
 
-def jurisdiction() -> F:
-    return F("str", True, max_len=12, check=validate_jurisdiction, identifier=True)
+def jurisdiction(check: Callable[[Any, str], Any] = validate_jurisdiction) -> F:
+    return F("str", True, max_len=12, check=check, identifier=True)
+
+
+def committee() -> F:
+    """A residents' or village committee: where an organization is domiciled."""
+    return jurisdiction(validate_committee)
 
 
 def id_number() -> F:
@@ -183,6 +188,8 @@ def convert(value: Any, spec: F, path: str) -> Any:
             raise BadRequest(f"{path} has more than two decimals", field=path)
         return number
     if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 3.0 is a whole number, as JSON Schema's integer says
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadRequest(f"{path} must be a whole number", field=path)
         if not spec.minimum <= value <= spec.maximum:

@@ -47,7 +47,7 @@ NAMED_BY = ("Registered", "Recorded")
 ERASED = "[erased]"  # what an erased person's fields read as in messages published later
 
 # The versions of each type this consumer reads (every other type: version 1).
-READS_VERSIONS = {"AnnualReportFiled": (1, 2)}
+READS_VERSIONS = {"AnnualReportFiled": (1, 2), "OccupationalBanRecorded": (1, 2)}
 
 
 class UnknownVersion(Exception):

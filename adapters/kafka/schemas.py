@@ -33,6 +33,9 @@ META_SCHEMA = {
         "rules": {"type": "array", "items": {"type": "string"}}},
     "additionalProperties": False,
 }
+# Fields an event gained after events of its type were stored: absent from the older ones,
+# so not required (event class name -> field names).
+ADDED_LATER = {"OccupationalBanRecorded": {"jurisdiction"}}
 ENVELOPE_FIELDS = {
     "aggregate_id": {"type": "string", "format": "uuid"},
     "version": {"type": "integer", "minimum": 1},
@@ -125,7 +128,7 @@ def event_schema(name: str, event_class: type, version: int | None = None) -> di
         "title": name,
         "description": description,
         "type": "object",
-        "required": sorted(properties),
+        "required": sorted(set(properties) - ADDED_LATER.get(event_class.__name__, set())),
         "properties": properties,
         "additionalProperties": False,
         "$defs": {"meta": META_SCHEMA},

@@ -35,6 +35,7 @@ from domain.calendar import CHINA, today_in_china
 from domain.errors import Conflict, DomainError
 from domain.meta import ROLES, Meta
 from domain.rules import CATALOG, rule_id
+from domain.texts import render
 
 DEFAULT_ORGS = 850
 DEFAULT_YEARS = 5
@@ -219,12 +220,14 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
                 correlation_id=str(uuid.uuid4()), reason="demo token at start", demo=True)
     tokens: dict[str, str] = {}
-    echo("Demo accounts (a fresh API token for each, valid until disabled; "
-         "use it as 'Authorization: Bearer TOKEN'):")
+    days = casefiles.token_lifetime().days
+    echo(f"Demo accounts (a fresh API token for each, valid for {days} days like any "
+         "other; use it as 'Authorization: Bearer TOKEN'):")
     for username, _, role, _ in DEMO_ACCOUNTS:
         try:
             account = casefiles.get_account(username)
-            tokens[username] = casefiles.issue_token(username, meta)
+            tokens[username] = casefiles.issue_token(username, meta,
+                                                     name=render("start_up_token"))
         except DomainError as e:
             echo(f"  {username:16} {role:20} unavailable: {e.message}")
             continue

@@ -16,6 +16,7 @@ from adapters.store.mapper import RowBoundMapper
 from adapters.store.memory import InMemoryPersonKeys
 from adapters.store.person_keys import PostgresPersonKeys
 from adapters.store.sealing import PersonKeyRing, SealingJSONTranscoder
+from adapters.store.token_usage import InMemoryTokenUsage, PostgresTokenUsage
 from adapters.store.transcoding import register_domain_transcodings
 from services.casefiles import CaseFiles
 from services.ports import PersonKeyStore
@@ -29,6 +30,8 @@ class StoredCaseFiles(CaseFiles):
     def __init__(self, env: dict | None = None):
         super().__init__(env)
         self.person_keys.store = self.construct_person_key_store()
+        self.token_usage = (InMemoryTokenUsage() if isinstance(self.factory, POPOFactory)
+                            else PostgresTokenUsage(self.recorder))
 
     def construct_transcoder(self) -> SealingJSONTranscoder:
         master = self.env.get("CIPHER_KEY")

@@ -6,12 +6,14 @@ blueprint each."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from flask import Flask, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters import bootstrap
 from adapters.config import application_env, session_cookie_secure
@@ -22,6 +24,7 @@ from adapters.web import (accounts, api, display, forms, health, import_pages, m
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
+from adapters.web.signin import init_signin
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
+    init_signin(app)
+    hops = int(app.config.get("PROXY_HOPS") or os.environ.get("PROXY_HOPS") or 0)
+    if hops:  # the client's address from X-Forwarded-For, as many proxies deep
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 
     @app.before_request
     def refuse_nul():
@@ -122,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
+        if e.response is not None:  # an answer made for it (the sign-in page's 429)
+            return e.response
         response = error_answer(e.code or 500, e.name.lower().replace(" ", "_"),
                                 e.description)
         for name, value in e.get_headers():  # e.g. a 405's Allow

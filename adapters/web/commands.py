@@ -12,6 +12,7 @@ any 400.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -21,11 +22,12 @@ from flask import jsonify
 
 from adapters import metrics
 from adapters.commands.catalog import Command, item_id, person_id
+from adapters.web.accounts import account_document, account_or_404
 from adapters.web.network import check_rule_change, rule_document, warning_document
 from adapters.web.plans import caught_up_register, plan_document
 from adapters.web.reads import person_document
-from adapters.web.requests import (ApiError, authorize, body, casefiles, check_plan_scope,
-                                   check_scope, check_scope_of, correlation_header,
+from adapters.web.requests import (ApiError, authorize, body, casefiles, check_person_scope,
+                                   check_plan_scope, check_scope, check_scope_of, correlation_header,
                                    current_actor, expected_version, idempotency,
                                    make_meta, node_in_scope, parse_body, refusal,
                                    remember_position)
@@ -33,6 +35,8 @@ from domain.calendar import today_in_china
 from domain.errors import DomainError
 from projections.documents import organization_document, plain, with_certificate_state
 from services.application import CommandResult, checking_scope
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def _check_item_scope(actor, item) -> None:
 # path's warning or proposal.
 SCOPES: dict[str | None, Callable[[Any, Any], None]] = {
     "organization": check_scope, "warned": check_scope, "warning": _check_item_scope,
-    "proposal": _check_item_scope}
+    "proposal": _check_item_scope, "person": check_person_scope,
+    "named_person": check_person_scope}
 
 
 def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
@@ -129,13 +134,17 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
     elif command.target == "proposal":
         _check_item_scope(actor, app.get_proposal(item_id(url["proposal_id"], "proposal")))
     elif command.target == "person":
-        app.get_person(person_id(url["person_id"]))
+        check_person_scope(actor, app.get_person(person_id(url["person_id"])))
+    elif command.target == "account":
+        account_or_404(url["username"])
 
 
 def _check_path_target(command: Command, url: dict) -> None:
-    """The path's target the use case does not check itself: a node."""
+    """The path's target the use case does not check itself: a node, an account."""
     if command.target == "node":
         node_in_scope(url["code"])
+    elif command.target == "account":
+        account_or_404(url["username"])
 
 
 def _check_body_target(command: Command, fields: dict, actor) -> None:
@@ -158,7 +167,12 @@ def _context(command: Command, actor, meta_fields: dict, submitted: Submission) 
     context: dict[str, Any] = {}
     if "idempotency" in command.context:
         context["idempotency_key"], context["fingerprint"] = submitted.idempotency()
-    context["meta"] = make_meta(actor, meta_fields, submitted.correlation_id)
+    if "meta" in command.context:
+        context["meta"] = make_meta(actor, meta_fields, submitted.correlation_id)
+    if "jurisdiction" in command.context:
+        context["jurisdiction"] = actor.jurisdiction
+    if "own_account" in command.context:
+        context["username"] = actor.username
     if "expected_version" in command.context:
         context["expected_version"] = submitted.expected_version()
     if "warning_key" in command.context:  # the Idempotency-Key's, checked above
@@ -197,15 +211,25 @@ def _organization(command: Command, result: CommandResult, args: dict):
     return respond(result, status)
 
 
-def _person(command: Command, found: tuple, args: dict):
-    person, created = found
-    response = jsonify(person_document(person))
-    response.status_code = 201 if created else 200
-    return response
+def _person_found(command: Command, person, args: dict):
+    """A lookup's answer: the person, if recorded, not erased and within the actor's
+    scope; otherwise one and the same 404, which tells nothing (a refusal for the scope
+    is logged as a denial)."""
+    if person is not None:
+        try:
+            check_person_scope(current_actor(), person)
+        except ApiError:
+            log.warning("denied: %s (%s) POST person lookup outside the jurisdiction",
+                        current_actor().username, current_actor().role)
+            person = None
+    if person is None:
+        raise ApiError(404, "not_found", "no person with this identity number is recorded "
+                       "in your jurisdiction", "id_number")
+    return jsonify(person_document(person))
 
 
 def _person_changed(command: Command, result: CommandResult, args: dict, **extra: Any):
-    person = casefiles().get_person(args["person_id"])
+    person = casefiles().get_person(result.aggregate_id)
     response = jsonify({**person_document(person), **extra, "position": result.position})
     response.status_code = command.status
     response.headers["ETag"] = f'"{result.version}"'
@@ -216,6 +240,19 @@ def _person_changed(command: Command, result: CommandResult, args: dict, **extra
 def _person_erased(command: Command, result: CommandResult, args: dict):
     return _person_changed(command, result, args,
                            organizations=result.result.get("organizations", []))
+
+
+def _token_issued(command: Command, token: str, args: dict):
+    """A new token: shown this once (only its hash is stored), with its name and expiry."""
+    username, token_id, _secret = token.split(".", 2)
+    listed = {t["id"]: t for t in casefiles().list_tokens(username)}
+    response = jsonify({"token": token, **plain(listed[token_id])})
+    response.status_code = command.status
+    return response
+
+
+def _account(command: Command, account, args: dict):
+    return jsonify(account_document(account))
 
 
 def _warning(command: Command, warning, args: dict):
@@ -261,7 +298,9 @@ def _plan(command: Command, plan, args: dict):
 
 
 ANSWERS: dict[str, Callable[..., Any]] = {
-    "organization": _organization, "person": _person, "person_changed": _person_changed,
+    "organization": _organization, "person_found": _person_found,
+    "person_changed": _person_changed,
     "person_erased": _person_erased, "warning": _warning, "rule": _rule,
     "proposal": _proposal, "node": _node, "officers": _officers, "plan": _plan,
+    "token_issued": _token_issued, "account": _account,
 }

@@ -152,6 +152,17 @@ STATUS_MESSAGES = {
 # A domain rule's refusal, by the API's error code (the rule's name). The Chinese pages
 # show this; the English pages show the API's own message, which names the particulars.
 REFUSALS = {
+    "password_too_short": N_("The password is too short."),
+    "password_too_long": N_("The password is too long."),
+    "password_contains_username": N_("The password may not contain the username or name."),
+    "password_too_common": N_("This is a common or easily guessed password: choose "
+                              "another."),
+    "unknown_token": N_("There is no such API token."),
+    "not_locked": N_("The account is not locked."),
+    "personal_data_erased": N_("This person's personal data is erased: the record can no "
+                               "longer be used."),
+    "unknown_parameter": N_("The rule has no such parameter."),
+    "parameter_type": N_("The parameter's value has the wrong type."),
     "account_disabled": N_("This account is disabled."),
     "already_a_leader": N_("This person already leads the organization."),
     "already_acknowledged": N_("The warning is already acknowledged."),

@@ -109,6 +109,8 @@ LABELS: dict[str, dict[str, str]] = {
     "actor": {"system": N_("System"), "clock": N_("Daily clock"),
               "demo-loader": N_("Demo data loader")},
     "bool": {"True": N_("Yes"), "False": N_("No")},
+    "account_status": {"active": N_("In use"), "locked": N_("Locked"),
+                       "disabled": N_("Disabled")},
 }
 
 # Each event type (its aggregate and name, as the audit trail names it) as a person
@@ -241,6 +243,8 @@ FIELD_LABELS = {
     "filed_on": N_("Filed on"), "findings": N_("Findings"), "follow_ups": N_("Follow-ups"),
     "former_leaders": N_("Former leaders"), "founded_on": N_("Founded on"), "from": N_("From"),
     "grade": N_("Grade"), "held_on": N_("Held on"), "id": N_("Id"),
+    "token": N_("API token"), "issued_at": N_("Issued"), "expires_at": N_("Expires"),
+    "last_used_at": N_("Last used"),
     "id_number": N_("Identity number"), "id_number_masked": N_("Identity number"),
     "identifier": N_("Identifier"), "imported": N_("Imported from a register"),
     "full_time_staff": N_("Full-time staff"),
@@ -318,7 +322,12 @@ FORM_TITLES = {
     "api.appoint_leader": N_("Appoint a leader"),
     "api.leader_departure": N_("Record a leader's departure"),
     "api.term_election": N_("Record a term election"),
-    "api.register_person": N_("Register a person"),
+    "api.lookup_person": N_("Look a person up by identity number"),
+    "api.ban_person": N_("Record an occupational ban against a person"),
+    "api.issue_own_token": N_("Issue an API token"),
+    "api.revoke_own_token": N_("Revoke one of my API tokens"),
+    "api.revoke_token": N_("Revoke an account's API token"),
+    "api.lift_lockout": N_("Lift an account's sign-in lockout"),
     "api.occupational_ban": N_("Record an occupational ban"),
     "api.raise_warning": N_("Raise a warning"),
     "api.warning_acknowledgement": N_("Acknowledge a warning"),

@@ -12,7 +12,7 @@ from typing import Mapping
 
 from flask import Blueprint, jsonify, request
 
-from adapters.web.openapi import query
+from adapters.web.openapi import NETWORK_CODE, query
 from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import ApiError, authorize, casefiles, fresh, node_in_scope
 from domain.calendar import today_in_china
@@ -123,11 +123,11 @@ def warnings(args: Mapping[str, str]) -> dict:
 
 
 @bp.get("/warnings")
-@query(jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+@query(jurisdiction=(NETWORK_CODE, "within this jurisdiction (12-digit code)"),
        status=({"type": "string", "enum": ["open", "acknowledged", "resolved"]},
                "the warnings in this state"),
        severity=({"type": "string", "enum": list(SEVERITIES)}, "of this severity"),
-       node=({"type": "string"}, "at this node of the network (12-digit code)"), **PAGING)
+       node=(NETWORK_CODE, "at this node of the network (12-digit code)"), **PAGING)
 def list_warnings():
     """The warnings inbox: within the reader's jurisdiction, by status and severity."""
     return jsonify(warnings(request.args))
@@ -203,7 +203,7 @@ def proposals(args: Mapping[str, str]) -> dict:
 
 
 @bp.get("/proposals")
-@query(jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+@query(jurisdiction=(NETWORK_CODE, "within this jurisdiction (12-digit code)"),
        status=({"type": "string", "enum": ["proposed", "confirmed", "rejected"]},
                "the proposals in this state"), **PAGING)
 def list_proposals():

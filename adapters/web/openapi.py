@@ -13,17 +13,40 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template
 
 from adapters.commands import validation as v
-from adapters.commands.catalog import BY_ENDPOINT, META_SCHEMA
+from adapters.commands.catalog import (BY_ENDPOINT, META_SCHEMA, Command, plan_jurisdiction,
+                                       plan_number, reason_required)
+from adapters.web.requests import IDEMPOTENCY_KEY_RE
 from domain.calendar import today_in_china
-from domain.codes import validate_credit_code, validate_id_number, validate_jurisdiction
+from domain.codes import (validate_committee, validate_credit_code, validate_id_number,
+                          validate_jurisdiction)
 
 bp = Blueprint("docs", __name__, template_folder="templates")
 
+CODE_CHARS = "0-9A-HJ-NP-RTUW-Y"  # the credit code's character set: no I, O, S, V, Z
+# What each field check (adapters.commands.validation) accepts, as far as a pattern can
+# say it: not a credit code's or an identity number's check character, nor a birth date
+# that does not exist (tests/e2e/test_schemathesis.py lists what the document cannot say).
 PATTERNS = {
-    validate_credit_code: "^[0-9ABCDEFGHJKLMNPQRTUWXY]{18}$",
-    validate_id_number: "^[0-9]{17}[0-9X]$",
+    validate_credit_code: f"^[{CODE_CHARS}]{{2}}[0-9]{{6}}[{CODE_CHARS}]{{10}}$",
+    validate_id_number: "^[0-9]{6}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+                        "[0-9]{3}[0-9X]$",
     validate_jurisdiction: "^[0-9]{12}$",
+    validate_committee: "^[0-9]{9}([0-9]{2}[1-9]|[0-9][1-9][0-9]|[1-9][0-9]{2})$",
+    plan_jurisdiction: "^[0-9]{9}000$",
 }
+# Text: no NUL character, and something besides white space (the server strips it: what
+# Python's str.strip removes, listed, since a pattern's \s is not quite the same).
+WHITE = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3000 + 1)) if c.isspace())
+NO_NUL = "^[^\\u0000]*$"
+TEXT = f"^[^\\u0000]*[^\\u0000{WHITE}][^\\u0000]*$"
+PATTERNS[plan_number] = f"^[^\\u0000/]*[^\\u0000/{WHITE}][^\\u0000/]*$"  # a path segment
+IF_MATCH = '^\\s*(W/)?"?[0-9]{1,12}"?\\s*$'
+# Path parameters by name (and, for a code, the path it is in): what the route accepts.
+PATH_PARAMETERS = {
+    "code": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+    "year": {"type": "integer", "minimum": 1980, "maximum": 2100},
+}
+NETWORK_CODE = {"type": "string", "pattern": PATTERNS[validate_jurisdiction]}
 META = {"effective_date": "the business date it takes effect (default today, China time; "
                           "not in the future)",
         "reason": "why (the paper process's reason)",
@@ -62,9 +85,8 @@ def responds(media_type: str, description: str):
 def json_schema(spec: v.F) -> dict:
     kind = spec.kind
     if kind == "str":
-        schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": spec.max_len}
-        if spec.check in PATTERNS:
-            schema["pattern"] = PATTERNS[spec.check]
+        schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": spec.max_len,
+                                  "pattern": PATTERNS.get(spec.check, TEXT)}
     elif kind == "enum":
         schema = {"type": "string", "enum": list(spec.choices)}
     elif kind == "date":
@@ -96,6 +118,39 @@ def object_schema(fields: dict[str, v.F]) -> dict:
             "properties": {name: json_schema(spec) for name, spec in fields.items()}}
 
 
+def body_schema(command: Command | None) -> dict:
+    """A command's body: its fields and the meta fields; a command that needs a reason
+    (``reason_required``) requires it, not null."""
+    fields = {**(command.schema if command else {}), **META_SCHEMA}
+    if command is not None and reason_required in command.checks:
+        fields["reason"] = v.text(True, META_SCHEMA["reason"].max_len)
+    body = object_schema(fields)
+    for name, text in META.items():
+        body["properties"][name]["description"] = text
+    return body
+
+
+def path_parameter(name: str, converter: str, rule: str) -> dict:
+    if rule.startswith("/api/v1/network/") and name == "code":
+        schema = NETWORK_CODE
+    elif converter == "int":
+        schema = PATH_PARAMETERS.get(name, {"type": "integer"})
+    elif converter == "uuid":
+        schema = {"type": "string", "format": "uuid"}
+    else:
+        schema = PATH_PARAMETERS.get(name, {"type": "string", "minLength": 1,
+                                            "maxLength": 64, "pattern": NO_NUL})
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def query_schema(schema: dict) -> dict:
+    """A query parameter as the server reads it: a string never holds a NUL."""
+    if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema \
+            and "format" not in schema:
+        return {**schema, "pattern": NO_NUL}
+    return schema
+
+
 def operation_id(endpoint: str, method: str) -> str:
     """``api.<view>.<method>`` for every route of the JSON API, whichever module's
     blueprint holds it (the ids clients generated from the document know)."""
@@ -113,9 +168,7 @@ def build(app) -> dict:
             continue
         view = app.view_functions[rule.endpoint]
         path = re.sub(r"<(?:(\w+):)?(\w+)>", r"{\2}", rule.rule)
-        parameters = [{"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer"} if conv == "int" else
-                       {"type": "string", "maxLength": 64}}
+        parameters = [path_parameter(name, conv, rule.rule)
                       for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)]
         command = BY_ENDPOINT.get(rule.endpoint)
         media_type, described = getattr(view, "response_content", ("application/json",
@@ -137,20 +190,19 @@ def build(app) -> dict:
                 operation["security"] = [{"bearer": []}]
             if method == "GET":
                 operation["parameters"] = parameters + [
-                    {"name": name, "in": "query", "required": False, "schema": schema,
-                     "description": text}
+                    {"name": name, "in": "query", "required": False,
+                     "schema": query_schema(schema), "description": text}
                     for name, (schema, text) in getattr(view, "query_parameters", {}).items()]
             if method in ("POST", "PUT"):
-                body = object_schema({**(command.schema if command else {}), **META_SCHEMA})
-                for name, text in META.items():
-                    body["properties"][name]["description"] = text
+                body = body_schema(command)
                 operation["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": body}}}
                 operation["parameters"] = parameters + [
                     {"name": "Idempotency-Key", "in": "header", "required": False,
-                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-:.]{1,100}$"}},
+                     "schema": {"type": "string",
+                                "pattern": f"^{IDEMPOTENCY_KEY_RE.pattern}$"}},
                     {"name": "If-Match", "in": "header", "required": False,
-                     "schema": {"type": "string"}}]
+                     "schema": {"type": "string", "pattern": IF_MATCH}}]
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -196,8 +248,10 @@ def example(schema: dict) -> Any:
     pattern = schema.get("pattern")
     if pattern == PATTERNS[validate_credit_code]:
         return "51310110MJ0000001B"
-    if pattern == PATTERNS[validate_jurisdiction]:
+    if pattern in (PATTERNS[validate_committee], PATTERNS[validate_jurisdiction]):
         return "310110001001"
+    if pattern == PATTERNS[plan_jurisdiction]:
+        return "310110000000"
     if pattern == PATTERNS[validate_id_number]:
         return ""
     return "text"

@@ -17,7 +17,7 @@ from flask import (Blueprint, current_app, g, make_response, redirect, render_te
 from flask_babel import get_locale, gettext as _
 
 from adapters.commands.catalog import BY_ENDPOINT
-from adapters.web import network as network_reads
+from adapters.web import network as network_reads, signin as controls
 from adapters.web.commands import Submission, attempt
 from adapters.web.forms import command_forms, may
 from adapters.web.printing import pdf_response, printed_case_file
@@ -54,27 +54,42 @@ def common() -> dict:
 
 # ------------------------------------------------------------------- sign-in/out
 
+def signin_page(error: str | None, target: str, status: int = 200):
+    """The sign-in form, with its pre-session CSRF token (adapters.web.signin)."""
+    response = make_response(render_template("signin.html", error=error, next=target,
+                                             signin_csrf=controls.csrf_token()), status)
+    controls.set_csrf_cookie(response)
+    return response
+
+
 @bp.get("/signin")
 def signin_form():
-    return render_template("signin.html", error=None,
-                           next=same_site_path(request.args.get("next")) or "/")
+    return signin_page(None, same_site_path(request.args.get("next")) or "/")
 
 
 @bp.post("/signin")
 def signin():
+    """Throttled per account and per address (adapters.web.signin.init_signin wraps
+    it); a wrong username, a wrong password, a disabled or a locked-out account all
+    answer the same 401."""
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]
     target = same_site_path(request.form.get("next")) or "/"
+    if not controls.csrf_ok():
+        return signin_page(_("The form has expired: reload the page."), target, 403)
     try:
         account = current_app.extensions["casefiles"].authenticate_password(username, password)
     except AuthenticationFailed:
         log.warning("denied: sign-in failed for %r", username)
-        return render_template("signin.html", error=_("Wrong username or password."),
-                               next=target), 401
+        controls.sign_in_failed(username)
+        return signin_page(_("Wrong username or password, or the account is locked for a "
+                             "while after repeated failures."), target, 401)
+    controls.sign_in_succeeded(username)
     old = request.cookies.get(COOKIE)
     if old:
         sessions().end(old)
-    session_id, _session = sessions().create(account.username)  # a fresh id at sign-in
+    session_id, _session = sessions().create(account.username,  # a fresh id at sign-in
+                                             account.credentials_epoch)
     response = make_response(redirect(target))
     response.set_cookie(COOKIE, session_id, httponly=True, samesite="Lax",
                         secure=secure_cookies())

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
+from uuid import UUID
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -20,6 +21,7 @@ from adapters.views.audit_verification import AuditVerifier
 from adapters.web.openapi import query
 from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
+                                   check_person_scope,
                                    current_actor, fresh, int_arg, read_models,
                                    wanted_position)
 from domain.calendar import CHINA, today_in_china
@@ -120,7 +122,7 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
                     int(row["position"]))
 
 
-AFTER = ({"type": "integer", "minimum": 0},
+AFTER = ({"type": "integer", "minimum": 0, "maximum": 10 ** 15},
          "wait (up to 2 s) until the view has applied this log position, e.g. the "
          "X-Position of your last write")
 
@@ -153,7 +155,7 @@ HISTORY_PAGE, HISTORY_PAGE_MAX = 500, 5000
 
 
 @bp.get("/organizations/<code>/events")
-@query(after_version=({"type": "integer", "minimum": 0},
+@query(after_version=({"type": "integer", "minimum": 0, "maximum": 10 ** 9},
                       "the events after this version (0: from the first)"),
        limit=({"type": "integer", "minimum": 1, "maximum": 5000},
               "at most this many events (default 500)"))
@@ -219,7 +221,8 @@ def search(args: Mapping[str, str]) -> dict:
 
 @bp.get("/organizations")
 @query(q=({"type": "string", "maxLength": 100}, "name or code contains"),
-       jurisdiction=({"type": "string"}, "within this jurisdiction (12-digit code)"),
+       jurisdiction=({"type": "string", "pattern": "^[0-9]{12}$"},
+                     "within this jurisdiction (12-digit code)"),
        status=({"type": "string"}, "status, e.g. registered"),
        type=({"type": "string"}, "organization type"),
        risk=({"type": "string"}, "has this risk flag"),
@@ -372,9 +375,11 @@ def person_document(person) -> dict:
                   person.sanctioned_organizations, "version": person.version})
 
 
-@bp.get("/persons/<person_id>")
-def read_person(person_id: str):
+@bp.get("/persons/<uuid:person_id>")  # a UUID: /persons/lookup is another route
+def read_person(person_id: UUID):
     """A person by pseudonymous id: the masked identity number, bans and posts."""
-    authorize("read_persons")
-    return jsonify(person_document(casefiles().get_person(parse_person_id(person_id))))
+    actor = authorize("read_persons")
+    person = casefiles().get_person(parse_person_id(str(person_id)))
+    check_person_scope(actor, person)
+    return jsonify(person_document(person))
 

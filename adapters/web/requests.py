@@ -15,6 +15,7 @@ import json
 import re
 import unicodedata
 import uuid
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
@@ -26,7 +27,7 @@ from adapters.commands import validation as v
 from adapters.commands.catalog import META_SCHEMA
 from adapters.runtime.status import wait_for
 from adapters.web.sessions import COOKIE
-from domain.access import allowed, in_scope
+from domain.access import allowed, in_scope, person_in_scope
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_contains, validate_jurisdiction
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
@@ -156,12 +157,15 @@ def session_actor():
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
         if sent != session.csrf:
             raise ApiError(403, "csrf", "the form's CSRF token is missing or wrong")
-    g.session = session
     try:
         account = casefiles().get_account(session.username)
     except Exception:  # the account was removed: the session ends with it
         return None
-    return None if account.disabled else account
+    if account.disabled or session.epoch != account.credentials_epoch:
+        store.end(session_id)  # its password changed or it was disabled since the sign-in
+        return None
+    g.session = session
+    return account
 
 
 def current_actor():
@@ -194,26 +198,33 @@ def signed_in():
 
 
 def authenticate(token: str):
-    """The account of an API token, checked against the account's latest event on every
-    request. ``CaseFiles.authenticate_token`` decides; its answer is kept per process with
-    the account's version, and reused only while the account has no newer event (one
-    indexed query, the same the repository's fast-forward makes), so a revoked token or a
-    disabled account is refused at once, by every process. What it saves is the account's
-    deep copy and replay on every request. The key is the token's SHA-256, never the token.
-    Valid while authenticate_token depends on nothing but the token and the account's
-    events (no clock, no other aggregate)."""
+    """The account of an API token, checked against the account's latest event and the
+    token's expiry on every request. ``CaseFiles.authenticate_token`` decides; its answer
+    (the account, the token's id and expiry) is kept per process with the account's
+    version, and reused only while the account has no newer event (one indexed query, the
+    same the repository's fast-forward makes) and the token has not expired, so a revoked
+    or expired token, a changed password or a disabled account is refused at once, by
+    every process. What it saves is the account's deep copy and replay on every request.
+    The key is the token's SHA-256, never the token. Valid while authenticate_token
+    depends on nothing but the token, the account's events and the clock (no other
+    aggregate). Each use is noted for the token's last-used time (at most a write a
+    minute per token)."""
     app = casefiles()
     verified = current_app.extensions.setdefault("verified_tokens", {})
     key = hashlib.sha256(token.encode()).digest()
-    account = verified.get(key)
-    if account is not None and not app.recorder.select_events(
-            account.id, gt=account.version, limit=1):
-        return account
+    cached = verified.get(key)
+    if cached is not None:
+        account, token_id, expires = cached
+        if datetime.now(timezone.utc) < expires and not app.recorder.select_events(
+                account.id, gt=account.version, limit=1):
+            app.note_token_use(account.username, token_id)
+            return account
     verified.pop(key, None)
-    account = app.authenticate_token(token)  # raises AuthenticationFailed
+    account, token_id, expires = app.authenticate_token(token)  # raises AuthenticationFailed
     if len(verified) >= VERIFIED_TOKENS_MAX:
         verified.clear()
-    verified[key] = account  # a copy of its own: shared by requests, never changed
+    verified[key] = (account, token_id, expires)  # a copy of its own: never changed
+    app.note_token_use(account.username, token_id)
     return account
 
 
@@ -237,6 +248,19 @@ def authorize(action: str, org=None, *, identifier: str | None = None,
 def check_scope(actor, org) -> None:
     """The organization (an aggregate) lies within the actor's scope."""
     check_scope_of(actor, org.identifier, org.domicile["jurisdiction"])
+
+
+def check_person_scope(actor, person) -> None:
+    """A person's record lies within the actor's scope (domain.access.person_in_scope):
+    it belongs to a jurisdiction within theirs. A person this command records for the
+    first time belongs to the actor's own."""
+    if person.is_new:
+        return
+    if not person_in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
+                           person_jurisdictions=casefiles().person_jurisdictions(person)):
+        raise ApiError(403, "forbidden_jurisdiction",
+                       "this person serves no organization within your jurisdiction",
+                       "person")
 
 
 def check_scope_of(actor, identifier: str | None, jurisdiction: str) -> None:
@@ -386,7 +410,7 @@ def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+    if not re.fullmatch(f"[0-9]{{1,{len(str(high))}}}", raw) or not low <= int(raw) <= high:
         raise ApiError(400, "invalid_value", f"{name} must be a whole number from {low} to "
                                              f"{high}", name)
     return int(raw)

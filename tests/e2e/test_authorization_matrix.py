@@ -18,7 +18,7 @@ import pytest
 from domain.access import allowed
 from domain.codes import jurisdiction_contains
 from tests.conftest import meta
-from tests.support import code, registration
+from tests.support import code, post_signin, registration
 
 PASSWORD = "correct horse battery"
 OWN_ORG, OTHER_ORG = code(1), code(2, division="310230")
@@ -35,9 +35,9 @@ SCOPES = {
     "admin": (None, None),
 }
 
-# (method, path, action, scope): scope "org" = the organization in the path or body,
-# "node" = the network node in the path or query, "own-node" = the reader's own node,
-# None = no object
+# (method, path, action, scope): scope "org" = the organization in the path or body (a
+# person: the organization they serve), "node" = the network node in the path or query,
+# "own-node" = the reader's own node, None = no object
 ORG = "{org}"
 ROUTES = [
     ("POST", "/api/v1/organizations", "register", "org"),
@@ -81,9 +81,11 @@ ROUTES = [
     ("POST", f"/api/v1/organizations/{ORG}/deregistration", "deregister", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/revocation", "revoke", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/ban", "ban", "org"),
-    ("POST", "/api/v1/persons", "leadership", None),
-    ("GET", "/api/v1/persons/{person}", "read_persons", None),
-    ("POST", "/api/v1/persons/{person}/occupational-bans", "occupational_ban", None),
+    # a person serves the organization; an admin erases anyone's personal data
+    ("POST", "/api/v1/persons/lookup", "read_persons", "org"),
+    ("GET", "/api/v1/persons/{person}", "read_persons", "org"),
+    ("POST", "/api/v1/persons/occupational-bans", "occupational_ban", "org"),
+    ("POST", "/api/v1/persons/{person}/occupational-bans", "occupational_ban", "org"),
     ("POST", "/api/v1/persons/{person}/erasure", "erase_person", None),
     ("GET", "/api/v1/audit/verify", "read_all", None),
     ("GET", "/api/v1/audit/checkpoint", "read_all", None),
@@ -107,12 +109,24 @@ ROUTES = [
     ("POST", "/api/v1/inspection-plans", "inspection", "node"),
     # a plan is read by inspection staff of its jurisdiction and by auditors
     ("GET", "/api/v1/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    # one's own account and tokens: every role; other accounts: admins
+    ("GET", "/api/v1/account", "own_account", None),
+    ("GET", "/api/v1/account/tokens", "own_account", None),
+    ("POST", "/api/v1/account/tokens", "own_account", None),
+    ("POST", "/api/v1/account/tokens/nope/revocation", "own_account", None),
+    ("GET", "/api/v1/accounts", "manage_accounts", None),
+    ("GET", "/api/v1/accounts/m-auditor-none", "manage_accounts", None),
+    ("POST", "/api/v1/accounts/m-auditor-none/tokens/nope/revocation", "manage_accounts",
+     None),
+    ("POST", "/api/v1/accounts/m-auditor-none/lockout-lifting", "manage_accounts", None),
     # pages (signed in; they act through the API endpoints above)
     ("PAGE", f"/organizations/{ORG}", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/audit", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/pdf", "read", "org"),
     ("PAGE", "/network/{node}", "read", "node"),
     ("PAGE", "/admin/accounts", "manage_accounts", None),
+    ("PAGE", "/admin/accounts/m-auditor-none", "manage_accounts", None),
+    ("PAGE", "/account", "own_account", None),
     ("PAGE", "/organizations", "read", None),
     ("PAGE", f"/organizations/{ORG}/forms/rectifications", "read", "org"),
     ("PAGE", "/network/{node}/organizations?flag=warning", "read", "node"),
@@ -127,6 +141,10 @@ PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/sig
 # the form posts of the pages run the API endpoints listed above; /metrics has a rule of
 # its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)
 LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>", "/metrics"}
+# a lookup by identity number refused for the jurisdiction answers as for a number never
+# recorded (404), so that it tells nothing; it is logged as a denial all the same
+DENIED_AS_NOT_FOUND = {"/api/v1/persons/lookup"}
+LEADER_ID_NUMBER = "11010519491231002X"
 
 
 def bodies(org: str, node: str, committee: str) -> dict[str, dict]:
@@ -144,8 +162,12 @@ def bodies(org: str, node: str, committee: str) -> dict[str, dict]:
                                      "inspectors": ["甲", "乙", "丙"], "seed": 1},
         "/api/v1/rules/warning_escalation": {"parameters": {"committee_days": 3},
                                              "reason": "matrix"},
-        "/api/v1/persons": {"name": "张三", "id_number": "11010519491231002X"},
+        "/api/v1/persons/lookup": {"id_number": LEADER_ID_NUMBER},
+        "/api/v1/persons/occupational-bans": {
+            "person": {"name": "李四", "id_number": LEADER_ID_NUMBER}, "from": "2024-01-01",
+            "reason": "matrix"},
         "/api/v1/network/{node}": {"name": "节点"},
+        "/api/v1/account/tokens": {"name": "matrix"},
         "/api/v1/network/{node}/officers": {"username": "officer"},
         "/api/v1/persons/{person}/occupational-bans": {"from": "2024-01-01",
                                                       "reason": "matrix"},
@@ -179,8 +201,11 @@ def world(api, pg_app):
                                     year=None, reason="r", rule="rule:x@v1", meta=meta())
         pg_app.save(proposal)
         proposals[org] = proposal.id
-    person, _ = pg_app.register_person(name="李四", id_number="11010519491231002X",
-                                       meta=meta())
+    appointed = pg_app.appoint_leader(
+        OWN_ORG, person={"name": "李四", "id_number": LEADER_ID_NUMBER},
+        roles=["legal_representative"], term_start=date(2021, 1, 1),
+        term_end=date(2025, 12, 31), meta=meta("2021-01-01"))
+    person_id = appointed.result["person_id"]
     accounts = {}
     for role, (own, other_scope) in SCOPES.items():
         variants = {"own": own, "other": other_scope} if own else {"none": None}
@@ -196,7 +221,7 @@ def world(api, pg_app):
             accounts[(role, variant)] = (username, pg_app.issue_token(username, meta()))
     api.get(api.org(1))  # the read models have caught up
     return {"accounts": accounts, "warnings": warnings, "proposals": proposals,
-            "person": str(person.id)}
+            "person": person_id}
 
 
 def expected_denied(role: str, variant: str, action: str, scope_kind: str | None) -> bool:
@@ -223,7 +248,7 @@ def test_every_cell_of_the_matrix_follows_the_policy_table(api, world, caplog):
     caplog.set_level(logging.WARNING, logger="adapters.web")
     for (role, variant), (username, token) in world["accounts"].items():
         client = web.test_client()
-        signed = client.post("/signin", data={"username": username, "password": PASSWORD})
+        signed = post_signin(client, {"username": username, "password": PASSWORD})
         assert signed.status_code == 302, username
         for method, template, action, scope_kind in ROUTES:
             # the objects are always in district 310110: inside the "own" accounts'
@@ -245,7 +270,8 @@ def test_every_cell_of_the_matrix_follows_the_policy_table(api, world, caplog):
                 response = client.get(path, headers=headers)
             else:
                 response = client.open(path, method=method, json=body, headers=headers)
-            denied = response.status_code == 403
+            denied = response.status_code == 403 or (
+                response.status_code == 404 and path in DENIED_AS_NOT_FOUND)
             denials += denied
             want = expected_denied(role, variant, action, scope_kind)
             if denied != want:

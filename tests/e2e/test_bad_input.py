@@ -129,9 +129,9 @@ def with_keyed_interview(api: Api) -> dict:
 
 def with_banned_person(api: Api) -> dict:
     registered(api)
-    person = ok(api.post(f"{API}/persons", {"name": "钱某", "id_number": id_number(n=9)}))
-    ok(api.post(f"{API}/persons/{person['person_id']}/occupational-bans",
-                {"from": "2020-01-01", "reason": "刑事判决从业禁止"}))
+    ok(api.post(f"{API}/persons/occupational-bans",
+                {"person": {"name": "钱某", "id_number": id_number(n=9)},
+                 "from": "2020-01-01", "reason": "刑事判决从业禁止"}), 201)
     return {}
 
 

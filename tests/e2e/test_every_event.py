@@ -469,30 +469,36 @@ def test_community_organization_recorded_by_the_sub_district_then_banned(api):
 
 def test_person_registered_banned_and_refused_appointment(api, pg_app):
     number = id_number("19720229", 7)
-    response = api.post(f"{API}/persons", {"name": "钱某", "id_number": number,
-                                           "effective_date": "2024-01-02"})
-    assert response.status_code == 201, response.get_json()
+    unknown = api.post(f"{API}/persons/lookup", {"id_number": number})
+    assert unknown.status_code == 404  # a lookup records nobody
+    first = {"from": "2023-01-01", "until": "2023-06-30", "effective_date": "2023-01-01",
+             "reason": "行政处罚从业禁止"}
+    response = api.post(f"{API}/persons/occupational-bans", {
+        "person": {"name": "钱某", "id_number": number}, **first})
+    assert response.status_code == 201, response.get_json()  # recorded where first needed
     person_doc = response.get_json()
     person_id = person_doc["person_id"]
     assert person_doc["id_number_masked"] == masked(number)
-    assert person_doc["bans"] == [] and person_doc["version"] == 1
+    assert len(person_doc["bans"]) == 1 and person_doc["version"] == 2
     assert number not in response.get_data(as_text=True)
 
-    again = api.post(f"{API}/persons", {"name": "钱某", "id_number": number})
+    again = api.post(f"{API}/persons/lookup", {"id_number": number})
     assert again.status_code == 200 and again.get_json()["person_id"] == person_id
+    assert number not in again.get_data(as_text=True)
 
     ban = api.post(f"{API}/persons/{person_id}/occupational-bans", {
         "from": "2024-03-01", "until": "2025-02-28", "effective_date": "2024-03-01",
         "reason": "刑事判决从业禁止", "reference": "(2024)沪0110刑初88号"})
     assert ban.status_code == 201, ban.get_json()
-    assert ban.headers["ETag"] == '"2"'
-    assert ban.get_json()["bans"] == [{"from": "2024-03-01", "until": "2025-02-28",
-                                       "reason": "刑事判决从业禁止",
-                                       "reference": "(2024)沪0110刑初88号"}]
+    assert ban.headers["ETag"] == '"3"'
+    assert ban.get_json()["bans"][1] == {"from": "2024-03-01", "until": "2025-02-28",
+                                         "reason": "刑事判决从业禁止",
+                                         "reference": "(2024)沪0110刑初88号",
+                                         "jurisdiction": "310110000000"}
 
     read = api.get(f"{API}/persons/{person_id}")
     assert read.status_code == 200
-    assert read.get_json()["version"] == 2 and read.get_json()["bans"][0]["until"] == "2025-02-28"
+    assert read.get_json()["version"] == 3 and read.get_json()["bans"][1]["until"] == "2025-02-28"
     assert_no_full_id_number(read.get_data(as_text=True), {number})
 
     case = CaseFile(api, code(4))

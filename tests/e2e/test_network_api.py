@@ -87,7 +87,8 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
                          json={"parameters": {"committee_days": "soon"}, "reason": "x",
                                "jurisdiction": "310110000000"},
                          headers={"Authorization": f"Bearer {api.tokens['staff']}"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422  # a rule's parameters are its own (the document's body
+    assert bad.json["error"]["code"] == "parameter_type"  # cannot say them per rule)
     api.post(f"{api.org(1)}/penalties", {"decision_number": "P1", "kind": "warning",
                                          "legal_basis": "条例", "decision_date": "2024-03-01",
                                          "effective_date": "2024-03-01"})
@@ -95,7 +96,8 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
 
     RulesEngine(pg_app).process_pending()
     api.get(api.org(1))
-    proposals = api.get("/api/v1/proposals?status=proposed").json["proposals"]
+    head = pg_app.recorder.max_notification_id()  # the proposal, recorded by the engine
+    proposals = api.get(f"/api/v1/proposals?status=proposed&after={head}").json["proposals"]
     assert len(proposals) == 1 and proposals[0]["rule"] == "rule:abnormal_activity_listing@v1"
     pid = proposals[0]["proposal_id"]
     assert api.post(f"/api/v1/proposals/{pid}/confirmation", {}, as_="officer").status_code == 403

@@ -39,7 +39,7 @@ def test_the_query_parameters_of_reads_are_documented(api):
                 if p["in"] == "query"}
 
     assert query("/api/v1/organizations/{code}/events") == {
-        "after_version": {"type": "integer", "minimum": 0},
+        "after_version": {"type": "integer", "minimum": 0, "maximum": 10 ** 9},
         "limit": {"type": "integer", "minimum": 1, "maximum": 5000}}
     assert {"as_of", "known_at", "after"} <= set(query("/api/v1/organizations/{code}"))
     assert {"q", "limit", "offset"} <= set(query("/api/v1/organizations"))

@@ -57,7 +57,7 @@ def world(api, pg_app):
     return {"code": code(1), "year": "2023", "report_id": "ME1", "notice_number": "N1",
             "listing_id": "CL1", "person_id": person_id, "decision_number": "P1",
             "warning_id": str(warning.id), "proposal_id": str(proposal.id),
-            "username": "officer", "name": "warning_escalation"}
+            "username": "officer", "name": "warning_escalation", "token_id": "t0"}
 
 
 def api_path(rule: str, items: dict) -> str:
@@ -152,16 +152,23 @@ def test_forms_beyond_the_organization_record_through_the_api(api, pg_app, world
     from uuid import UUID
 
     assert pg_app.get_proposal(UUID(world["proposal_id"])).status == "confirmed"
-    # a person: the answer shows the masked identity number only
+    # a person banned by identity number, then looked up: the answers show the masked
+    # identity number only
     number = id_number(n=47)
-    form = client.get("/forms/persons")
-    person = client.post("/forms/persons", data={"csrf_token": csrf(form.text),
-                                                 "name": "钱七", "id_number": number})
+    form = client.get("/forms/persons/occupational-bans")
+    banned = client.post("/forms/persons/occupational-bans", data={
+        "csrf_token": csrf(form.text), "person.name": "钱七", "person.id_number": number,
+        "from": "2024-01-01", "reason": "刑事判决"})
+    assert banned.status_code == 200, banned.text
+    assert number not in banned.text
+    form = client.get("/forms/persons/lookup")
+    person = client.post("/forms/persons/lookup", data={"csrf_token": csrf(form.text),
+                                                        "id_number": number})
     assert person.status_code == 200 and number not in person.text
-    assert number[-4:] in person.text and "***" in person.text
-    refused = client.post("/forms/persons", data={"csrf_token": csrf(form.text),
-                                                  "name": "钱七", "id_number": number[:-1] + "0"
-                                                  if number[-1] != "0" else number[:-1] + "1"})
+    assert number[-4:] in person.text and "***" in person.text and "钱七" in person.text
+    refused = client.post("/forms/persons/lookup", data={"csrf_token": csrf(form.text),
+                                                         "id_number": number[:-1] + "0"
+                                                         if number[-1] != "0" else number[:-1] + "1"})
     assert refused.status_code == 400 and number[:-1] not in refused.text  # not echoed
     assert "身份证号校验位不正确" in refused.text
     # a rule's parameters, key=value per line, for the staff's own district (its global
@@ -211,7 +218,7 @@ def test_item_links_follow_the_role(api, world):
     # decide proposals
     assert officer.get(f"/forms/proposals/{world['proposal_id']}/confirmation"
                        ).status_code == 403
-    assert officer.get("/forms/persons").status_code == 403
+    assert officer.get("/forms/persons/lookup").status_code == 403
 
 
 def test_labels_and_messages_in_chinese_and_english(api, world):

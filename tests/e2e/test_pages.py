@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 
-from tests.support import code, id_number, registration
+from tests.support import code, id_number, post_signin, registration
 
 PASSWORD = "correct horse battery"
 
 
 def sign_in(client, username: str = "staff"):
-    response = client.post("/signin", data={"username": username, "password": PASSWORD,
-                                            "next": "/organizations"})
+    response = post_signin(client, {"username": username, "password": PASSWORD,
+                                    "next": "/organizations"})
     assert response.status_code == 302, response.text
     return response
 
@@ -25,7 +25,7 @@ def csrf(html: str) -> str:
 def test_sign_in_sessions_and_csrf(api):
     client = api.client.application.test_client()
     assert client.get("/organizations").status_code == 302  # to the sign-in page
-    wrong = client.post("/signin", data={"username": "staff", "password": "nope"})
+    wrong = post_signin(client, {"username": "staff", "password": "nope"})
     assert wrong.status_code == 401
     client.set_cookie("casefile_session", "planted-by-an-attacker")
     response = sign_in(client)

@@ -23,7 +23,7 @@ import pytest
 from adapters.web import close_app, create_app
 from adapters.web.server import run_config
 from tests.conftest import CIPHER_KEY, PSEUDONYM_KEY, ROOT, stored_event_count
-from tests.support import code, registration
+from tests.support import code, post_signin, registration
 
 PASSWORD = "correct horse battery"
 # As typed into the address bar: percent-encoded where a browser would send it so.
@@ -47,8 +47,8 @@ def csrf(html: str) -> str:
 
 
 def sign_in(client, username: str = "staff", next_url: str = "/organizations"):
-    response = client.post("/signin", data={"username": username, "password": PASSWORD,
-                                            "next": next_url})
+    response = post_signin(client, {"username": username, "password": PASSWORD,
+                                    "next": next_url})
     assert response.status_code == 302, response.text
     return response
 
@@ -68,8 +68,8 @@ def test_sign_in_never_follows_a_next_that_leaves_the_site(api, typed):
     form = client.get(f"/signin?next={typed}")
     assert form.status_code == 200
     assert hidden_next(form.text) == "/"  # the form does not carry it on
-    response = client.post("/signin", data={"username": "staff", "password": PASSWORD,
-                                            "next": unquote(typed)})
+    response = post_signin(client, {"username": "staff", "password": PASSWORD,
+                                    "next": unquote(typed)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert "evil" not in response.headers["Location"]
@@ -79,8 +79,8 @@ def test_sign_in_never_follows_a_next_that_leaves_the_site(api, typed):
 def test_a_next_with_a_line_break_signs_in_with_one_session_and_no_500(api):
     client = fresh_client(api)
     before = session_rows(api)
-    response = client.post("/signin", data={"username": "staff", "password": PASSWORD,
-                                            "next": "/\r\nSet-Cookie: x=1"})
+    response = post_signin(client, {"username": "staff", "password": PASSWORD,
+                                    "next": "/\r\nSet-Cookie: x=1"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert session_rows(api) == before + 1  # the session behind the cookie it answered
     assert client.get("/organizations").status_code == 200
@@ -185,16 +185,17 @@ def set_cookies(response) -> list[str]:
 def test_the_secure_flag_follows_the_setting_never_the_host_header(api, pg_app, monkeypatch):
     insecure = fresh_client(api)
     for host in ("127.0.0.1", "casefile.example.gov.cn"):
-        response = insecure.post("/signin", headers={"Host": host}, data={
-            "username": "staff", "password": PASSWORD})
+        response = post_signin(insecure, {"username": "staff", "password": PASSWORD},
+                               headers={"Host": host})
         assert response.status_code == 302
         assert not any("Secure" in c for c in set_cookies(response))
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "yes")
     web = create_app({"CASEFILES": pg_app, "TESTING": True})
     try:
         for host in ("127.0.0.1", "localhost"):  # a proxy forwarding Host: 127.0.0.1
-            response = web.test_client().post("/signin", headers={"Host": host}, data={
-                "username": "staff", "password": PASSWORD})
+            response = post_signin(web.test_client(), {"username": "staff",
+                                                       "password": PASSWORD},
+                                   headers={"Host": host})
             assert response.status_code == 302
             assert all("Secure" in c for c in set_cookies(response))
     finally:
@@ -247,10 +248,14 @@ def test_production_server_names_no_version_and_sets_secure_cookies(
                 time.sleep(0.3)
         assert health.getheader("Server") == "gunicorn"  # no version
         assert health.getheader("X-Content-Type-Options") == "nosniff"
-        conn.request("POST", "/signin", body=f"username=staff&password={PASSWORD}"
-                     .replace(" ", "+"), headers={
+        conn.request("GET", "/signin", headers={"Host": "127.0.0.1"})
+        form = conn.getresponse()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode()).group(1)
+        assert f"casefile_signin={token}" in form.getheader("Set-Cookie")
+        conn.request("POST", "/signin", body=f"csrf_token={token}&username=staff&password="
+                     f"{PASSWORD}".replace(" ", "+"), headers={
                          "Content-Type": "application/x-www-form-urlencoded",
-                         "Host": "127.0.0.1"})
+                         "Host": "127.0.0.1", "Cookie": f"casefile_signin={token}"})
         signed = conn.getresponse()
         signed.read()
         conn.close()

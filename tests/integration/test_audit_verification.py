@@ -106,11 +106,11 @@ def test_the_audit_page_shows_the_latest_verification_and_when_it_ran(api, pg_ap
     page = client.get(f"/organizations/{code(1)}/audit")
     assert page.status_code == 200
     assert "完整" in page.text and f"已校验至第 {head} 条" in page.text
-    assert "中国标准时间" in page.text and "本次校验重算了整条哈希链" in page.text
+    assert "(北京时间)" in page.text and "本次校验重算了整条哈希链" in page.text
     record_history(api, pg_app, postgres_env, 1, interviews=1)
     page = client.get(f"/organizations/{code(1)}/audit?lang=en")
     assert f"verified the 1 entries added since" in page.text, page.text
-    assert "China Standard Time" in page.text
+    assert "(CST, UTC+8)" in page.text
 
     staff = api.client.application.test_client()  # may read the trail, not verify it
     sign_in(staff, "staff")

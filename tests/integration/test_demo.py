@@ -6,7 +6,7 @@ import io
 import re
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -16,6 +16,7 @@ from domain.errors import Conflict
 from domain.meta import ROLES
 from domain.organization import Organization, is_exempt_year
 from domain.rules import defaults
+from services.errors import AuthenticationFailed
 
 TODAY = date(2026, 6, 30)
 ORGS, YEARS, SEED = 60, 4, 2024
@@ -129,9 +130,16 @@ def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):
     assert set(passwords) == set(tokens)
     for username, password in passwords.items():
         assert pg_app.authenticate_password(username, password).username == username
+    issued = datetime.now(timezone.utc)
+    assert "valid for 90 days" in text
     for username, token in tokens.items():
         assert token in text
-        assert pg_app.authenticate_token(token).username == username
+        account, _token_id, expires = pg_app.authenticate_token(token)
+        assert account.username == username
+        # the token printed at start-up expires like any other (issue 15, finding 8)
+        assert timedelta(days=89) < expires - issued <= timedelta(days=90)
+        with pytest.raises(AuthenticationFailed):
+            pg_app.authenticate_token(token, now=expires)
     demo_org = pg_app.get_account("demo-org").organization
     assert pg_app.get_organization(demo_org).status == "active"
     assert pg_app.get_account("demo-officer").jurisdiction == \
@@ -150,7 +158,7 @@ def test_load_demo_once_loads_once_and_prints_working_credentials(pg_app):
     assert "casefile accounts password demo-staff" in text
     for username, token in tokens_again.items():
         assert token != tokens[username]
-        assert pg_app.authenticate_token(token).username == username
+        assert pg_app.authenticate_token(token)[0].username == username
     assert len(organizations(pg_app)) == loaded
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import json
 import os
 import shutil
@@ -105,7 +107,8 @@ def test_every_published_message_fits_its_schema_and_holds_no_identity_number(
     from adapters.seed.demo import generate
 
     generate(pg_app, orgs=25, years=4, seed=7, echo=lambda *_: None, progress=False)
-    pg_app.register_person(name="王五", id_number=id_number(n=999), meta=meta())
+    pg_app.ban_person(person={"name": "王五", "id_number": id_number(n=999)},
+                      banned_from=date(2020, 1, 1), banned_until=None, meta=meta(reason="r"))
     relay = Relay(kafka_env, KafkaSettings.from_env(kafka_env)).start()
     try:
         wait_relayed(kafka_env)

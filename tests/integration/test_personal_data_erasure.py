@@ -10,6 +10,8 @@ verifies. A dump of the schema and the Kafka topics hold no identity number in p
 
 from __future__ import annotations
 
+from datetime import date
+
 import json
 import subprocess
 import time
@@ -235,7 +237,9 @@ def test_the_cli_erases_a_person(pg_app, postgres_env, database_url, tmp_path):
     from adapters.cli.main import main
     from tests.conftest import CIPHER_KEY, PSEUDONYM_KEY
 
-    person, _ = pg_app.register_person(name=ERASED_NAME, id_number=ERASED_ID, meta=meta())
+    person = pg_app.get_person(pg_app.ban_person(
+        person={"name": ERASED_NAME, "id_number": ERASED_ID}, banned_from=date(2020, 1, 1),
+        banned_until=None, meta=meta(reason="r")).aggregate_id)
     env = {"DATABASE_URL": database_url, "POSTGRES_SCHEMA": postgres_env["POSTGRES_SCHEMA"],
            "CIPHER_KEY": CIPHER_KEY, "PSEUDONYM_KEY": PSEUDONYM_KEY,
            "CASEFILE_VAR": str(tmp_path)}

@@ -91,12 +91,12 @@ def test_a_stale_expected_version_is_refused(casefiles):
 
 def test_a_banned_person_is_refused_at_appointment_and_nothing_is_recorded(casefiles):
     register(casefiles)
-    person, created = casefiles.register_person(name="李1", id_number=id_number(n=1),
-                                                meta=meta())
-    assert created
-    casefiles.record_occupational_ban(person.id, banned_from=date(2020, 1, 1),
-                                      banned_until=None,
-                                      meta=meta(reason="criminal conviction"))
+    assert casefiles.find_person(id_number=id_number(n=1)) is None
+    casefiles.ban_person(person={"name": "李1", "id_number": id_number(n=1)},
+                         banned_from=date(2020, 1, 1), banned_until=None,
+                         meta=meta(reason="criminal conviction"))
+    assert casefiles.find_person(id_number=id_number(n=1)).bans[0]["reason"] == \
+        "criminal conviction"
     before = count(casefiles)
     with pytest.raises(RuleViolation) as refused:
         appoint(casefiles, 1, 1)
@@ -180,7 +180,8 @@ def test_identity_numbers_are_not_stored_in_plaintext(pg_app, postgres_env, data
     register(pg_app)
     numbers = [id_number(n=i) for i in (1, 2)]
     appoint(pg_app, 1, 1)
-    pg_app.register_person(name="王2", id_number=numbers[1], meta=meta())
+    pg_app.ban_person(person={"name": "王2", "id_number": numbers[1]},
+                      banned_from=date(2020, 1, 1), banned_until=None, meta=meta(reason="r"))
     for _ in range(60):  # enough for a snapshot of the organization
         pg_app.execute(code(1), "interview", meta=meta(), person_name="x", person_role="y",
                        topics=["t"])

@@ -7,6 +7,8 @@ CIPHER_LEGACY_READS is on, and are refused when it is off.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from eventsourcing.persistence import Mapper
 
@@ -114,8 +116,10 @@ def test_a_persons_row_and_a_snapshot_are_bound_too(pg_app, database_url, postgr
     snapshot, is refused."""
     from tests.support import id_number
 
-    first, _ = pg_app.register_person(name="甲", id_number=id_number(n=1), meta=meta())
-    second, _ = pg_app.register_person(name="乙", id_number=id_number(n=2), meta=meta())
+    first, second = (pg_app.get_person(pg_app.ban_person(
+        person={"name": name, "id_number": id_number(n=n)}, banned_from=date(2020, 1, 1),
+        banned_until=None, meta=meta(reason="r")).aggregate_id)
+        for n, name in ((1, "甲"), (2, "乙")))
     table = events_table(postgres_env)
     tamper(database_url, f"UPDATE {table} t SET state = s.state FROM {table} s "
            "WHERE t.originator_id = %s AND s.originator_id = %s AND t.originator_version = 1 "
