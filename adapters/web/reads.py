@@ -14,14 +14,12 @@ from typing import Mapping
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.commands.catalog import person_id as parse_person_id
-from adapters.runtime.status import wait_for
 from services.log import recorded_events
 from adapters.views.audit_checkpoint import (HASH_PATTERN, check_against, make_checkpoint,
                                              signing_key)
 from adapters.web.openapi import query
-from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
-                                   current_actor, fresh, int_arg, read_models,
-                                   wanted_position)
+from adapters.web.requests import (ApiError, authorize, casefiles, current_actor, fresh,
+                                   fresh_view, int_arg, wanted_position)
 from domain.calendar import CHINA, today_in_china
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
@@ -103,10 +101,10 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
                                                   org.domicile["jurisdiction"])},
                         org.version)
     row = None
-    models = current_app.extensions.get("read_models")
-    if models is not None and wait_for(models["casefiles"], wanted_position(args),
-                                       READ_WAIT_SECONDS):
-        row = models["casefiles"].case_file(code)
+    if current_app.extensions.get("read_models") is not None:
+        view, reached = fresh_view("casefiles", wanted_position(args))
+        if reached:
+            row = view.case_file(code)
     if row is None:
         org = casefiles().get_organization(code)
         authorize("read", org)
@@ -256,7 +254,7 @@ def organization_audit(code: str):
 
 
 def _verified_trail():
-    view = read_models()["audittrail"]
+    view, _ = fresh_view("audittrail", 0)  # as far as it got: verified up to there
     app = casefiles()
     up_to = view.max_tracking_id(app.name) or 0
     return view, verify(view.all_entries(up_to), recorded_events(app, up_to))
