@@ -220,6 +220,9 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         gets its error and leaves nothing; the others commit together."""
         outcomes: list[tuple[Sequence[int] | None, BaseException | None]] = []
         with self.datastore.transaction(commit=True) as curs:
+            # the lock held by the transaction itself, not by a savepoint that a refused
+            # write rolls back (which would let it go before the commit)
+            self._lock_table(curs)
             for write in writes:
                 try:
                     with curs.connection.transaction():  # a savepoint
