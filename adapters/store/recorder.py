@@ -169,12 +169,13 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                 channel=Identifier(self.channel_name), **self._time_index_names))
         # The arrays in binary (%b): in text, psycopg escapes each bytea state in Python,
         # about 10 us an event; a NULL array (no Idempotency-Key) inserts no row.
+        # (as a string once: a Composed statement is rendered again at every execute)
         self.record_statement = SQL(
             "SELECT o_id, o_version, o_position FROM {function}("
             "%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
             " %b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[], %b::jsonb[],"
             " %b::{id_type}[], %b::bigint[], %b::date[], %b::timestamptz[])").format(
-                function=function, id_type=id_type)
+                function=function, id_type=id_type).as_string(None)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],
@@ -256,8 +257,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                   [r.version for r in records], [json.dumps(r.result) for r in records],
                   *_columns(rows))
         curs.execute(self.record_statement, [a or None for a in arrays], prepare=True)
-        position = {(row["o_id"], row["o_version"]): row["o_position"]
-                    for row in curs.fetchall()}
+        position = {(row["o_id"], row["o_version"]): row["o_position"] for row in curs}
         return [[position[(e.originator_id, e.originator_version)] for e in w.stored_events]
                 if w.stored_events else None for w in writes]
 
