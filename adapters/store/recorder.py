@@ -202,7 +202,8 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         tracking position (a rule's decision) goes that way too. An error of the
         transaction as a whole (the connection, the lock timeout, the commit) is raised:
         every write of the batch fails and none is recorded. Outcomes are set only after
-        the commit."""
+        the commit. (Never in psycopg's pipeline mode, where a save of a few hundred
+        kilobytes could stall for ever: bench/large_save.py.)"""
         if any(w.kwargs.get("tracking") is not None for w in writes):
             self._commit_each(writes)
             return
