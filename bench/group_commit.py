@@ -39,8 +39,9 @@ POOL = {"POSTGRES_POOL_SIZE": "10", "POSTGRES_MAX_OVERFLOW": "40"}
 
 
 def run_threads(count: int, step: Callable[[int, int], None], seconds: float
-                ) -> tuple[int, float]:
-    """``count`` threads call ``step(thread, n)`` until the time is up; (calls, seconds)."""
+                ) -> tuple[int, float, float]:
+    """``count`` threads call ``step(thread, n)`` until the time is up; (calls, seconds,
+    CPU seconds of this process meanwhile)."""
     done = [0] * count
     errors: list[BaseException] = []
     start = threading.Barrier(count + 1)
@@ -61,13 +62,13 @@ def run_threads(count: int, step: Callable[[int, int], None], seconds: float
     for t in threads:
         t.start()
     stop_at[0] = time.monotonic() + seconds
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     start.wait()
     for t in threads:
         t.join()
     if errors:
         raise errors[0]
-    return sum(done), time.perf_counter() - started
+    return sum(done), time.perf_counter() - started, time.process_time() - cpu
 
 
 # ------------------------------------------------------------------ the library's peer
@@ -99,7 +100,7 @@ def plain_application(schema: str):
     return PlainApplication(env), Tally
 
 
-def peer_rates(url: str, seconds: float) -> dict[int, float]:
+def peer_rates(url: str, seconds: float) -> "Measured":
     with fresh_schema(url, "peer") as schema:
         app, tally = plain_application(schema)
         try:
@@ -115,13 +116,34 @@ def peer_rates(url: str, seconds: float) -> dict[int, float]:
                 app.save(aggregate)
 
             run_threads(1, step, 1.0)  # warm-up: connections, prepared statements, cache
-            return {k: _rate(*run_threads(k, step, seconds)) for k in THREADS}
+            measured = Measured()
+            for k in THREADS:
+                measured.add(k, *run_threads(k, step, seconds))
+            return measured
         finally:
             app.close()
 
 
-def _rate(count: int, elapsed: float) -> float:
+def _rate(count: int, elapsed: float, cpu: float = 0.0) -> float:
     return count / elapsed if elapsed else 0.0
+
+
+class Measured:
+    """Commands/s and CPU per command (this process's), per number of threads."""
+
+    def __init__(self) -> None:
+        self.rates: dict[int, list[float]] = {}
+        self.cpu: dict[int, list[float]] = {}
+
+    def add(self, threads: int, count: int, elapsed: float, cpu: float) -> None:
+        self.rates.setdefault(threads, []).append(_rate(count, elapsed))
+        self.cpu.setdefault(threads, []).append(cpu / count if count else 0.0)
+
+    def rate(self, threads: int) -> float:
+        return statistics.median(self.rates[threads])
+
+    def cpu_us(self, threads: int) -> float:
+        return statistics.median(self.cpu[threads]) * 1e6
 
 
 # ----------------------------------------------------------------- the service's path
@@ -140,7 +162,7 @@ class BatchSizes:
 
 
 def service_rates(url: str, seconds: float, rounds: int
-                  ) -> tuple[dict[str, dict[int, float]], dict[int, float]]:
+                  ) -> tuple[dict[str, "Measured"], dict[int, float]]:
     """Commands/s by threads, group commit "on" and "off" (medians of alternating
     rounds), and the mean batch size with it on."""
     from adapters.bootstrap import build_casefiles
@@ -161,8 +183,7 @@ def service_rates(url: str, seconds: float, rounds: int
                 registered[0] += count
                 return codes
 
-            rates: dict[str, dict[int, list[float]]] = {m: {k: [] for k in THREADS}
-                                                       for m in apps}
+            measured = {mode: Measured() for mode in apps}
             batches: dict[int, list[float]] = {k: [] for k in THREADS}
             for mode, app in apps.items():  # warm-up: connections, prepared SQL
                 run_threads(1, _interviews(app, fresh(PER_WRITER)), 1.0)
@@ -171,13 +192,11 @@ def service_rates(url: str, seconds: float, rounds: int
                     for mode, app in apps.items():
                         codes = fresh(k * PER_WRITER)
                         sizes.sizes.clear()
-                        rates[mode][k].append(_rate(*run_threads(k, _interviews(app, codes),
-                                                                 seconds)))
+                        measured[mode].add(k, *run_threads(k, _interviews(app, codes),
+                                                           seconds))
                         if mode == "on":
                             batches[k].append(sizes.mean())
-            return ({m: {k: statistics.median(v) for k, v in by.items()}
-                     for m, by in rates.items()},
-                    {k: statistics.fmean(v) for k, v in batches.items()})
+            return measured, {k: statistics.fmean(v) for k, v in batches.items()}
         finally:
             for app in apps.values():
                 app.close()
@@ -263,27 +282,36 @@ def run(ctx: Context) -> list[Row]:
     seconds = ctx.seconds(2, 5)
     rounds = ctx.size(2, 3)
     ceiling = insert_ceiling(ctx.url, seconds)
-    peer = peer_rates(ctx.url, seconds)
+    library = peer_rates(ctx.url, seconds)
     service, batch = service_rates(ctx.url, seconds, rounds)
     over_http = http_rates(ctx, ctx.seconds(3, 5), rounds)
     on, off = service["on"], service["off"]
-    data = {"on": on, "off": off, "peer": peer, "insert": ceiling, "batch": batch,
-            "http": over_http}
+    peer = {k: library.rate(k) for k in THREADS}
+    data = {"on": on.rates, "off": off.rates, "peer": library.rates, "insert": ceiling,
+            "batch": batch, "http": over_http, "cpu_us": {
+                "on": {k: on.cpu_us(k) for k in THREADS},
+                "off": {k: off.cpu_us(k) for k in THREADS},
+                "peer": {k: library.cpu_us(k) for k in THREADS}}}
     cmd = lambda r: rate(r, "cmd/s")  # noqa: E731
-    note = lambda k: (f"without group commit {cmd(off[k])}; library {cmd(peer[k])}; "  # noqa: E731
-                      f"{batch[k]:.1f} commands per transaction")
+
+    def note(k: int) -> str:
+        return (f"without group commit {cmd(off.rate(k))}; library {cmd(peer[k])}; "
+                f"{batch[k]:.1f} commands per transaction; CPU per command {on.cpu_us(k):,.0f}"
+                f" us (without {off.cpu_us(k):,.0f}, library {library.cpu_us(k):,.0f})")
+
     rows = [
-        Row("i. group commit, 1 writer", cmd(on[1]), f"{cmd(off[1])} without", on[1] / off[1],
-            "no slower", on[1] / off[1] >= 0.95,
+        Row("i. group commit, 1 writer", cmd(on.rate(1)), f"{cmd(off.rate(1))} without",
+            on.rate(1) / off.rate(1), "no slower", on.rate(1) / off.rate(1) >= 0.95,
             note=f"{note(1)}; INSERT ceiling {rate(ceiling[1], 'inserts/s')}; "
                  "'no slower' allows 5% for noise", data=data),
-        Row("i. group commit, 8 writers", cmd(on[8]), f"{cmd(peer[8])} library",
-            on[8] / peer[8], ">= 300%", on[8] / peer[8] >= 3, note=note(8), data=data),
-        Row("i. group commit, 8 writers", cmd(on[8]), rate(ceiling[8], "inserts/s"),
-            on[8] / ceiling[8], ">= 50%", on[8] / ceiling[8] >= 0.5,
+        Row("i. group commit, 8 writers", cmd(on.rate(8)), f"{cmd(peer[8])} library",
+            on.rate(8) / peer[8], ">= 300%", on.rate(8) / peer[8] >= 3, note=note(8),
+            data=data),
+        Row("i. group commit, 8 writers", cmd(on.rate(8)), rate(ceiling[8], "inserts/s"),
+            on.rate(8) / ceiling[8], ">= 50%", on.rate(8) / ceiling[8] >= 0.5,
             note="ceiling: single-row INSERT commits on 8 connections", data=data),
-        Row("i. group commit, 32 writers", cmd(on[32]), f"{cmd(peer[32])} library",
-            on[32] / peer[32], note=note(32), data=data),
+        Row("i. group commit, 32 writers", cmd(on.rate(32)), f"{cmd(peer[32])} library",
+            on.rate(32) / peer[32], note=note(32), data=data),
         Row("i. group commit over HTTP", cmd(over_http["on"]),
             f"{cmd(over_http['off'])} without", over_http["on"] / over_http["off"],
             note="POST .../interviews, 16 connections, gunicorn 4 workers x 4 threads "
