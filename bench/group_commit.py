@@ -279,8 +279,8 @@ def _environ(**values: str) -> Iterator[None]:
 # ------------------------------------------------------------------------ the rows
 
 def run(ctx: Context) -> list[Row]:
-    seconds = ctx.seconds(2, 5)
-    rounds = ctx.size(2, 3)
+    seconds = ctx.seconds(2, 3)
+    rounds = ctx.size(2, 5)  # short alternating measurements: the load drifts less between
     ceiling = insert_ceiling(ctx.url, seconds)
     library = peer_rates(ctx.url, seconds)
     service, batch = service_rates(ctx.url, seconds, rounds)
