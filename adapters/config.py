@@ -8,6 +8,9 @@
 | PSEUDONYM_KEY | generated into ``var/pseudonym.key`` | secret that derives person ids from identity numbers |
 | POSTGRES_SCHEMA | ``public`` | schema of the tables |
 | SESSION_COOKIE_SECURE | ``yes`` under ``casefile serve``; under ``casefile run`` ``no`` on a loopback address, ``yes`` otherwise | whether the pages' cookies carry ``Secure`` (sent over HTTPS only); never decided by the client's Host header |
+| READ_DATABASE_URL | (unset: the views are read from DATABASE_URL) | a streaming replica of DATABASE_URL: the web processes read the read models' views from it (adapters.runtime.replica) |
+| READ_REPLICA_WAIT | ``0.5`` | seconds a read waits for the replica to reach the reader's last write before it reads from the primary instead |
+| GROUP_COMMIT | ``yes`` | concurrent saves of a process share one transaction (adapters.store.group_commit); ``no``: each its own |
 | POSTGRES_CONNECT_TIMEOUT | ``30`` (the library's); ``2`` in ``casefile serve`` (``WEB_DATABASE_TIMEOUT``) | seconds to wait for a pooled connection: the worker and the relay wait patiently through an outage, a request answers 503 soon (adapters/web/server.py) |
 """
 
@@ -102,6 +105,12 @@ def embedded_database_url() -> str:
     if folder not in _embedded:
         _embedded[folder] = embedded.database_uri(folder, EMBEDDED_DB)
     return _embedded[folder]
+
+
+def read_database_settings(env: dict[str, str]) -> dict[str, str] | None:
+    """The POSTGRES_* settings of READ_DATABASE_URL (a streaming replica), or None."""
+    url = env.get("READ_DATABASE_URL")
+    return postgres_settings_from_url(url) if url else None
 
 
 def connection_info(env: dict[str, str]) -> dict[str, Any]:

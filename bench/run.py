@@ -27,6 +27,7 @@ from bench.common import (BENCH_VAR, Context, Row, configure_process, database_u
 # name -> module (each has run(ctx) -> list[Row])
 BENCHMARKS = {
     "append": "bench.append",
+    "groupcommit": "bench.group_commit",
     "commands": "bench.http",
     "reads": "bench.http",
     "rebuild": "bench.rebuild",

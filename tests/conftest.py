@@ -52,6 +52,11 @@ def schema(database_url):
 
 @pytest.fixture
 def postgres_env(database_url, schema) -> dict[str, str]:
+    return env_for(database_url, schema)
+
+
+def env_for(database_url: str, schema: str) -> dict[str, str]:
+    """The tests' application environment on a database, in a schema."""
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "adapters.store.recorder:CaseFileRecorder",
             "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": CIPHER_KEY,

@@ -5,6 +5,10 @@ TEST_KAFKA_PORT (default 19092), TEST_ZOOKEEPER_PORT (12181), TEST_KAFKA_VAR (va
 With TEST_KAFKA_BOOTSTRAP=host:port the tests use that broker instead and start or stop nothing
 (kill_broker/start_broker then raise ExternalBrokerError).
 
+``LocalKafka(brokers=3, ...)`` is a cluster: brokers 0, 1, 2 on ``port``, ``port + 1``, ``port + 2``
+sharing one ZooKeeper (``scripts/kafka.sh`` with KAFKA_BROKERS); ``kill_broker(n)`` and
+``start_broker(n)`` act on one of them, ``topics(...)`` runs Kafka's kafka-topics.sh on its ZooKeeper.
+
 Clients must pin the protocol: kafka-python `api_version=(0, 9)`.
 
 One broker per folder is shared by every LocalKafka (a session fixture in conftest.py, a module
@@ -31,6 +35,7 @@ API_VERSION = (0, 9)
 # var folder -> (start() calls in this process not yet matched by stop(), the .users.lock file
 # this process holds a shared lock on while it uses the broker)
 _users: dict[Path, tuple[int, IO]] = {}
+_brokers: dict[Path, int] = {}  # var folder -> its number of brokers
 
 
 class KafkaScriptError(RuntimeError):
@@ -44,7 +49,7 @@ class ExternalBrokerError(RuntimeError):
 class LocalKafka:
     def __init__(self, port: int | None = None, zookeeper_port: int | None = None,
                  var: str | os.PathLike | None = None, partitions: int = 3,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, brokers: int = 1) -> None:
         self.external = os.environ.get("TEST_KAFKA_BOOTSTRAP") or None
         self.port = int(port or os.environ.get("TEST_KAFKA_PORT", "19092"))
         self.zookeeper_port = int(zookeeper_port or os.environ.get("TEST_ZOOKEEPER_PORT", "12181"))
@@ -53,11 +58,13 @@ class LocalKafka:
             self.var = ROOT / self.var
         self.partitions = partitions
         self.timeout = timeout
+        self.brokers = brokers
 
     @property
     def bootstrap(self) -> str:
-        """host:port for bootstrap_servers."""
-        return self.external or f"127.0.0.1:{self.port}"
+        """host:port[,host:port...] for bootstrap_servers."""
+        return self.external or ",".join(f"127.0.0.1:{self.port + n}"
+                                         for n in range(self.brokers))
 
     @property
     def is_external(self) -> bool:
@@ -89,6 +96,7 @@ class LocalKafka:
                     users.close()
                 raise
             _users[self.var] = (count + 1, users)
+            _brokers[self.var] = self.brokers
         return self.bootstrap
 
     def stop(self) -> None:
@@ -119,24 +127,41 @@ class LocalKafka:
             fcntl.flock(f, fcntl.LOCK_EX)
             yield
 
-    def kill_broker(self) -> None:
-        """SIGKILL the broker (ZooKeeper stays up)."""
+    def kill_broker(self, broker: int = 0) -> None:
+        """SIGKILL a broker (ZooKeeper stays up)."""
         self._local_only("kill_broker")
-        self._script("kill-broker")
+        self._script("kill-broker", str(broker))
 
-    def start_broker(self) -> None:
-        """Start the broker again; returns once it accepts connections (after a kill_broker this
+    def start_broker(self, broker: int = 0) -> None:
+        """Start a broker again; returns once it accepts connections (after a kill_broker this
         includes ZooKeeper expiring the old session, about 6 s)."""
         self._local_only("start_broker")
         try:
-            self._script("start-broker")
+            self._script("start-broker", str(broker))
         except KafkaScriptError:
             # Kafka 0.9 exits when it comes up before ZooKeeper has fully dropped the
             # killed broker's registration (seen on a loaded machine): once more
             import time
 
             time.sleep(5)
-            self._script("start-broker")
+            self._script("start-broker", str(broker))
+
+    def topics(self, *args: str) -> str:
+        """Kafka's kafka-topics.sh on this ZooKeeper (``--create ...``, ``--describe ...``);
+        its output."""
+        self._local_only("topics")
+        return self._script("topics", *args).stdout
+
+    def partitions_of(self, topic: str) -> dict[int, tuple[int, list[int]]]:
+        """Each partition's leader (-1: none) and in-sync replicas, as ZooKeeper has them."""
+        found = {}
+        for line in self.topics("--describe", "--topic", topic).splitlines():
+            fields = dict(part.split(": ", 1) for part in line.strip().split("\t")
+                          if ": " in part)
+            if "Partition" in fields:
+                isr = [int(b) for b in fields.get("Isr", "").split(",") if b]
+                found[int(fields["Partition"])] = (int(fields["Leader"]), isr)
+        return found
 
     def status(self) -> bool:
         if self.is_external:
@@ -156,11 +181,13 @@ class LocalKafka:
                 f"LocalKafka.{what}() needs the local test broker, but TEST_KAFKA_BOOTSTRAP="
                 f"{self.external} names an external one; unset it to run fault tests")
 
-    def _script(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _script(self, command: str, *args: str, check: bool = True
+                ) -> subprocess.CompletedProcess:
         env = dict(os.environ, KAFKA_PORT=str(self.port), ZOOKEEPER_PORT=str(self.zookeeper_port),
-                   KAFKA_VAR=str(self.var), KAFKA_NUM_PARTITIONS=str(self.partitions))
+                   KAFKA_VAR=str(self.var), KAFKA_NUM_PARTITIONS=str(self.partitions),
+                   KAFKA_BROKERS=str(self.brokers))
         try:
-            result = subprocess.run(["bash", str(SCRIPT), command], cwd=ROOT, env=env,
+            result = subprocess.run(["bash", str(SCRIPT), command, *args], cwd=ROOT, env=env,
                                     stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                     timeout=self.timeout)
         except subprocess.TimeoutExpired as e:
@@ -188,4 +215,4 @@ def _stop_forgotten() -> None:
     for var in list(_users):
         _users[var] = (1, _users[var][1])  # this process's last user: stop() stops unless others use it
         with contextlib.suppress(Exception):
-            LocalKafka(var=var).stop()
+            LocalKafka(var=var, brokers=_brokers.get(var, 1)).stop()

@@ -144,6 +144,8 @@ class Wakeup:
 
 
 class Relay:
+    MAX_BACKOFF = 30.0  # seconds: the longest pause between attempts while Kafka refuses
+
     def __init__(self, env: dict[str, str], settings: KafkaSettings):
         self.env = env
         self.settings = settings
@@ -279,7 +281,7 @@ class Relay:
                 self.wakeup.close()
                 if self.stopping.wait(backoff):
                     break
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, self.MAX_BACKOFF)
 
     def start(self, idle_wait: float = 1.0) -> "Relay":
         self._thread = threading.Thread(target=self.run, args=(idle_wait,), name="kafka-relay",

@@ -43,10 +43,14 @@ READ_MODELS = {m.name: m for m in (
 SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "9"}
 
 
-def open_view(env: dict[str, str], name: str, prefix: str | None = None) -> PostgresStatefulView:
-    """The PostgreSQL view of a read model, live (``{name}_*`` tables) or under a prefix."""
+def open_view(env: dict[str, str], name: str, prefix: str | None = None, *,
+              create: bool = True) -> PostgresStatefulView:
+    """The PostgreSQL view of a read model, live (``{name}_*`` tables) or under a prefix;
+    its tables are created unless ``create`` is false (a read replica, which refuses DDL
+    and has the primary's tables)."""
     model = READ_MODELS[name]
     factory = PostgresFactory(Environment(name, {**env, **SMALL_POOL}))
     view = model.view(factory.datastore, tracking_table_name=f"{prefix or name}_tracking")
-    view.create_table()
+    if create:
+        view.create_table()
     return view

@@ -15,6 +15,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.store.mapper import RowBoundMapper
 from adapters.store.memory import InMemoryPersonKeys
 from adapters.store.person_keys import PostgresPersonKeys
+from adapters.store.recorder import CaseFileRecorder
 from adapters.store.sealing import PersonKeyRing, SealingJSONTranscoder
 from adapters.store.token_usage import InMemoryTokenUsage, PostgresTokenUsage
 from adapters.store.transcoding import register_domain_transcodings
@@ -59,10 +60,15 @@ class StoredCaseFiles(CaseFiles):
         return PostgresPersonKeys(self.recorder)
 
     def construct_recorder(self):
+        """The recorder by APPLICATION_RECORDER_TOPIC; PostgreSQL's commits concurrent
+        saves together unless GROUP_COMMIT=no (adapters.store.group_commit)."""
         topic = self.env.get("APPLICATION_RECORDER_TOPIC")
         if topic and isinstance(self.factory, POPOFactory):
             return resolve_topic(topic)()
-        return super().construct_recorder()
+        recorder = super().construct_recorder()
+        if isinstance(recorder, CaseFileRecorder):
+            recorder.group_commit = strtobool(self.env.get("GROUP_COMMIT", "yes"))
+        return recorder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,15 +1,21 @@
-"""The event store's PostgreSQL recorder, extended with the idempotency log.
+"""The event store's PostgreSQL recorder, extended with the idempotency log, the
+time-travel index and group commit.
 
-The library's recorder calls ``_insert_events`` inside the same transaction as the insert
-of the stored events; we use that hook to insert the Idempotency-Key row, so a command's
-key and its events commit or roll back together. It is a process recorder: the rules
-that follow the log save what they decide with the tracking position of the event they
-processed (``save(..., tracking=...)``), in the same transaction.
+A save's events are inserted in one transaction with its Idempotency-Key row
+(``idempotency=``), so a command's key and its events commit or roll back together. It is
+a process recorder: the rules that follow the log save what they decide with the tracking
+position of the event they processed (``save(..., tracking=...)``), in the same
+transaction. The same transaction writes the time-travel index (``time_index=``): per
+organization event its version, effective date and recording time in plain columns (the
+stored events are encrypted), so that ``CaseFiles.organization_at`` chooses in SQL the
+snapshot to start from and the later events still to apply, and decodes only those.
 
-The same hook writes the time-travel index (``time_index=``): per organization event its
-version, effective date and recording time in plain columns (the stored events are
-encrypted), so that ``CaseFiles.organization_at`` chooses in SQL the snapshot to start
-from and the later events still to apply, and decodes only those.
+Group commit (adapters.store.group_commit): the saves that threads of one process make
+while a transaction is under way are recorded together in the next one: one table lock,
+one insert per table, one commit, each save answered after that commit with its own
+positions or its own error. The table lock is the library's (EXCLUSIVE, held to the
+commit), so positions still commit in order and a reader never passes over one that
+commits later.
 
 ``answer_quickly()`` is for the processes that answer requests (bug B of
 docs/RELIABILITY.md): the library retries each read and write up to 10 times, each time
@@ -27,13 +33,17 @@ from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from uuid import UUID
 
+import psycopg
 import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (DatabaseError, DataError, IntegrityError, InterfaceError,
+                                       NotSupportedError, OperationalError, PersistenceError,
+                                       ProgrammingError, StoredEvent)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, PostgresRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from adapters.store.ddl import SerializedDDL
+from adapters.store.group_commit import GroupCommitter, Write
 from services.ports import TimeIndexRow, TimeTravelPlan
 from services.ports import IdempotencyRecord
 
@@ -44,6 +54,12 @@ RETRIED_METHODS = ("insert_events", "select_events", "select_notifications",
                    "max_notification_id", "insert_tracking", "max_tracking_id",
                    "has_tracking_id", "time_travel_plan", "select_unindexed_events",
                    "insert_time_index")
+# The errors that are one write's own (its rows refused), not its transaction's: the
+# library's types, and psycopg's that the library's datastore translates into them.
+WRITE_ERRORS = (IntegrityError, DataError, ProgrammingError, NotSupportedError)
+_PSYCOPG_WRITE_ERRORS = ((psycopg.IntegrityError, IntegrityError), (psycopg.DataError, DataError),
+                         (psycopg.ProgrammingError, ProgrammingError),
+                         (psycopg.NotSupportedError, NotSupportedError))
 # A web pool that cannot reconnect gives up after this long (the library: 5 min, with a
 # back-off that doubles up to it), so that the next request starts a fresh attempt: the
 # pool answers again within seconds of the database's return, not minutes.
@@ -69,13 +85,13 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " result jsonb NOT NULL,"
             " recorded_at timestamptz NOT NULL DEFAULT now(),"
             " PRIMARY KEY (actor_id, key))").format(table=table))
-        self.insert_idempotency_statement = SQL(
-            "INSERT INTO {table} (actor_id, key, fingerprint, aggregate_id, version, result)"
-            " VALUES (%s, %s, %s, %s, %s, %s)").format(table=table)
         self.select_idempotency_statement = SQL(
             "SELECT actor_id, key, fingerprint, aggregate_id, version, result FROM {table}"
             " WHERE actor_id = %s AND key = %s").format(table=table)
         self._create_time_index()
+        self._create_record_function(table)
+        self.group_commit = True
+        self.committer = GroupCommitter(self._commit_writes)
 
     def _create_time_index(self) -> None:
         """The time-travel index: one row per organization event, written in the same
@@ -98,19 +114,15 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " recorded_at timestamptz NOT NULL,"
             " PRIMARY KEY (originator_id, originator_version))").format(
                 id_type=Identifier(self.datastore.originator_id_type), **names))
-        insert = SQL(
+        # A save (``<prefix>_record``) overwrites a row left without its event (it can
+        # only be stale: the events' primary key still refuses a second event of that
+        # version); a backfill leaves a row it finds alone (written with its event, or by
+        # another backfill).
+        self.backfill_time_index_statement = SQL(
             "INSERT INTO {index} (originator_id, originator_version, effective_date,"
             " recorded_at) SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::date[],"
-            " %s::timestamptz[]) ").format(
-                id_type=Identifier(self.datastore.originator_id_type), **names)
-        # A save overwrites a row left without its event (it can only be stale: the
-        # events' primary key still refuses a second event of that version); a backfill
-        # leaves a row it finds alone (written with its event, or by another backfill).
-        self.insert_time_index_statement = insert + SQL(
-            "ON CONFLICT (originator_id, originator_version) DO UPDATE SET"
-            " effective_date = EXCLUDED.effective_date, recorded_at = EXCLUDED.recorded_at")
-        self.backfill_time_index_statement = insert + SQL(
-            "ON CONFLICT (originator_id, originator_version) DO NOTHING")
+            " %s::timestamptz[]) ON CONFLICT (originator_id, originator_version) DO NOTHING"
+            ).format(id_type=Identifier(self.datastore.originator_id_type), **names)
         self.select_unindexed_statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {events} e"
             " WHERE e.originator_id = %s AND NOT EXISTS (SELECT FROM {index} i"
@@ -118,33 +130,137 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " AND i.originator_version = e.originator_version)"
             " ORDER BY e.originator_version").format(**names)
 
+    def _create_record_function(self, idempotency: Any) -> None:
+        """``<prefix>_record``: one statement (one round trip, its own transaction on
+        the pool's autocommit connections) that records a batch: the table lock, NOTIFY,
+        the Idempotency-Key rows, the time-index rows and the events, whose positions it
+        returns. Its arrays hold every write of the batch, one after the other."""
+        schema = Identifier(self.datastore.schema)
+        id_type = Identifier(self.datastore.originator_id_type)
+        name = self.events_table_name.removesuffix("_events") + "_record"
+        self.check_identifier_length(name)
+        function = SQL("{0}.{1}").format(schema, Identifier(name))
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {function}("
+            " ids {id_type}[], versions bigint[], topics text[], states bytea[],"
+            " i_actors text[], i_keys text[], i_fingerprints text[], i_aggregates uuid[],"
+            " i_versions bigint[], i_results jsonb[],"
+            " t_ids {id_type}[], t_versions bigint[], t_dates date[], t_recorded timestamptz[])"
+            " RETURNS TABLE (o_id {id_type}, o_version bigint, o_position bigint)"
+            " LANGUAGE plpgsql AS $body$ BEGIN"
+            " IF cardinality(ids) > 0 THEN"
+            "  SET LOCAL lock_timeout = '{lock_timeout}s';"
+            "  LOCK TABLE {events} IN EXCLUSIVE MODE;"
+            "  NOTIFY {channel};"
+            " END IF;"
+            " INSERT INTO {idempotency} (actor_id, key, fingerprint, aggregate_id, version,"
+            " result) SELECT * FROM unnest(i_actors, i_keys, i_fingerprints, i_aggregates,"
+            " i_versions, i_results);"
+            " INSERT INTO {index} AS i (originator_id, originator_version, effective_date,"
+            " recorded_at) SELECT * FROM unnest(t_ids, t_versions, t_dates, t_recorded)"
+            " ON CONFLICT (originator_id, originator_version) DO UPDATE SET"
+            " effective_date = EXCLUDED.effective_date, recorded_at = EXCLUDED.recorded_at;"
+            " RETURN QUERY INSERT INTO {events} AS e (originator_id, originator_version, topic,"
+            " state) SELECT * FROM unnest(ids, versions, topics, states)"
+            " RETURNING e.originator_id, e.originator_version, e.notification_id;"
+            " END $body$").format(
+                function=function, id_type=id_type, idempotency=idempotency,
+                lock_timeout=self.datastore.lock_timeout,
+                channel=Identifier(self.channel_name), **self._time_index_names))
+        # The arrays in binary (%b): in text, psycopg escapes each bytea state in Python,
+        # about 10 us an event; a NULL array (no Idempotency-Key) inserts no row.
+        # (as a string once: a Composed statement is rendered again at every execute)
+        self.record_statement = SQL(
+            "SELECT o_id, o_version, o_position FROM {function}("
+            "%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
+            " %b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[], %b::jsonb[],"
+            " %b::{id_type}[], %b::bigint[], %b::date[], %b::timestamptz[])").format(
+                function=function, id_type=id_type).as_string(None)
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
-        """The library's insert (the idempotency and tracking rows, the table lock, NOTIFY,
-        the events with their positions returned, one transaction) without psycopg's
-        pipeline mode: a pipelined save of a few hundred kilobytes of events could stall for
-        ever, the client waiting in ``Pipeline.sync`` and the server in ``ClientRead``
-        (bench/large_save.py; it also stopped a data-set generator at a save of about 600
-        events). Outside the pipeline each statement is a round trip (four or five where
-        the pipeline made one), about 0.1 ms each over a local socket."""
-        with self.datastore.transaction(commit=True) as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        """Record the events with their rows (``idempotency=``, ``time_index=``,
+        ``tracking=``) in one transaction, and return their positions: with the saves of
+        other threads of this process when they are concurrent (``group_commit``), or
+        alone (``group_commit = False``, every save its own transaction as in the
+        library). Either way each save gets its own positions or its own error."""
+        if self.group_commit:
+            return self.committer.submit(stored_events, **kwargs)
+        write = Write(stored_events, kwargs)
+        self._commit_writes([write])
+        return write.outcome()
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[Any],
-                       *, idempotency: IdempotencyRecord | None = None,
-                       time_index: Sequence[TimeIndexRow] = (), **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        if idempotency is not None:
-            curs.execute(self.insert_idempotency_statement, (
-                idempotency.actor_id, idempotency.key, idempotency.fingerprint,
-                idempotency.aggregate_id, idempotency.version, json.dumps(idempotency.result)))
-        if time_index:
-            curs.execute(self.insert_time_index_statement, _columns(time_index), prepare=True)
+    def _commit_writes(self, writes: list[Write]) -> None:
+        """Record the writes together: in one statement (``<prefix>_record``: the table
+        lock, so positions commit in order as the library's recorder takes it, NOTIFY,
+        one insert per table for all of them, and the commit, in one round trip). If a
+        write's rows are refused (its events' versions or its Idempotency-Key already
+        recorded, a value the database refuses), nothing was recorded and the batch runs
+        again in one transaction with each write in a savepoint of its own
+        (``_commit_each``): that write gets its error, the others commit. A write with a
+        tracking position (a rule's decision) goes that way too. An error of the
+        transaction as a whole (the connection, the lock timeout, the commit) is raised:
+        every write of the batch fails and none is recorded. Outcomes are set only after
+        the commit. (Never in psycopg's pipeline mode, where a save of a few hundred
+        kilobytes could stall for ever: bench/large_save.py.)"""
+        if any(w.kwargs.get("tracking") is not None for w in writes):
+            self._commit_each(writes)
+            return
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                positions = self._record(curs, writes)
+        except WRITE_ERRORS as error:
+            if len(writes) > 1:
+                self._commit_each(writes)
+            else:
+                writes[0].fail(error)
+            return
+        for write, found in zip(writes, positions):
+            write.positions = found
+
+    def _commit_each(self, writes: list[Write]) -> None:
+        """One transaction, each write in a savepoint: a write whose rows are refused
+        gets its error and leaves nothing; the others commit together."""
+        outcomes: list[tuple[Sequence[int] | None, BaseException | None]] = []
+        with self.datastore.transaction(commit=True) as curs:
+            # the lock held by the transaction itself, not by a savepoint that a refused
+            # write rolls back (which would let it go before the commit)
+            self._lock_table(curs)
+            for write in writes:
+                try:
+                    with curs.connection.transaction():  # a savepoint
+                        tracking = write.kwargs.get("tracking")
+                        if tracking is not None:
+                            self._insert_tracking(curs, tracking)
+                        outcomes.append((self._record(curs, [write])[0], None))
+                except (psycopg.Error, DatabaseError) as e:
+                    own = write_error(e)
+                    if own is None:
+                        raise
+                    outcomes.append((None, own))
+        for write, (positions, error) in zip(writes, outcomes):
+            if error is None:
+                write.positions = positions
+            else:
+                write.fail(error)
+
+    def _record(self, curs: Any, writes: list[Write]) -> list[Sequence[int] | None]:
+        """The writes' events and rows in one statement; each write's positions."""
+        events = [e for w in writes for e in w.stored_events]
+        records = [w.kwargs["idempotency"] for w in writes
+                   if w.kwargs.get("idempotency") is not None]
+        rows = [row for w in writes for row in w.kwargs.get("time_index", ())]
+        arrays = ([e.originator_id for e in events], [e.originator_version for e in events],
+                  [e.topic for e in events], [e.state for e in events],
+                  [r.actor_id for r in records], [r.key for r in records],
+                  [r.fingerprint for r in records], [r.aggregate_id for r in records],
+                  [r.version for r in records], [json.dumps(r.result) for r in records],
+                  *_columns(rows))
+        curs.execute(self.record_statement, [a or None for a in arrays], prepare=True)
+        position = {(row["o_id"], row["o_version"]): row["o_position"] for row in curs}
+        return [[position[(e.originator_id, e.originator_version)] for e in w.stored_events]
+                if w.stored_events else None for w in writes]
 
     # --------------------------------------------------------- the time-travel index
 
@@ -239,6 +355,19 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                                  fingerprint=row["fingerprint"],
                                  aggregate_id=UUID(str(row["aggregate_id"])),
                                  version=row["version"], result=row["result"])
+
+
+def write_error(error: BaseException) -> PersistenceError | None:
+    """The error as the library's type if it is one write's own (``WRITE_ERRORS``), else
+    None (the transaction's: the connection, the lock, an internal error)."""
+    if isinstance(error, WRITE_ERRORS):
+        return error
+    for theirs, ours in _PSYCOPG_WRITE_ERRORS:
+        if isinstance(error, theirs):
+            translated = ours(str(error))
+            translated.__cause__ = error
+            return translated
+    return None
 
 
 def _columns(rows: Sequence[TimeIndexRow]) -> tuple[list, list, list, list]:

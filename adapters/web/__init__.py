@@ -19,6 +19,7 @@ from adapters import bootstrap
 from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
+from adapters.runtime.replica import ReadReplica
 from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
                           network, openapi, pages, paging, plans, printing, public, reads)
 from adapters.web.i18n import init_babel
@@ -63,6 +64,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
         app.extensions["read_models"] = {name: bootstrap.open_view(dict(casefiles.env), name)
                                          for name in READ_MODELS}
+        replica = ReadReplica.from_env(dict(casefiles.env))  # READ_DATABASE_URL
+        if replica is not None:
+            app.extensions["read_replica"] = replica
         if KafkaSettings.from_env(dict(casefiles.env)) is not None:
             app.extensions["relay_tracking"] = relay_tracking(dict(casefiles.env))
     init_babel(app)
@@ -87,6 +91,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return None
 
     app.after_request(security_headers)
+
+    @app.after_request
+    def served_from(response):
+        """With a read replica: which database answered the read (replica or primary)."""
+        if g.get("served_from"):
+            response.headers.setdefault("X-Served-From", g.served_from)
+        return response
 
     @app.errorhandler(DataError)
     def bad_data(e: Exception):
@@ -172,3 +183,5 @@ def close_app(app: Flask) -> None:
         view.datastore.close()
     if "relay_tracking" in app.extensions:
         app.extensions["relay_tracking"].datastore.close()
+    if "read_replica" in app.extensions:
+        app.extensions["read_replica"].close()

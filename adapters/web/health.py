@@ -1,4 +1,5 @@
-"""/healthz (the process is alive) and /readyz (the database answers).
+"""/healthz (the process is alive) and /readyz (the database answers; with a read
+replica, how far its copy of each view has got, or that it is unreachable).
 
 /readyz asks PostgreSQL one short question on one pooled connection, under a statement
 timeout: the log's head and every tracked position (read models, relay). During an
@@ -46,7 +47,21 @@ def readyz():
             report["relay"] = entry
         else:
             report.setdefault("projections", {})[name] = entry
+    replica = current_app.extensions.get("read_replica")
+    if replica is not None:  # not needed to be ready: reads fall back to the primary
+        report["replica"] = _replica_positions(casefiles, replica, head)
     return jsonify(report)
+
+
+def _replica_positions(casefiles, replica, head: int) -> dict:
+    """How far the read replica's copy of each view has got, or that it is unreachable."""
+    try:
+        positions = {name: view.max_tracking_id(casefiles.name) or 0
+                     for name, view in replica.views.items()}
+    except Exception as e:  # unreachable: reads go to the primary meanwhile
+        return {"status": "unreachable", "error": type(e).__name__}
+    return {"status": "ok", "projections": {
+        name: {"position": p, "lag": head - p} for name, p in positions.items()}}
 
 
 def _positions(casefiles, trackers: dict) -> tuple[int, dict[str, int]]:

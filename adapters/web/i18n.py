@@ -159,8 +159,6 @@ REFUSALS = {
                               "another."),
     "unknown_token": N_("There is no such API token."),
     "not_locked": N_("The account is not locked."),
-    "personal_data_erased": N_("This person's personal data is erased: the record can no "
-                               "longer be used."),
     "unknown_parameter": N_("The rule has no such parameter."),
     "parameter_type": N_("The parameter's value has the wrong type."),
     "account_disabled": N_("This account is disabled."),

@@ -8,7 +8,7 @@ import json
 from flask import Blueprint, current_app, request
 
 from adapters.web.paging import paged, window
-from adapters.web.requests import ApiError, not_found, page, refusal
+from adapters.web.requests import ApiError, fresh_view, not_found, page, refusal
 from domain.errors import DomainError
 from projections.documents import plain
 
@@ -60,7 +60,7 @@ def public_search():
     models = current_app.extensions.get("read_models")
     total, rows = 0, []
     if models is not None:
-        total, rows = models["casefiles"].search(text=text or None, limit=at.limit,
+        total, rows = fresh_view("casefiles", 0)[0].search(text=text or None, limit=at.limit,
                                                  offset=at.offset)
     return page("public_search.html", q=text, data=paged(
         "organizations", total, [{"identifier": r["identifier"], "name": r["name"],

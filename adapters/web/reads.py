@@ -15,14 +15,12 @@ from uuid import UUID
 from flask import Blueprint, current_app, jsonify, request
 
 from adapters.commands.catalog import person_id as parse_person_id
-from adapters.runtime.status import wait_for
 from adapters.views.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint
 from adapters.views.audit_verification import AuditVerifier
 from adapters.web.openapi import query
 from adapters.web.paging import PAGING, paged, window
-from adapters.web.requests import (READ_WAIT_SECONDS, ApiError, authorize, casefiles,
-                                   check_person_scope,
-                                   current_actor, fresh, int_arg, read_models,
+from adapters.web.requests import (ApiError, authorize, casefiles, check_person_scope,
+                                   current_actor, fresh, fresh_view, int_arg, read_models,
                                    wanted_position)
 from domain.calendar import CHINA, today_in_china
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
@@ -104,10 +102,10 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
                                                   org.domicile["jurisdiction"])},
                         org.version)
     row = None
-    models = current_app.extensions.get("read_models")
-    if models is not None and wait_for(models["casefiles"], wanted_position(args),
-                                       READ_WAIT_SECONDS):
-        row = models["casefiles"].case_file(code)
+    if current_app.extensions.get("read_models") is not None:
+        view, reached = fresh_view("casefiles", wanted_position(args))
+        if reached:
+            row = view.case_file(code)
     if row is None:
         org = casefiles().get_organization(code)
         authorize("read", org)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import unicodedata
 import uuid
 from datetime import datetime, timezone
@@ -443,6 +444,21 @@ def log_head(at_least: int) -> int:
 def fresh(name: str, args: Mapping[str, str]):
     """The named view, once it has reached the reader's last write (up to a bound; the
     answer says how far it got in X-Position either way)."""
-    view = read_models()[name]
-    g.view_fresh = wait_for(view, wanted_position(args), READ_WAIT_SECONDS)
+    view, g.view_fresh = fresh_view(name, wanted_position(args))
     return view
+
+
+def fresh_view(name: str, position: int):
+    """The named view and whether it has reached ``position``: the read replica's
+    (READ_DATABASE_URL) if it reaches it within its own bound, else the primary's once it
+    reaches it (up to ``READ_WAIT_SECONDS`` in all). With a replica, the answer's
+    ``X-Served-From`` says which one answered."""
+    started = time.monotonic()
+    replica = current_app.extensions.get("read_replica")
+    if replica is not None:
+        view = replica.view(name, position)
+        g.served_from = "primary" if view is None else "replica"
+        if view is not None:
+            return view, True
+    view = read_models()[name]
+    return view, wait_for(view, position, READ_WAIT_SECONDS - (time.monotonic() - started))
