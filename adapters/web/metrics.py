@@ -124,8 +124,11 @@ def _observe_pools(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Count every answer of the app (by url rule, method and status), and keep this
-    process's pool gauges current."""
+    process's pool gauges current, and the size of each group commit of its recorder."""
     app.register_blueprint(bp)
+    committer = getattr(app.extensions["casefiles"].recorder, "committer", None)
+    if committer is not None:  # the PostgreSQL recorder's (adapters/store/group_commit.py)
+        committer.on_batch = metrics.observe_group_commit_batch
 
     @app.before_request
     def start_clock():
