@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pypdfium2
 import pytest
 
 from adapters.seed.demo import generate
-from tests.conftest import ROOT, meta
+from tests.conftest import ROOT, meta, stored_event_count
 from tests.e2e.test_pages import sign_in
 from tests.support import code, open_accounts, registration
 
@@ -53,9 +54,15 @@ def save_first_page(pdf: bytes, name: str) -> Path:
     return path
 
 
-def test_a_demo_case_file_as_pdf(api, demo):
+def test_a_demo_case_file_as_pdf(api, demo, pg_app):
     identifier = demo["demo_organization"]
-    read = api.get(f"/api/v1/organizations/{identifier}")
+    head = stored_event_count(pg_app)
+    deadline = time.monotonic() + 60  # the worker, started after the demo, catches up first
+    while True:  # (each read waits up to its own bound for the view to reach the head)
+        read = api.get(f"/api/v1/organizations/{identifier}?after={head}")
+        if "X-Position" in read.headers or time.monotonic() > deadline:
+            break
+    assert read.status_code == 200 and "X-Position" in read.headers, read.headers
     position, name = read.headers["X-Position"], read.json["name"]
     response = api.get(f"/api/v1/organizations/{identifier}/pdf")
     text = pdf_text(response)
