@@ -61,13 +61,19 @@ class NetworkView(StatefulView):
 
     @abstractmethod
     def warnings(self, *, prefix: str | None, status: str | None, severity: str | None,
-                 node: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+                 node: str | None, limit: int, offset: int,
+                 supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         ...
 
     @abstractmethod
     def proposals(self, *, prefix: str | None, status: str | None, limit: int,
-                  offset: int) -> tuple[int, list[dict]]:
+                  offset: int, supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         ...
+
+    @abstractmethod
+    def waiting(self, *, prefix: str | None,
+                supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
+        """The warnings not resolved and the proposals not decided (the work queue's)."""
 
     @abstractmethod
     def nodes(self, prefix: str) -> list[dict]:

@@ -30,7 +30,7 @@ from adapters.seed.batch import Batch
 from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_history import History
 from adapters.seed.demo_network import exercise_network
-from adapters.seed.demo_plan import DEMO_ORG_COMMITTEE, DISTRICT, plan
+from adapters.seed.demo_plan import DEMO_ORG_COMMITTEE, DISTRICT, SUPERVISORY_UNITS, plan
 from domain.calendar import CHINA, today_in_china
 from domain.errors import Conflict, DomainError
 from domain.meta import ROLES, Meta
@@ -59,6 +59,9 @@ DEMO_ACCOUNTS = (
     ("demo-admin", "演示 账号管理员", "admin", None),
 )
 assert {a[2] for a in DEMO_ACCOUNTS} == set(ROLES) - {"system"}
+# The unit the demo-supervisor account is (domain.access.supervised_by): it sees the
+# organizations that name it as their supervisory unit.
+DEMO_SUPERVISORY_UNIT = SUPERVISORY_UNITS[0]
 MARKER_ACCOUNT = "demo-admin"  # opened last: it marks a completed demo load
 
 
@@ -212,7 +215,9 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
             casefiles.open_account(username=username, password=password,
                                    display_name=display_name, role=role,
                                    jurisdiction=jurisdiction,
-                                   organization=demo_org if role == "organization" else None,
+                                   organization=demo_org if role == "organization" else
+                                   DEMO_SUPERVISORY_UNIT if role == "supervisory_unit"
+                                   else None,
                                    meta=meta)
             passwords[username] = password
         if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":

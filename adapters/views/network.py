@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
 from adapters.views.base import PostgresStatefulView
+from adapters.views.casefile import SUPERVISED
 from domain.codes import jurisdiction_prefix
 from domain.organization import Organization
 from domain.rules import Rule
@@ -195,10 +196,16 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
     }
 
     def organizations(self, prefix: str, flag: str, today: date, limit: int, offset: int,
-                      *, certificate_expiry: Rule) -> tuple[int, list[dict]]:
+                      *, certificate_expiry: Rule,
+                      supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         condition = SQL(self.FLAG_CONDITIONS[flag]).format(
             w=self.table("warnings"), expiring=expiring(certificate_expiry, "c"))
-        params = {"today": today, "like": prefix + "%", "limit": limit, "offset": offset}
+        params = {"today": today, "like": prefix + "%", "limit": limit, "offset": offset,
+                  "unit": supervisory_unit}
+        if supervisory_unit is not None:
+            condition = SQL("{0} AND btrim(%(unit)s) <> '' AND "
+                            "btrim(c.document->>'supervisory_unit') = btrim(%(unit)s)").format(
+                                condition)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT count(*) AS n FROM {c} c WHERE c.jurisdiction LIKE "
                              "%(like)s AND {cond}").format(c=self.casefiles, cond=condition),
@@ -224,9 +231,20 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                          [*params, limit, offset])
             return total, curs.fetchall()
 
+    def supervised(self, unit: str) -> tuple[Composable, list]:
+        """The condition on a warning's or proposal's ``organization``: one the unit
+        supervises (by the case-file rows of the same schema)."""
+        return (SQL("organization IN (SELECT identifier FROM {c} WHERE {s})").format(
+            c=self.casefiles, s=SUPERVISED), [unit, unit])
+
     def warnings(self, *, prefix: str | None, status: str | None, severity: str | None,
-                 node: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+                 node: str | None, limit: int, offset: int,
+                 supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         where, params = [], []
+        if supervisory_unit is not None:
+            condition, values = self.supervised(supervisory_unit)
+            where.append(condition)
+            params += values
         for column, value, op in (("jurisdiction", prefix and prefix + "%", "LIKE"),
                                   ("status", status, "="), ("severity", severity, "="),
                                   ("node", node, "=")):
@@ -237,8 +255,12 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                           offset)
 
     def proposals(self, *, prefix: str | None, status: str | None, limit: int,
-                  offset: int) -> tuple[int, list[dict]]:
+                  offset: int, supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         where, params = [], []
+        if supervisory_unit is not None:
+            condition, values = self.supervised(supervisory_unit)
+            where.append(condition)
+            params += values
         if prefix:
             where.append(SQL("jurisdiction LIKE %s"))
             params.append(prefix + "%")
@@ -247,6 +269,27 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
             params.append(status)
         return self._page("proposals", where, params, "proposed_on DESC, position DESC",
                           limit, offset)
+
+    def waiting(self, *, prefix: str | None,
+                supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
+        """What waits for a decision within the prefix (None: everywhere): the warnings
+        not resolved and the proposals not decided (the work queue's)."""
+        found = []
+        for table, condition in (("warnings", "status <> 'resolved'"),
+                                 ("proposals", "status = 'proposed'")):
+            where, params = [SQL(condition)], []
+            if prefix:
+                where.append(SQL("jurisdiction LIKE %s"))
+                params.append(prefix + "%")
+            if supervisory_unit is not None:
+                supervised, values = self.supervised(supervisory_unit)
+                where.append(supervised)
+                params += values
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(SQL("SELECT * FROM {t} WHERE {c}").format(
+                    t=self.table(table), c=SQL(" AND ").join(where)), params)
+                found.append(curs.fetchall())
+        return found[0], found[1]
 
     def nodes(self, prefix: str) -> list[dict]:
         with self.datastore.transaction(commit=False) as curs:
