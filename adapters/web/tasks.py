@@ -21,6 +21,7 @@ from flask import Blueprint, jsonify, request
 
 from adapters.web.openapi import query
 from adapters.web.paging import PAGING, paged, window
+from adapters.web.reads import AFTER
 from adapters.web.requests import ApiError, authorize, casefiles, fresh
 from domain.access import allowed, supervised_by
 from domain.calendar import today_in_china
@@ -159,7 +160,7 @@ def tasks(args: Mapping[str, str]) -> dict:
 
 @bp.get("/tasks")
 @query(kind=({"type": "string", "enum": list(KINDS)}, "only the items of this kind"),
-       **PAGING)
+       after=AFTER, **PAGING)
 def list_tasks():
     """The work queue: what waits for the signed-in account within its scope (warnings
     to handle, proposals to decide, annual reports to conclude, major-event reports to
