@@ -46,12 +46,14 @@ class Row:
 
 class NetworkView(StatefulView):
     @abstractmethod
-    def leaf_figures(self, prefix: str, today: date, *,
-                     certificate_expiry: Rule) -> dict[str, dict[str, int]]:
-        """{committee code: {figure: count}} for the committees under the prefix."""
+    def leaf_figures(self, prefix: str, today: date, *, certificate_expiry: Rule,
+                     supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
+        """{committee code: {figure: count}} for the committees under the prefix (of the
+        organizations the ``supervisory_unit`` supervises, if given)."""
 
     @abstractmethod
-    def monthly_trends(self, prefix: str, since: date) -> dict[str, dict[str, int]]:
+    def monthly_trends(self, prefix: str, since: date, *,
+                       supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
         """{committee: {YYYY-MM: warnings raised}}."""
 
     @abstractmethod

@@ -32,18 +32,20 @@ bp = Blueprint("network", __name__, url_prefix="/api/v1")
 def node(code: str, args: Mapping[str, str]) -> dict:
     """A node's figures and its children's, each the sum of the committees under it, with
     monthly counts of warnings raised over the last 12 months."""
-    authorize("read")
+    actor = authorize("read")
     node_in_scope(code)
+    unit = supervised_by(actor.role, actor.organization)  # a unit: what it supervises
     fresh("casefiles", args)  # the organizations' figures come from the case files
     view = fresh("network", args)
     prefix = jurisdiction_prefix(code)
     day = today_in_china()
     leaves = view.leaf_figures(prefix, day,
-                               certificate_expiry=casefiles().rule("certificate_expiry"))
+                               certificate_expiry=casefiles().rule("certificate_expiry"),
+                               supervisory_unit=unit)
     figures, children = roll_up(code, leaves)
     names = {n["code"]: n for n in view.nodes(prefix[:6])}
     since = date(day.year - 1, day.month, 1)
-    trends_by_leaf = view.monthly_trends(prefix, since)
+    trends_by_leaf = view.monthly_trends(prefix, since, supervisory_unit=unit)
     trends: dict[str, dict[str, int]] = {}
     node_trend: dict[str, int] = {}
     for leaf, months in trends_by_leaf.items():

@@ -168,6 +168,11 @@ def test_a_supervisory_unit_reads_only_the_organizations_it_supervises(api, pg_a
     drill = api.get("/api/v1/network/310110000000/organizations?flag=warning",
                     as_="supervisor").json
     assert {o["identifier"] for o in drill["organizations"]} <= {code(1)}
+    # the network's figures count what it supervises: org 1 and its warning
+    district = "/api/v1/network/310110000000"
+    figures = api.get(district, as_="supervisor").json["figures"]
+    assert figures["organizations"] == 1 and figures["warnings_active"] == 1
+    assert api.get(district).json["figures"]["organizations"] == 2
     proposals = api.get("/api/v1/proposals", as_="supervisor").json
     assert {p["organization"] for p in proposals["proposals"]} == {code(1)}
     # it reviews the reports of what it supervises, not of another unit's organization
