@@ -30,7 +30,8 @@ from adapters.seed.batch import Batch
 from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_history import History
 from adapters.seed.demo_network import exercise_network
-from adapters.seed.demo_plan import DEMO_ORG_COMMITTEE, DISTRICT, SUPERVISORY_UNITS, plan
+from adapters.seed.demo_plan import (DEMO_ORG_COMMITTEE, DEMO_SUPERVISORY_UNIT, DISTRICT,
+                                     plan)
 from domain.calendar import CHINA, today_in_china
 from domain.errors import Conflict, DomainError
 from domain.meta import ROLES, Meta
@@ -59,9 +60,6 @@ DEMO_ACCOUNTS = (
     ("demo-admin", "演示 账号管理员", "admin", None),
 )
 assert {a[2] for a in DEMO_ACCOUNTS} == set(ROLES) - {"system"}
-# The unit the demo-supervisor account is (domain.access.supervised_by): it sees the
-# organizations that name it as their supervisory unit.
-DEMO_SUPERVISORY_UNIT = SUPERVISORY_UNITS[0]
 MARKER_ACCOUNT = "demo-admin"  # opened last: it marks a completed demo load
 
 
