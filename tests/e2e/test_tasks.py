@@ -161,7 +161,7 @@ def test_a_supervisory_unit_reads_only_the_organizations_it_supervises(api, pg_a
     for path in (own, f"{own}/audit", f"{own}/events", f"{own}?as_of=2024-01-01"):
         assert api.get(path, as_="supervisor").status_code == 200, path
     for path in (other, f"{other}/audit", f"{other}/events", f"{other}?as_of=2024-01-01",
-                 f"{other}?known_at=2030-01-01T00:00:00"):
+                 f"{other}?known_at=2030-01-01T00:00:00", f"{other}/pdf"):
         assert api.get(path, as_="supervisor").status_code == 403, path
     warnings = api.get("/api/v1/warnings", as_="supervisor").json
     assert {w["organization"] for w in warnings["warnings"]} <= {code(1)}
