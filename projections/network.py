@@ -75,7 +75,8 @@ class NetworkView(StatefulView):
     @abstractmethod
     def waiting(self, *, prefix: str | None,
                 supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
-        """The warnings not resolved and the proposals not decided (the work queue's)."""
+        """The warnings not resolved (whose node is within the prefix) and the proposals
+        not decided (the work queue's)."""
 
     @abstractmethod
     def nodes(self, prefix: str) -> list[dict]:

@@ -301,7 +301,8 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
     def waiting(self, *, prefix: str | None,
                 supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
         """What waits for a decision within the prefix (None: everywhere): the warnings
-        not resolved and the proposals not decided (the work queue's)."""
+        not resolved whose node (the level they have reached) is within it, and the
+        proposals not decided (the work queue's)."""
         found = []
         for table, condition in (("warnings", "status <> 'resolved'"),
                                  ("proposals", "status = 'proposed'")):
@@ -309,6 +310,9 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
             if prefix:
                 where.append(SQL("jurisdiction LIKE %s"))
                 params.append(prefix + "%")
+                if table == "warnings":  # escalated above the reader: not its to handle
+                    where.append(SQL("node LIKE %s"))
+                    params.append(prefix + "%")
             if supervisory_unit is not None:
                 supervised, values = self.supervised(supervisory_unit)
                 where.append(supervised)

@@ -3,8 +3,9 @@ deadline (domain.worklist: from the rules' parameters for the item's jurisdictio
 how long it has waited, most urgent first: past its deadline, then the nearest deadline,
 then what has no deadline, the longest waiting first.
 
-The items come from the read models that already hold them: warnings and proposals from
-the network view, the annual reports, major-event reports and rectifications from the
+The items come from the read models that already hold them: warnings (at a node within
+the account's jurisdiction: one escalated above it waits for the level it reached) and
+proposals from the network view, the annual reports, major-event reports and rectifications from the
 case files. Each kind is offered to the roles that may handle it (domain.worklist
 HANDLED_BY, the policy table); a supervisory unit sees the major-event reports sent to it
 by the organizations it supervises. The five sources are merged and sorted by deadlines

@@ -116,12 +116,21 @@ def test_the_queue_holds_what_waits_within_the_readers_scope(api, pg_app):
     assert warning["deadline"] == (raised + timedelta(days=400)).isoformat()
     assert warning["overdue"] is False
 
-    # another district sees nothing of this one
-    other = api.get(f"{TASKS}?limit=500", as_="other_staff").json
-    assert {o for _, o in ids(other)} == {code(3, division="310230")}
     # an information officer: the warnings of its committee only
     officer = api.get(TASKS, as_="officer").json
     assert officer["kinds"] == ["warning"] and ids(officer) == [("warning", own)]
+    # escalated to the sub-district, it waits there, no longer at the committee
+    assert api.post(f"/api/v1/warnings/{made['warning']}/escalation", {}).status_code == 200
+    head = pg_app.recorder.max_notification_id()
+    assert api.get(f"{TASKS}?after={head}", as_="officer").json["total"] == 0
+    (escalated,) = api.get(TASKS, as_="street").json["tasks"]
+    assert escalated["id"] == made["warning"] and escalated["level"] == "sub_district"
+    # its deadline: 7 days at the sub-district level, from today
+    assert escalated["deadline"] == (today_in_china() + timedelta(days=7)).isoformat()
+
+    # another district sees nothing of this one
+    other = api.get(f"{TASKS}?limit=500", as_="other_staff").json
+    assert {o for _, o in ids(other)} == {code(3, division="310230")}
     # the supervisory unit: the major-event reports sent to it by what it supervises
     supervisor = api.get(TASKS, as_="supervisor").json
     assert supervisor["kinds"] == ["major_event"]
