@@ -102,13 +102,14 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
         forms = f"/organizations/{code}/forms"
         if row["kind"] == "annual_report":
             year = int(item["year"])
+            deadline = conclusion_deadline(year, inspection.parameters_for(where))
             items.append(_item("annual_report", f"{row['identifier']}:{year}", row, where,
-                               str(year), _day(item["filed_on"]),
-                               conclusion_deadline(year, inspection.parameters_for(where)),
+                               str(year), _day(item.get("filed_on")) or deadline, deadline,
                                f"{forms}/annual-inspections?year={year}", today, year=year))
         elif row["kind"] == "major_event":
+            planned = _day(item["planned_date"])
             items.append(_item("major_event", item["id"], row, where, item["description"],
-                               _day(item["reported_on"]), _day(item["planned_date"]),
+                               _day(item.get("reported_on")) or planned, planned,
                                f"{forms}/major-events/{quote(item['id'])}/review", today,
                                category=item["category"], late=item["late"]))
         else:
@@ -117,7 +118,8 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
                 continue
             number = quote(item["notice_number"], safe="")
             items.append(_item("rectification", item["notice_number"], row, where,
-                               item["notice_number"], _day(item["ordered_on"]), deadline,
+                               item["notice_number"], _day(item.get("ordered_on")) or deadline,
+                               deadline,
                                f"{forms}/rectifications/{number}/completion", today,
                                status=item["status"], issues=item["issues"],
                                follow_up=f"{forms}/rectifications/{number}/follow-ups"))
