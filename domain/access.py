@@ -39,16 +39,38 @@ def allowed(role: str, action: str) -> bool:
 
 
 def in_scope(*, role: str, jurisdiction: str | None, own_organization: str | None,
-             org_identifier: str, org_jurisdiction: str) -> bool:
+             org_identifier: str, org_jurisdiction: str,
+             org_supervisory_unit: str | None = None) -> bool:
     """Whether an actor may see or touch this organization (DOMAIN.md section 1): an
-    auditor everything, an organization itself, everyone else their jurisdiction."""
+    auditor everything, an organization itself, a supervisory unit the organizations it
+    supervises within its jurisdiction (``supervised_by``), everyone else their
+    jurisdiction."""
     if role == "auditor":
         return True
     if role == "organization":
         return own_organization == org_identifier
     if jurisdiction is None:
         return False
+    if role == "supervisory_unit" and not supervises(own_organization, org_supervisory_unit):
+        return False
     return jurisdiction_contains(jurisdiction, org_jurisdiction)
+
+
+def supervised_by(role: str, own_organization: str | None) -> str | None:
+    """The supervisory unit whose organizations bound what this actor sees: a
+    supervisory unit's account names its unit in its ``organization`` (as an
+    organization's account names the organization), the name the organizations record as
+    their ``supervisory_unit``; an account of that role naming none sees no organization
+    (the empty name, which no organization records). None: the role is not bound so."""
+    if role != "supervisory_unit":
+        return None
+    return own_organization or ""
+
+
+def supervises(unit: str | None, org_supervisory_unit: str | None) -> bool:
+    """The unit (a supervisory unit account's) supervises an organization that records
+    this supervisory unit (names compared without surrounding spaces)."""
+    return bool(unit and unit.strip()) and (org_supervisory_unit or "").strip() == unit.strip()
 
 
 def person_in_scope(*, role: str, jurisdiction: str | None,

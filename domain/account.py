@@ -40,7 +40,8 @@ class Account(Aggregate):
     @staticmethod
     def _check_scope(role: str, jurisdiction: str | None, organization: str | None) -> None:
         """A role that exists; a jurisdiction where the role needs one; an organization
-        for an organization's account."""
+        for an organization's account; for a supervisory unit's, the unit it is (in
+        ``organization``: domain.access.supervised_by)."""
         if role not in ROLES or role == "system":
             raise InvalidValue(f"role must be one of {', '.join(r for r in ROLES if r != 'system')}",
                                field="role")
@@ -48,6 +49,10 @@ class Account(Aggregate):
             validate_jurisdiction(jurisdiction)
         if role == "organization" and not organization:
             raise InvalidValue("an organization account names its organization",
+                               field="organization")
+        if role == "supervisory_unit" and not (organization or "").strip():
+            raise InvalidValue("a supervisory unit's account names its unit, as the "
+                               "organizations it supervises record it",
                                field="organization")
         if role not in ("auditor", "admin", "organization") and jurisdiction is None:
             raise InvalidValue(f"a {role} account needs a jurisdiction", field="jurisdiction")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Sequence
 from uuid import UUID
 
 from domain.calendar import date_in_china, working_days_between
@@ -101,8 +101,24 @@ class CaseFileView(StatefulView):
     def search(self, *, text: str | None = None, jurisdiction: str | None = None,
                status: str | None = None, org_type: str | None = None,
                risk_flag: str | None = None, credit_list: str | None = None,
-               limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
-        """Rows matching the filters (by name), and the total count."""
+               limit: int = 50, offset: int = 0,
+               supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
+        """Rows matching the filters (by name; ``supervisory_unit``: the organizations
+        it supervises), and the total count."""
+
+    @abstractmethod
+    def names(self, identifiers: Sequence[str]) -> dict[str, dict]:
+        """{identifier: {identifier, code, name}} of these organizations."""
+
+    @abstractmethod
+    def waiting(self, *, prefix: str | None, kinds: Sequence[str],
+                major_events_sent_to: str, supervisory_unit: str | None = None
+                ) -> list[dict]:
+        """What waits for staff on the case files of organizations not closed, within the
+        prefix (None: everywhere), of these ``kinds``: ``annual_report`` (filed, not
+        concluded), ``major_event`` (not reviewed, sent to ``major_events_sent_to``),
+        ``rectification`` (not completed); each {kind, identifier, code, name,
+        jurisdiction, item: the document's entry}."""
 
 
 class CaseFileProjection(OrganizationProjection[CaseFileView]):

@@ -46,12 +46,14 @@ class Row:
 
 class NetworkView(StatefulView):
     @abstractmethod
-    def leaf_figures(self, prefix: str, today: date, *,
-                     certificate_expiry: Rule) -> dict[str, dict[str, int]]:
-        """{committee code: {figure: count}} for the committees under the prefix."""
+    def leaf_figures(self, prefix: str, today: date, *, certificate_expiry: Rule,
+                     supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
+        """{committee code: {figure: count}} for the committees under the prefix (of the
+        organizations the ``supervisory_unit`` supervises, if given)."""
 
     @abstractmethod
-    def monthly_trends(self, prefix: str, since: date) -> dict[str, dict[str, int]]:
+    def monthly_trends(self, prefix: str, since: date, *,
+                       supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
         """{committee: {YYYY-MM: warnings raised}}."""
 
     @abstractmethod
@@ -61,13 +63,20 @@ class NetworkView(StatefulView):
 
     @abstractmethod
     def warnings(self, *, prefix: str | None, status: str | None, severity: str | None,
-                 node: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+                 node: str | None, limit: int, offset: int,
+                 supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         ...
 
     @abstractmethod
     def proposals(self, *, prefix: str | None, status: str | None, limit: int,
-                  offset: int) -> tuple[int, list[dict]]:
+                  offset: int, supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         ...
+
+    @abstractmethod
+    def waiting(self, *, prefix: str | None,
+                supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
+        """The warnings not resolved (whose node is within the prefix) and the proposals
+        not decided (the work queue's)."""
 
     @abstractmethod
     def nodes(self, prefix: str) -> list[dict]:

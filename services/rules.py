@@ -40,6 +40,7 @@ from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
 from domain.organization import Organization, is_exempt_year
 from domain.rules import CATALOG, Parameters, Rule, rule_id
 from domain.texts import render
+from domain.worklist import escalation_deadline
 from services.log import recorded_pages
 
 RULES_TRACKING = "rules"
@@ -565,7 +566,8 @@ class RulesEngine:
             params = rule.parameters_for(warning.jurisdiction)
             days = int(params["committee_days"] if warning.level == "committee"
                        else params["sub_district_days"])
-            if (day - warning.level_since).days >= days:
+            if day >= escalation_deadline(level=warning.level, level_since=warning.level_since,
+                                          status=warning.status, warning_escalation=params):
                 warning.escalate(rule=rule.actor, meta=self.meta(
                     rule, day, render("not_handled", days=days, level=warning.level),
                     f"clock:{day}"))

@@ -34,13 +34,15 @@ def registration(n: int = 1, **overrides: Any) -> dict:
     return body
 
 
+SUPERVISORY_UNIT = "杨浦区民政局"
 ACCOUNTS = {
     # username: (role, jurisdiction, organization)
     "staff": ("registration_staff", DISTRICT, None),
     "other_staff": ("registration_staff", OTHER_DISTRICT, None),
     "street": ("sub_district_office", SUB_DISTRICT, None),
     "officer": ("information_officer", COMMITTEE, None),
-    "supervisor": ("supervisory_unit", DISTRICT, None),
+    # a supervisory unit's account names its unit (domain.access.supervised_by)
+    "supervisor": ("supervisory_unit", DISTRICT, SUPERVISORY_UNIT),
     "auditor": ("auditor", None, None),
     "org1": ("organization", None, code(1)),
 }

@@ -40,7 +40,9 @@ def accounts_list() -> None:
 @click.argument("username")
 @click.option("--role", required=True)
 @click.option("--jurisdiction", default=None)
-@click.option("--organization", default=None)
+@click.option("--organization", default=None,
+              help="an organization's account: its code; a supervisory unit's: the unit's "
+                   "name, as its organizations record it")
 @click.option("--name", "display_name", default=None)
 @click.password_option()
 def accounts_create(username, role, jurisdiction, organization, display_name, password):

@@ -30,7 +30,8 @@ from adapters.seed.batch import Batch
 from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_history import History
 from adapters.seed.demo_network import exercise_network
-from adapters.seed.demo_plan import DEMO_ORG_COMMITTEE, DISTRICT, plan
+from adapters.seed.demo_plan import (DEMO_ORG_COMMITTEE, DEMO_SUPERVISORY_UNIT, DISTRICT,
+                                     plan)
 from domain.calendar import CHINA, today_in_china
 from domain.errors import Conflict, DomainError
 from domain.meta import ROLES, Meta
@@ -212,7 +213,9 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
             casefiles.open_account(username=username, password=password,
                                    display_name=display_name, role=role,
                                    jurisdiction=jurisdiction,
-                                   organization=demo_org if role == "organization" else None,
+                                   organization=demo_org if role == "organization" else
+                                   DEMO_SUPERVISORY_UNIT if role == "supervisory_unit"
+                                   else None,
                                    meta=meta)
             passwords[username] = password
         if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":

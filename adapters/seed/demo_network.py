@@ -12,7 +12,7 @@ from typing import Any, Callable
 from adapters.bootstrap import open_view
 from adapters.runtime.catch_up import catch_up
 from adapters.runtime.clock import clock_tick
-from adapters.seed.demo_plan import DISTRICT, SUB_DISTRICT_NAMES
+from adapters.seed.demo_plan import DEMO_SUPERVISORY_UNIT, DISTRICT, SUB_DISTRICT_NAMES
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.network import SEVERITIES
@@ -37,6 +37,8 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
         members = {c: [r["identifier"] for r in view.search(jurisdiction=c, status="active",
                                                             limit=1000)[1]]
                    for c in committees}
+        supervised = sorted(r["identifier"] for r in view.search(
+            status="active", supervisory_unit=DEMO_SUPERVISORY_UNIT, limit=1000)[1])
     finally:
         view.datastore.close()
     staff = lambda on, reason=None: _meta("demo-staff", "registration_staff", on, reason)  # noqa
@@ -124,9 +126,24 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
                 confirmed += 1
         except DomainError:
             continue
+    # The supervisory unit's inbox (and the staff's work queue): major-event reports sent
+    # to it a few days ago, not reviewed yet.
+    reported = 0
+    for identifier in supervised[:2]:
+        try:
+            casefiles.execute(
+                identifier, "major_event", category="important_activity",
+                planned_date=today + timedelta(days=45), description="年度公益项目发布会",
+                sent_to=["registration_authority", "supervisory_unit"],
+                meta=_meta(f"org-{identifier.lower()}", "organization",
+                           today - timedelta(days=3), "重大事项报告"))
+        except DomainError:
+            continue
+        reported += 1
     engine.process_pending()
     summary = {"nodes": 1 + len({c[:9] for c in committees}) + len(committees),
                "warnings_raised_by_hand": raised, "clock_days": len(days) + 1,
-               "proposals_confirmed": confirmed, "proposals_rejected": rejected}
+               "proposals_confirmed": confirmed, "proposals_rejected": rejected,
+               "major_events_awaiting_review": reported}
     echo(f"early-warning network: {summary}")
     return summary

@@ -50,6 +50,9 @@ FUNDS = {"social_association": (30000, 50000, 100000, 200000),
 SUPERVISORY_UNITS = ("杨浦区教育局", "杨浦区民政局", "杨浦区卫生健康委员会", "杨浦区文化和旅游局",
                      "杨浦区体育局", "杨浦区科学技术委员会", "杨浦区商务委员会", "杨浦区司法局",
                      "杨浦区残疾人联合会", "共青团上海市杨浦区委员会")
+# The unit the demo-supervisor account is (domain.access.supervised_by): it sees the
+# organizations that name it as their supervisory unit.
+DEMO_SUPERVISORY_UNIT = SUPERVISORY_UNITS[0]
 ASSOCIATION_STEMS = ("志愿者", "老年人体育", "青少年科技", "书法", "摄影", "科普", "环境保护",
                      "社区治理", "物业管理", "餐饮行业", "软件行业", "创业", "家庭教育",
                      "心理咨询", "退役军人", "残疾人康复", "集邮", "围棋", "太极拳", "合唱",

@@ -16,6 +16,12 @@ from domain.organization import Organization
 from projections.casefile import CaseFileView, TimelineEntry, case_file_row
 
 
+# The organizations a supervisory unit supervises (domain.access.supervises): their
+# document names it as their supervisory unit.
+# An account naming no unit sees none (never the organizations that record none).
+SUPERVISED = SQL("(btrim(%s) <> '' AND btrim(document->>'supervisory_unit') = btrim(%s))")
+
+
 class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
     COLUMNS = ("organization_id", "identifier", "code", "name", "org_type", "status",
                "jurisdiction", "certificate_valid_until", "credit_lists", "latest_conclusion",
@@ -147,8 +153,12 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
     def search(self, *, text: str | None = None, jurisdiction: str | None = None,
                status: str | None = None, org_type: str | None = None,
                risk_flag: str | None = None, credit_list: str | None = None,
-               limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+               limit: int = 50, offset: int = 0,
+               supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         where, params = [SQL("TRUE")], []
+        if supervisory_unit is not None:
+            where.append(SUPERVISED)
+            params += [supervisory_unit, supervisory_unit]
         if text:
             where.append(SQL("(name ILIKE %s OR identifier ILIKE %s)"))
             like = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
@@ -178,6 +188,48 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
                 "ORDER BY position DESC LIMIT %s OFFSET %s").format(
                     t=self.rows_table, c=condition), [*params, limit, offset])
             return total, curs.fetchall()
+
+    # What waits for staff on the case files (the work queue's): the annual reports filed
+    # and not concluded, the major-event reports not reviewed (sent to the recipient
+    # given), the rectifications not completed, of the organizations not closed.
+    WAITING = (
+        "SELECT 'annual_report' AS kind, identifier, code, name, jurisdiction, r AS item "
+        "FROM {t}, jsonb_array_elements(document->'annual_reports') r WHERE {w} AND NOT "
+        "EXISTS (SELECT 1 FROM jsonb_array_elements(document->'annual_inspections') i "
+        "WHERE i->'year' = r->'year') "
+        "UNION ALL SELECT 'major_event' AS kind, identifier, code, name, jurisdiction, "
+        "e AS item FROM {t}, jsonb_array_elements(document->'major_events') e WHERE {w} AND "
+        "jsonb_typeof(e->'review') IS DISTINCT FROM 'object' AND e->'sent_to' ? %(to)s "
+        "UNION ALL SELECT 'rectification' AS kind, identifier, code, name, jurisdiction, "
+        "x AS item FROM {t}, jsonb_array_elements(document->'rectifications') x WHERE {w} AND "
+        "x->>'status' <> 'completed'")
+
+    def waiting(self, *, prefix: str | None, kinds: Sequence[str],
+                major_events_sent_to: str, supervisory_unit: str | None = None
+                ) -> list[dict]:
+        where = [SQL("status IN ('active', 'suspended')")]
+        if prefix:
+            where.append(SQL("jurisdiction LIKE %(like)s"))
+        if supervisory_unit is not None:
+            where.append(SQL("(btrim(%(unit)s) <> '' AND btrim(document->>'supervisory_unit') "
+                             "= btrim(%(unit)s))"))
+        parts = [part for part in self.WAITING.split(" UNION ALL ")
+                 if part.split("'")[1] in kinds]
+        if not parts:
+            return []
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(" UNION ALL ".join(parts)).format(
+                t=self.rows_table, w=SQL(" AND ").join(where)),
+                {"like": (prefix or "") + "%", "unit": supervisory_unit,
+                 "to": major_events_sent_to})
+            return curs.fetchall()
+
+    def names(self, identifiers: Sequence[str]) -> dict[str, dict]:
+        """{identifier: {identifier, code, name}} of these organizations."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT identifier, code, name FROM {t} WHERE identifier = "
+                             "ANY(%s)").format(t=self.rows_table), (list(identifiers),))
+            return {row["identifier"]: row for row in curs.fetchall()}
 
     def open_identifiers(self) -> list[str]:
         """Every organization that is not closed (for the daily clock)."""

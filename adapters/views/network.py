@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
 from adapters.views.base import PostgresStatefulView
+from adapters.views.casefile import SUPERVISED
 from domain.codes import jurisdiction_prefix
 from domain.organization import Organization
 from domain.rules import Rule
@@ -119,22 +120,45 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
         "GROUP BY jurisdiction",
     )
 
-    def leaf_figures(self, prefix: str, today: date, *,
-                     certificate_expiry: Rule) -> dict[str, dict[str, int]]:
+    # A supervisory unit's figures: the organizations it supervises, counted from their
+    # rows (the per-committee counts do not know the unit).
+    SUPERVISED_ORGANIZATIONS = (
+        "SELECT jurisdiction AS leaf, count(*) FILTER (WHERE " + ACTIVE + ")::bigint AS "
+        "organizations FROM {c} WHERE jurisdiction LIKE %(like)s GROUP BY jurisdiction")
+
+    def _unit_bound(self, query: str, unit: str | None, column: str) -> Composable:
+        """The query with its ``jurisdiction LIKE`` bound narrowed, for a supervisory
+        unit, to the organizations it supervises (``column``: the row's own document,
+        or the identifier of a warning's or proposal's organization)."""
+        if unit is None:
+            return SQL(query)
+        bound = ("btrim(%(unit)s) <> '' AND btrim(document->>'supervisory_unit') = "
+                 "btrim(%(unit)s)")
+        if column == "organization":
+            bound = "organization IN (SELECT identifier FROM {c} WHERE " + bound + ")"
+        return SQL(query.replace("jurisdiction LIKE %(like)s",
+                                 "jurisdiction LIKE %(like)s AND " + bound))
+
+    def leaf_figures(self, prefix: str, today: date, *, certificate_expiry: Rule,
+                     supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
         leaves: dict[str, dict[str, int]] = {}
         like = prefix + "%"
+        params = {"today": today, "like": like, "unit": supervisory_unit}
+        queries = self.CASE_FILE_FIGURES
+        if supervisory_unit is not None:
+            queries = (self.SUPERVISED_ORGANIZATIONS, *queries[1:])
         with self.datastore.transaction(commit=False) as curs:
             # The case files' figures in four narrow queries, each reading only the few
             # rows it counts (the organizations from the per-committee counts, the rest
             # through partial and covering indexes), rather than one pass evaluating every
             # filter on every row of the district (bench f).
-            for query in self.CASE_FILE_FIGURES:
-                curs.execute(SQL(query).format(c=self.casefiles, leaves=self.leaves,
-                                               expiring=expiring(certificate_expiry)),
-                             {"today": today, "like": like})
+            for query in queries:
+                curs.execute(self._unit_bound(query, supervisory_unit, "document").format(
+                    c=self.casefiles, leaves=self.leaves,
+                    expiring=expiring(certificate_expiry)), params)
                 for row in curs.fetchall():
                     leaves.setdefault(row.pop("leaf"), {}).update(row)
-            curs.execute(SQL(
+            curs.execute(self._unit_bound(
                 "SELECT jurisdiction AS leaf, "
                 "count(*) FILTER (WHERE status <> 'resolved') AS warnings_active, "
                 "count(*) FILTER (WHERE status <> 'resolved' AND severity = 'low') "
@@ -153,24 +177,29 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                 "  AS warnings_age_over_30, "
                 "count(DISTINCT organization) FILTER (WHERE status <> 'resolved' AND "
                 "  rule LIKE 'rule:zombie_candidate@%%') AS zombie_candidates "
-                "FROM {w} WHERE jurisdiction LIKE %(like)s GROUP BY jurisdiction").format(
-                    w=self.table("warnings")), {"today": today, "like": like})
+                "FROM {w} WHERE jurisdiction LIKE %(like)s GROUP BY jurisdiction",
+                supervisory_unit, "organization").format(
+                    w=self.table("warnings"), c=self.casefiles), params)
             for row in curs.fetchall():
                 leaves.setdefault(row.pop("leaf"), {}).update(row)
-            curs.execute(SQL(
+            curs.execute(self._unit_bound(
                 "SELECT jurisdiction AS leaf, count(*) AS proposals_open FROM {p} "
                 "WHERE jurisdiction LIKE %(like)s AND status = 'proposed' "
-                "GROUP BY jurisdiction").format(p=self.table("proposals")), {"like": like})
+                "GROUP BY jurisdiction", supervisory_unit, "organization").format(
+                    p=self.table("proposals"), c=self.casefiles), params)
             for row in curs.fetchall():
                 leaves.setdefault(row.pop("leaf"), {}).update(row)
         return leaves
 
-    def monthly_trends(self, prefix: str, since: date) -> dict[str, dict[str, int]]:
+    def monthly_trends(self, prefix: str, since: date, *,
+                       supervisory_unit: str | None = None) -> dict[str, dict[str, int]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL(
+            curs.execute(self._unit_bound(
                 "SELECT jurisdiction AS leaf, to_char(raised_on, 'YYYY-MM') AS month, "
-                "count(*) AS n FROM {w} WHERE jurisdiction LIKE %s AND raised_on >= %s "
-                "GROUP BY 1, 2").format(w=self.table("warnings")), (prefix + "%", since))
+                "count(*) AS n FROM {w} WHERE jurisdiction LIKE %(like)s AND raised_on >= "
+                "%(since)s GROUP BY 1, 2", supervisory_unit, "organization").format(
+                    w=self.table("warnings"), c=self.casefiles),
+                {"like": prefix + "%", "since": since, "unit": supervisory_unit})
             trends: dict[str, dict[str, int]] = {}
             for row in curs.fetchall():
                 trends.setdefault(row["leaf"], {})[row["month"]] = row["n"]
@@ -195,10 +224,16 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
     }
 
     def organizations(self, prefix: str, flag: str, today: date, limit: int, offset: int,
-                      *, certificate_expiry: Rule) -> tuple[int, list[dict]]:
+                      *, certificate_expiry: Rule,
+                      supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         condition = SQL(self.FLAG_CONDITIONS[flag]).format(
             w=self.table("warnings"), expiring=expiring(certificate_expiry, "c"))
-        params = {"today": today, "like": prefix + "%", "limit": limit, "offset": offset}
+        params = {"today": today, "like": prefix + "%", "limit": limit, "offset": offset,
+                  "unit": supervisory_unit}
+        if supervisory_unit is not None:
+            condition = SQL("{0} AND btrim(%(unit)s) <> '' AND "
+                            "btrim(c.document->>'supervisory_unit') = btrim(%(unit)s)").format(
+                                condition)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT count(*) AS n FROM {c} c WHERE c.jurisdiction LIKE "
                              "%(like)s AND {cond}").format(c=self.casefiles, cond=condition),
@@ -224,9 +259,20 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                          [*params, limit, offset])
             return total, curs.fetchall()
 
+    def supervised(self, unit: str) -> tuple[Composable, list]:
+        """The condition on a warning's or proposal's ``organization``: one the unit
+        supervises (by the case-file rows of the same schema)."""
+        return (SQL("organization IN (SELECT identifier FROM {c} WHERE {s})").format(
+            c=self.casefiles, s=SUPERVISED), [unit, unit])
+
     def warnings(self, *, prefix: str | None, status: str | None, severity: str | None,
-                 node: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+                 node: str | None, limit: int, offset: int,
+                 supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         where, params = [], []
+        if supervisory_unit is not None:
+            condition, values = self.supervised(supervisory_unit)
+            where.append(condition)
+            params += values
         for column, value, op in (("jurisdiction", prefix and prefix + "%", "LIKE"),
                                   ("status", status, "="), ("severity", severity, "="),
                                   ("node", node, "=")):
@@ -237,8 +283,12 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                           offset)
 
     def proposals(self, *, prefix: str | None, status: str | None, limit: int,
-                  offset: int) -> tuple[int, list[dict]]:
+                  offset: int, supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
         where, params = [], []
+        if supervisory_unit is not None:
+            condition, values = self.supervised(supervisory_unit)
+            where.append(condition)
+            params += values
         if prefix:
             where.append(SQL("jurisdiction LIKE %s"))
             params.append(prefix + "%")
@@ -247,6 +297,31 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
             params.append(status)
         return self._page("proposals", where, params, "proposed_on DESC, position DESC",
                           limit, offset)
+
+    def waiting(self, *, prefix: str | None,
+                supervisory_unit: str | None = None) -> tuple[list[dict], list[dict]]:
+        """What waits for a decision within the prefix (None: everywhere): the warnings
+        not resolved whose node (the level they have reached) is within it, and the
+        proposals not decided (the work queue's)."""
+        found = []
+        for table, condition in (("warnings", "status <> 'resolved'"),
+                                 ("proposals", "status = 'proposed'")):
+            where, params = [SQL(condition)], []
+            if prefix:
+                where.append(SQL("jurisdiction LIKE %s"))
+                params.append(prefix + "%")
+                if table == "warnings":  # escalated above the reader: not its to handle
+                    where.append(SQL("node LIKE %s"))
+                    params.append(prefix + "%")
+            if supervisory_unit is not None:
+                supervised, values = self.supervised(supervisory_unit)
+                where.append(supervised)
+                params += values
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(SQL("SELECT * FROM {t} WHERE {c}").format(
+                    t=self.table(table), c=SQL(" AND ").join(where)), params)
+                found.append(curs.fetchall())
+        return found[0], found[1]
 
     def nodes(self, prefix: str) -> list[dict]:
         with self.datastore.transaction(commit=False) as curs:

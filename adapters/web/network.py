@@ -14,12 +14,15 @@ from flask import Blueprint, jsonify, request
 
 from adapters.web.openapi import NETWORK_CODE, query
 from adapters.web.paging import PAGING, paged, window
-from adapters.web.requests import ApiError, authorize, casefiles, fresh, node_in_scope
+from adapters.commands.catalog import item_id
+from adapters.web.requests import (ApiError, authorize, casefiles, check_scope, fresh,
+                                   node_in_scope)
 from domain.calendar import today_in_china
-from domain.access import may_change_rule
+from domain.access import may_change_rule, supervised_by
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
 from domain.network import SEVERITIES
+from domain.worklist import escalation_deadline
 from projections.documents import plain
 from projections.network import FLAGS, roll_up
 
@@ -29,18 +32,20 @@ bp = Blueprint("network", __name__, url_prefix="/api/v1")
 def node(code: str, args: Mapping[str, str]) -> dict:
     """A node's figures and its children's, each the sum of the committees under it, with
     monthly counts of warnings raised over the last 12 months."""
-    authorize("read")
+    actor = authorize("read")
     node_in_scope(code)
+    unit = supervised_by(actor.role, actor.organization)  # a unit: what it supervises
     fresh("casefiles", args)  # the organizations' figures come from the case files
     view = fresh("network", args)
     prefix = jurisdiction_prefix(code)
     day = today_in_china()
     leaves = view.leaf_figures(prefix, day,
-                               certificate_expiry=casefiles().rule("certificate_expiry"))
+                               certificate_expiry=casefiles().rule("certificate_expiry"),
+                               supervisory_unit=unit)
     figures, children = roll_up(code, leaves)
     names = {n["code"]: n for n in view.nodes(prefix[:6])}
     since = date(day.year - 1, day.month, 1)
-    trends_by_leaf = view.monthly_trends(prefix, since)
+    trends_by_leaf = view.monthly_trends(prefix, since, supervisory_unit=unit)
     trends: dict[str, dict[str, int]] = {}
     node_trend: dict[str, int] = {}
     for leaf, months in trends_by_leaf.items():
@@ -69,7 +74,7 @@ def network_node(code: str):
 
 def drilldown(code: str, args: Mapping[str, str]) -> dict:
     """The organizations behind a figure (drill-down), ``?flag=`` one of FLAGS."""
-    authorize("read")
+    actor = authorize("read")
     node_in_scope(code)
     flag = args.get("flag", "")
     if flag not in FLAGS:
@@ -78,7 +83,8 @@ def drilldown(code: str, args: Mapping[str, str]) -> dict:
     fresh("casefiles", args)
     total, rows = fresh("network", args).organizations(
         jurisdiction_prefix(code), flag, today_in_china(), at.limit, at.offset,
-        certificate_expiry=casefiles().rule("certificate_expiry"))
+        certificate_expiry=casefiles().rule("certificate_expiry"),
+        supervisory_unit=supervised_by(actor.role, actor.organization))
     return paged("organizations", total, plain(rows), at, code=code, flag=flag)
 
 
@@ -103,6 +109,37 @@ def warning_document(warning) -> dict:
                   "history": warning.history, "version": warning.version})
 
 
+def warning_history(warning_id: str) -> dict:
+    """One warning (within the reader's scope: its organization's) and its full history:
+    raised, acknowledged, escalated, resolved, each with who (and in which role), when it
+    took effect and was recorded, and the note or reason given."""
+    actor = authorize("read")
+    found = casefiles().get_warning(item_id(warning_id, "warning"))
+    org = casefiles().get_organization(found.organization, shared=True)
+    check_scope(actor, org)
+    history = []
+    for event in casefiles().events.get(found.id):
+        name = type(event).__name__
+        entry = {"type": f"EarlyWarning.{name}", "version": event.originator_version,
+                 "by": event.meta.actor_id, "role": event.meta.actor_role,
+                 "effective_date": event.meta.effective_date,
+                 "recorded_at": event.timestamp, "note": event.meta.reason,
+                 "reference": event.meta.reference}
+        if name == "Escalated":
+            entry.update(from_node=event.from_node, to_node=event.to_node,
+                         level=event.level, rule=event.rule)
+        elif name == "Resolved":
+            entry["note"] = event.note
+        history.append(entry)
+    deadline = escalation_deadline(
+        level=found.level, level_since=found.level_since, status=found.status,
+        warning_escalation=casefiles().rule("warning_escalation").parameters_for(
+            found.jurisdiction))
+    return {**warning_document(found), "history": plain(history),
+            "organization_name": org.name, "organization_code": org.code,
+            "escalation_deadline": deadline and deadline.isoformat()}
+
+
 def warnings(args: Mapping[str, str]) -> dict:
     """The warnings inbox: within the reader's jurisdiction, by status and severity."""
     actor = authorize("read")
@@ -118,7 +155,8 @@ def warnings(args: Mapping[str, str]) -> dict:
     at = window(args)
     total, rows = fresh("network", args).warnings(
         prefix=prefix, status=status, severity=severity, node=args.get("node"),
-        limit=at.limit, offset=at.offset)
+        limit=at.limit, offset=at.offset,
+        supervisory_unit=supervised_by(actor.role, actor.organization))
     return paged("warnings", total, plain(rows), at)
 
 
@@ -198,7 +236,8 @@ def proposals(args: Mapping[str, str]) -> dict:
                        "status")
     at = window(args)
     total, rows = fresh("network", args).proposals(
-        prefix=_scope_prefix(actor, args), status=status, limit=at.limit, offset=at.offset)
+        prefix=_scope_prefix(actor, args), status=status, limit=at.limit, offset=at.offset,
+        supervisory_unit=supervised_by(actor.role, actor.organization))
     return paged("proposals", total, plain(rows), at)
 
 

@@ -26,6 +26,7 @@ from adapters.web.reads import audit_trail, case_file as read_case_file, figures
 from adapters.web.requests import (ApiError, answer_or_refusal, login_redirect, not_found,
                                    page, refusal, same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
+from adapters.web.tasks import tasks as read_tasks
 from domain.access import allowed
 from domain.calendar import today_in_china
 from domain.errors import DomainError
@@ -118,9 +119,21 @@ def home():
         return redirect(url_for("pages.case_file", code=actor.organization))
     if not allowed(actor.role, "read"):  # an administrator of accounts only
         return redirect(url_for("accounts.list_accounts"))
-    if actor.jurisdiction:
-        return redirect(url_for("pages.network", code=actor.jurisdiction))
+    if actor.jurisdiction:  # staff, sub-district offices, officers, supervisory units
+        return redirect(url_for("pages.work_queue"))
     return redirect(url_for("pages.organizations"))
+
+
+@bp.get("/tasks")
+def work_queue():
+    """The work queue (工作台): what waits for me, most urgent first, a page at a time."""
+    if signed_in() is None:
+        return login_redirect()
+    query = _args(("kind", *LIST_ARGS))
+    status, data = answer_or_refusal(read_tasks, query)
+    if status != 200:
+        return page("error.html", status, error=data.get("error", {}))
+    return page("tasks.html", data=data, query=query)
 
 
 @bp.get("/organizations")
@@ -213,6 +226,17 @@ def warnings():
                                                                "limit": "1"})
     return page("warnings.html", data=data, query=query,
                 proposals_waiting=proposed.get("total", 0))
+
+
+@bp.get("/warnings/<warning_id>")
+def warning(warning_id: str):
+    """A warning's own page: what it says, its full history, and its actions."""
+    if signed_in() is None:
+        return login_redirect()
+    status, found = answer_or_refusal(network_reads.warning_history, warning_id)
+    if status != 200:
+        return page("error.html", status, error=found.get("error", {}))
+    return page("warning.html", w=found)
 
 
 @bp.get("/proposals")

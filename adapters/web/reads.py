@@ -22,6 +22,7 @@ from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (ApiError, authorize, casefiles, check_person_scope,
                                    current_actor, fresh, fresh_view, int_arg, read_models,
                                    wanted_position)
+from domain.access import supervised_by
 from domain.calendar import CHINA, today_in_china
 from domain.codes import jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
@@ -112,7 +113,8 @@ def case_file(code: str, args: Mapping[str, str]) -> CaseFile:
         return CaseFile(with_certificate_state(organization_document(org), today_in_china(),
                                                casefiles().rule("certificate_expiry")),
                         org.version, {"X-Served-From": "event-log"})
-    authorize("read", identifier=row["identifier"], jurisdiction=row["jurisdiction"])
+    authorize("read", identifier=row["identifier"], jurisdiction=row["jurisdiction"],
+              supervisory_unit=row["document"].get("supervisory_unit"))
     document = with_certificate_state(row["document"], today_in_china(),
                                       casefiles().rule("certificate_expiry"))
     return CaseFile({**document, "risk_flags": row["risk_flags"]}, row["version"],
@@ -210,7 +212,8 @@ def search(args: Mapping[str, str]) -> dict:
     total, rows = fresh("casefiles", args).search(
         text=text, jurisdiction=prefix, status=args.get("status"),
         org_type=args.get("type"), risk_flag=args.get("risk"),
-        credit_list=args.get("list"), limit=at.limit, offset=at.offset)
+        credit_list=args.get("list"), limit=at.limit, offset=at.offset,
+        supervisory_unit=supervised_by(actor.role, actor.organization))
     for row in rows:
         row["certificate_valid_until"] = (row["certificate_valid_until"].isoformat()
                                           if row["certificate_valid_until"] else None)

@@ -232,7 +232,7 @@ def authenticate(token: str):
 # ------------------------------------------------------------------ may they
 
 def authorize(action: str, org=None, *, identifier: str | None = None,
-              jurisdiction: str | None = None) -> Any:
+              jurisdiction: str | None = None, supervisory_unit: str | None = None) -> Any:
     """Role may do the action (policy table), and the organization (an aggregate, or its
     identifier and jurisdiction) lies within the actor's scope. Every 403 answer is
     logged once, by the application (``log_denials``)."""
@@ -242,13 +242,13 @@ def authorize(action: str, org=None, *, identifier: str | None = None,
     if org is not None:
         check_scope(actor, org)
     elif jurisdiction is not None:
-        check_scope_of(actor, identifier, jurisdiction)
+        check_scope_of(actor, identifier, jurisdiction, supervisory_unit)
     return actor
 
 
 def check_scope(actor, org) -> None:
     """The organization (an aggregate) lies within the actor's scope."""
-    check_scope_of(actor, org.identifier, org.domicile["jurisdiction"])
+    check_scope_of(actor, org.identifier, org.domicile["jurisdiction"], org.supervisory_unit)
 
 
 def check_person_scope(actor, person) -> None:
@@ -264,10 +264,13 @@ def check_person_scope(actor, person) -> None:
                        "person")
 
 
-def check_scope_of(actor, identifier: str | None, jurisdiction: str) -> None:
+def check_scope_of(actor, identifier: str | None, jurisdiction: str,
+                   supervisory_unit: str | None = None) -> None:
+    """The organization (its identifier, jurisdiction and supervisory unit) lies within
+    the actor's scope (domain.access.in_scope)."""
     if not in_scope(role=actor.role, jurisdiction=actor.jurisdiction,
                     own_organization=actor.organization, org_identifier=identifier or "",
-                    org_jurisdiction=jurisdiction):
+                    org_jurisdiction=jurisdiction, org_supervisory_unit=supervisory_unit):
         raise ApiError(403, "forbidden_jurisdiction",
                        f"{identifier or 'the organization'} is outside your jurisdiction")
 

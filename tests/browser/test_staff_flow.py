@@ -60,7 +60,7 @@ def test_staff_flow(live_server, page, artifacts):
     page.get_by_label("密码").fill(PASSWORD)
     artifacts.take(page, "signin")
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(rf"/network/{DISTRICT}$"))  # staff land on their district
+    page.wait_for_url(re.compile(r"/tasks$"))  # staff land on their work queue
     expect(page.locator("header")).to_contain_text("staff · 登记管理机关")  # the role in words
 
     # Searching by name and opening the case file from the results.

@@ -24,6 +24,10 @@ PASSWORD = "correct horse battery"
 OWN_ORG, OTHER_ORG = code(1), code(2, division="310230")
 OWN_COMMITTEE, OTHER_COMMITTEE = "310110001001", "310230001001"
 
+# The supervisory unit of the organizations in the path (OWN_ORG); a supervisory unit's
+# account sees only the organizations it supervises: the "unsupervised" variant is a unit
+# of the same district that does not supervise them.
+UNIT, OTHER_UNIT = "杨浦区民政局", "杨浦区体育局"
 # role -> (own jurisdiction, other jurisdiction); None: the role has no jurisdiction
 SCOPES = {
     "registration_staff": ("310110000000", "310230000000"),
@@ -122,7 +126,11 @@ ROUTES = [
     ("POST", "/api/v1/accounts/m-auditor-none/tokens/nope/revocation", "manage_accounts",
      None),
     ("POST", "/api/v1/accounts/m-auditor-none/lockout-lifting", "manage_accounts", None),
+    # the work queue: what waits for the reader within its own scope
+    ("GET", "/api/v1/tasks", "read", None),
     # pages (signed in; they act through the API endpoints above)
+    ("PAGE", "/tasks", "read", None),
+    ("PAGE", "/warnings/{warning}", "read", "org"),
     ("PAGE", f"/organizations/{ORG}", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/audit", "read", "org"),
     ("PAGE", f"/organizations/{ORG}/pdf", "read", "org"),
@@ -182,7 +190,8 @@ def bodies(org: str, node: str, committee: str) -> dict[str, dict]:
 def world(api, pg_app):
     """Two organizations (own and other district), a warning and a proposal on each,
     a person, and an account per role and scope."""
-    assert api.post("/api/v1/organizations", registration(1)).status_code == 201
+    assert api.post("/api/v1/organizations",
+                    registration(1, supervisory_unit=UNIT)).status_code == 201
     other = registration(2, code=OTHER_ORG, domicile={"address": "y",
                                                       "jurisdiction": OTHER_COMMITTEE})
     assert api.post("/api/v1/organizations", other, as_="auditor").status_code == 403
@@ -215,13 +224,17 @@ def world(api, pg_app):
         variants = {"own": own, "other": other_scope} if own else {"none": None}
         if role == "organization":
             variants = {"own": OWN_ORG, "other": OTHER_ORG}
+        if role == "supervisory_unit":
+            variants["unsupervised"] = own
         for variant, scope in variants.items():
             username = f"m-{role.replace('_', '-')}-{variant}"
+            organization = scope if role == "organization" else None
+            if role == "supervisory_unit":  # the account names its unit
+                organization = OTHER_UNIT if variant == "unsupervised" else UNIT
             pg_app.open_account(username=username, password=PASSWORD, display_name=username,
                                 role=role,
                                 jurisdiction=scope if role != "organization" else None,
-                                organization=scope if role == "organization" else None,
-                                meta=meta())
+                                organization=organization, meta=meta())
             accounts[(role, variant)] = (username, pg_app.issue_token(username, meta()))
     api.get(api.org(1))  # the read models have caught up
     return {"accounts": accounts, "warnings": warnings, "proposals": proposals,
@@ -239,6 +252,8 @@ def expected_denied(role: str, variant: str, action: str, scope_kind: str | None
         return SCOPES[role][0] is None
     if role == "organization":
         return scope_kind == "node" or variant == "other"
+    if variant == "unsupervised":  # its own district, not the organization's unit
+        return scope_kind == "org"
     jurisdiction = SCOPES[role][0 if variant == "own" else 1]
     target = OWN_COMMITTEE if scope_kind == "org" else SCOPES[role][0]
     return jurisdiction is None or not jurisdiction_contains(jurisdiction, target)

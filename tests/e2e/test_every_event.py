@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 from domain.codes import id_number_check_character
 from tests.conftest import stored_event_count
-from tests.support import ACCOUNTS, COMMITTEE, code, id_number, registration
+from tests.support import (ACCOUNTS, COMMITTEE, SUPERVISORY_UNIT, code, id_number,
+                           registration)
 
 API = "/api/v1"
 FULL_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
@@ -102,7 +103,7 @@ def test_every_event_of_a_registered_organization(api, pg_app):
     case.id_numbers |= {p1, p2, p3, p4}
 
     # ---- filings: registered, changed, two annual reports, conclusions, rating
-    reg = registration(1, reference="沪杨民社登〔2020〕1号")
+    reg = registration(1, reference="沪杨民社登〔2020〕1号", supervisory_unit=SUPERVISORY_UNIT)
     doc = case.write(f"{API}/organizations", reg, types=["Registered"], status=201)
     assert doc["organization"]["status"] == "active"
     assert doc["organization"]["registered_on"] == "2020-05-01"

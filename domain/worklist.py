@@ -1,0 +1,54 @@
+"""The deadlines of what waits for staff (the work queue, DOMAIN.md section 8), each from
+the parameters of the rule that sets it, for the item's jurisdiction.
+
+- a warning not handled at a committee or sub-district is escalated by rule 11
+  (``warning_escalation``): its deadline is the day the clock escalates it;
+- a proposal (a decision with legal effect, rule 1) is credit information to be recorded
+  within the ``timeliness`` rule's working days (rule 12);
+- a year's annual report is concluded from the reports the registration authority
+  receives by the ``annual_inspection`` rule's ``registration_authority_deadline`` of the
+  next year (rule 4);
+- a rectification's deadline is its notice's; it comes into the queue the ``timeliness``
+  rule's working days before it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from domain.calendar import month_day, working_days_after, working_days_before
+from domain.rules import Parameters
+
+KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification")
+# who handles each kind: the action of the policy table (domain.access)
+HANDLED_BY = {"warning": "handle_warning", "proposal": "decide_proposal",
+              "annual_report": "annual_inspection", "major_event": "major_event_review",
+              "rectification": "rectification"}
+
+
+def escalation_deadline(*, level: str, level_since: date, status: str,
+                        warning_escalation: Parameters) -> date | None:
+    """The day the clock escalates an open warning from its level (rule 11); None for one
+    acknowledged (handled: it waits for its resolution) or already at the district."""
+    if status != "open" or level == "district":
+        return None
+    days = (warning_escalation["committee_days"] if level == "committee"
+            else warning_escalation["sub_district_days"])
+    return level_since + timedelta(days=int(days))
+
+
+def decision_deadline(proposed_on: date, timeliness: Parameters) -> date:
+    """A proposal is decided within the ``timeliness`` rule's working days (rule 12)."""
+    return working_days_after(proposed_on, int(timeliness["working_days"]))
+
+
+def conclusion_deadline(year: int, annual_inspection: Parameters) -> date:
+    """A year's report is concluded from what the registration authority has by its
+    deadline in the next year (rule 4)."""
+    return month_day(annual_inspection["registration_authority_deadline"], year + 1)
+
+
+def rectification_waits(deadline: date, today: date, timeliness: Parameters) -> bool:
+    """A rectification not completed is followed up from the ``timeliness`` rule's
+    working days before its deadline, and every day after."""
+    return today >= working_days_before(deadline, int(timeliness["working_days"]))
