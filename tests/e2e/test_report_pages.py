@@ -125,3 +125,178 @@ def test_plans_are_read_only_within_the_jurisdiction(site):
     bad = api(site, "demo-staff", "/api/v1/inspection-plans?jurisdiction=31011")
     assert bad.status_code == 400 and bad.json["error"]["field"] == "jurisdiction"
     assert site.client("demo-staff", "en").get("/inspection-plans/NO-SUCH").status_code == 404
+
+
+# --------------------------------------------------------------------- statistics
+
+def demo_counts(site, prefix: str) -> dict[int, dict[str, int]]:
+    """Counts per year from the event log itself: what the statistics must show."""
+    from domain.organization import Organization
+    app = site.casefiles
+    states: dict = {}
+    counts: dict[int, dict[str, int]] = {}
+
+    def add(year: int, kind: str, n: int = 1) -> None:
+        counts.setdefault(year, {}).setdefault(kind, 0)
+        counts[year][kind] += n
+
+    for n in app.recorder.select_notifications(start=1, limit=10 ** 7):
+        event = app.mapper.to_domain_event(n)
+        if not isinstance(event, (Organization.Event, Organization.Founded)):
+            continue
+        org = states[event.originator_id] = event.mutate(states.get(event.originator_id))
+        if not org.domicile["jurisdiction"].startswith(prefix):
+            continue
+        name, year = type(event).__name__, event.meta.effective_date.year
+        if name == "Deregistered":
+            add(year, "deregistered")
+        elif name == "RegistrationRevoked":
+            add(year, "revoked")
+        elif name == "PenaltyImposed":
+            add(year, "penalties")
+            if event.kind == "revocation":
+                add(year, "revoked")
+        elif name == "CreditListed":
+            add(year, f"listed_{event.credit_list}")
+        elif name == "AnnualInspectionConcluded":
+            add(event.year, "inspection_due")
+            add(event.year, f"conclusion_{event.result}")
+        elif name == "AnnualInspectionCorrected":
+            add(event.year, f"conclusion_{event.previous_result}", -1)
+            add(event.year, f"conclusion_{event.result}")
+        elif name == "Registered":
+            add(year, "registered")
+    return counts
+
+
+def page_tables(html: str) -> dict[str, list[list[str]]]:
+    """The page's statistics tables as the reader sees them: name -> rows of cells."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.current, self.row, self.cell = {}, None, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table" and attrs.get("data-table"):
+                self.current = self.tables.setdefault(attrs["data-table"], [])
+            elif tag == "tr" and self.current is not None:
+                self.row = []
+                self.current.append(self.row)
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.row.append(self.cell.strip())
+                self.cell = None
+            elif tag == "table":
+                self.current = self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def test_the_statistics_page_shows_the_demo_counts_and_exports_its_tables(site):
+    from openpyxl import load_workbook
+
+    expected = demo_counts(site, "310110")
+    client = site.client("demo-staff", "en")
+    answer = client.get("/statistics")
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    tables = page_tables(html)
+    assert set(tables) == {"inspections", "registrations", "supervision", "penalties",
+                           "credit_lists", "jurisdictions"}
+    assert html.count("<svg") >= 5  # a chart per table
+    column = lambda name, title: tables[name][0].index(title)  # noqa: E731
+    rows = {r[0]: r for r in tables["inspections"][1:]}
+    for year, counts in expected.items():
+        if counts.get("inspection_due"):
+            row = rows[str(year)]
+            assert row[column("inspections", "Concluded")] == str(counts["inspection_due"])
+            assert row[column("inspections", "Qualified")] == str(
+                counts.get("conclusion_qualified", 0))
+            rate = 100 * counts.get("conclusion_qualified", 0) / counts["inspection_due"]
+            assert row[column("inspections", "Pass rate")] == f"{rate:.1f}%"
+    for name, title, kind in (("registrations", "Deregistered", "deregistered"),
+                              ("registrations", "Registration revoked", "revoked"),
+                              ("registrations", "Registered", "registered"),
+                              ("penalties", "Penalties", "penalties"),
+                              ("credit_lists", "Listed: abnormal activity",
+                               "listed_abnormal_activity"),
+                              ("credit_lists", "Listed: serious dishonesty",
+                               "listed_serious_dishonesty")):
+        by_year = {r[0]: r[column(name, title)] for r in tables[name][1:]}
+        whole = sum(c.get(kind, 0) for c in expected.values())
+        assert by_year.pop("Total") == str(whole), (name, title)
+        assert whole > 0 or kind == "listed_serious_dishonesty", (name, title)
+        for year, counts in expected.items():
+            if str(year) in by_year:
+                assert by_year[str(year)] == str(counts.get(kind, 0)), (name, title, year)
+    # per jurisdiction: the sub-districts add up to the district's totals
+    juris = tables["jurisdictions"]
+    col = column("jurisdictions", "Deregistered")
+    assert sum(int(r[col]) for r in juris[1:-1]) == int(juris[-1][col]) == sum(
+        c.get("deregistered", 0) for c in expected.values())
+    assert any("街道" in r[0] for r in juris[1:-1])
+
+    for name, cells in tables.items():
+        exported = client.get(f"/statistics/{name}.csv")
+        assert exported.status_code == 200 and exported.mimetype == "text/csv"
+        assert "attachment" in exported.headers["Content-Disposition"]
+        assert list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig")))) == cells
+        book = client.get(f"/statistics/{name}.xlsx")
+        assert book.status_code == 200
+        sheet = load_workbook(io.BytesIO(book.get_data())).active
+        values = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+        assert [str(x) for x in values[0]] == cells[0]
+        for got, shown in zip(values[1:], cells[1:]):
+            as_shown = [str(got[0])] + [
+                "—" if x is None else f"{100 * x:.1f}%" if s.endswith("%") else str(x)
+                for x, s in zip(got[1:], shown[1:])]
+            assert as_shown == shown
+
+    # one year: the per-jurisdiction table of that year alone
+    year = max(y for y, c in expected.items() if c.get("deregistered"))
+    tables = page_tables(client.get(f"/statistics?year={year}").get_data(as_text=True))
+    assert tables["jurisdictions"][-1][col] == str(expected[year]["deregistered"])
+    assert [r[0] for r in tables["registrations"][1:]] == [str(year), "Total"]
+
+
+def test_statistics_api_and_scope(site):
+    whole = api(site, "demo-staff", "/api/v1/statistics")
+    assert whole.status_code == 200 and whole.json["jurisdiction"] == DISTRICT
+    tables = whole.json["tables"]
+    assert tables["registrations"]["total"]["deregistered"] == sum(
+        c.get("deregistered", 0) for c in demo_counts(site, "310110").values())
+    street = api(site, "demo-street", "/api/v1/statistics")
+    assert street.status_code == 200 and street.json["jurisdiction"] == "310110001000"
+    assert street.json["tables"]["registrations"]["total"]["registered"] == sum(
+        c.get("registered", 0) for c in demo_counts(site, "310110001").values())
+    assert api(site, "demo-street", f"/api/v1/statistics?jurisdiction={DISTRICT}"
+               ).status_code == 403
+    assert site.client("demo-street", "en").get(
+        f"/statistics?jurisdiction={DISTRICT}").status_code == 403
+    assert site.client("demo-street", "en").get(
+        f"/statistics/registrations.csv?jurisdiction={DISTRICT}").status_code == 403
+    assert api(site, "demo-org", "/api/v1/statistics").status_code == 403
+    assert site.client("demo-org", "en").get("/statistics").status_code == 403
+    assert api(site, "demo-auditor", "/api/v1/statistics").status_code == 400
+    assert api(site, "demo-auditor", f"/api/v1/statistics?jurisdiction={DISTRICT}"
+               ).json["tables"] == tables
+    chooser = site.client("demo-auditor", "en").get("/statistics").get_data(as_text=True)
+    assert f"/statistics?jurisdiction={DISTRICT}" in Page(chooser, "en").links
+    elsewhere = other_district_staff(site)
+    assert elsewhere.get(f"/statistics?jurisdiction={DISTRICT}").status_code == 403
+    own = page_tables(elsewhere.get("/statistics").get_data(as_text=True))
+    assert all(r[1:] == ["0"] * (len(r) - 1) or "—" in r for r in own["registrations"][1:])
+    assert api(site, "demo-staff", "/api/v1/statistics?year=1900").status_code == 400
+    assert site.client("demo-staff", "en").get("/statistics/nothing.csv").status_code == 404
