@@ -273,8 +273,8 @@ def statistics_page():
 
 def _districts() -> list[dict]:
     """The districts of the network, for a reader without a jurisdiction of its own
-    (the auditor) to choose from."""
-    authorize("read")
+    (the auditor) to choose from; the others have none to choose (403)."""
+    authorize("read_all")
     return [n for n in fresh("network", {}).nodes("") if n["level"] == "district"]
 
 
