@@ -22,7 +22,7 @@ from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
 from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
                           network, openapi, pages, paging, plan_pages, plans, printing, public,
-                          reads, statistics)
+                          reads, rule_pages, statistics)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
@@ -43,7 +43,7 @@ CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 # Paths that answer JSON, errors too; every other path is a page, and its errors pages.
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
 MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
-           accounts, public, plan_pages)  # one blueprint each (statistics: two)
+           accounts, public, plan_pages, rule_pages)  # one blueprint each (statistics: two)
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 

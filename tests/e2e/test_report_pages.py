@@ -300,3 +300,88 @@ def test_statistics_api_and_scope(site):
     assert all(r[1:] == ["0"] * (len(r) - 1) or "—" in r for r in own["registrations"][1:])
     assert api(site, "demo-staff", "/api/v1/statistics?year=1900").status_code == 400
     assert site.client("demo-staff", "en").get("/statistics/nothing.csv").status_code == 404
+
+
+# -------------------------------------------------------------------------- rules
+
+def test_a_rule_page_shows_its_parameters_and_who_changed_it_when_and_why(site):
+    # the demo overrides certificate_expiry for 310110012000 (a pilot), by demo-staff
+    listed = site.client("demo-staff", "en").get("/rules")
+    assert listed.status_code == 200
+    assert "/rules/certificate_expiry" in Page(listed.get_data(as_text=True), "en").links
+    read = api(site, "demo-auditor", "/api/v1/rules/certificate_expiry")
+    assert read.status_code == 200, read.text
+    history = read.json["history"]
+    assert history[0]["jurisdiction"] == "310110012000"
+    assert history[0]["parameters"] == {"expiring_days": {"old": 90, "new": 120}}
+    assert history[0]["actor"] == "demo-staff"
+    assert history[-1]["event"] == "defined"
+    for lang, why in (("en", "试点：提前提示登记证书临期"), ("zh", "试点：提前提示登记证书临期")):
+        html = site.client("demo-auditor", lang).get("/rules/certificate_expiry").get_data(
+            as_text=True)
+        shown = text_of(html, lang)
+        assert why in shown and "90 → 120" in shown and "310110012000" in shown
+    assert re.search(r"Expiring within \(days\)\s*90\s*90\s*310110012000: 120", text_of(
+        site.client("demo-auditor", "en").get("/rules/certificate_expiry").get_data(
+            as_text=True), "en"))
+    # another district's staff sees the rule but nothing of this district's override
+    elsewhere = other_district_staff(site)
+    html = elsewhere.get("/rules/certificate_expiry").get_data(as_text=True)
+    assert "310110012000" not in html and "试点" not in html
+    assert api(site, "demo-staff", "/api/v1/rules/no_such_rule").status_code == 404
+    assert site.client("demo-staff", "en").get("/rules/no_such_rule").status_code == 404
+
+
+def test_the_rule_form_lists_each_parameter_and_records_a_change_through_the_command(site):
+    client = site.client("demo-staff", "en")
+    form = client.get("/rules/warning_escalation/change")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert 'name="p.committee_days" value="3"' in html
+    assert 'name="p.sub_district_days" value="7"' in html
+    assert "key=value" not in html and "/api/v1" not in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+    # nothing changed, no reason, a bad value: refused with the reason beside the field
+    same = client.post("/rules/warning_escalation/change", data={
+        "csrf_token": csrf, "jurisdiction": "310110001000", "p.committee_days": "3",
+        "p.sub_district_days": "7", "reason": "x"})
+    assert same.status_code == 400 and "Change at least one value" in same.get_data(
+        as_text=True)
+    bad = client.post("/rules/warning_escalation/change", data={
+        "csrf_token": csrf, "jurisdiction": "310110001000", "p.committee_days": "many",
+        "p.sub_district_days": "7", "reason": "试点"})
+    assert bad.status_code == 400
+    assert re.search(r'id="f-committee_days".*?field-error', bad.get_data(as_text=True), re.S)
+    global_change = client.post("/rules/warning_escalation/change", data={
+        "csrf_token": csrf, "jurisdiction": "", "p.committee_days": "4",
+        "p.sub_district_days": "7", "reason": "全区统一"})
+    assert global_change.status_code == 403 or "error" in global_change.get_data(
+        as_text=True)
+    assert site.casefiles.rule("warning_escalation").parameters["committee_days"] == 3
+    done = client.post("/rules/warning_escalation/change", data={
+        "csrf_token": csrf, "jurisdiction": "310110001000", "p.committee_days": "2",
+        "p.sub_district_days": "7", "reason": "定海路街道试点：加快上报"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    rule = site.casefiles.rule("warning_escalation")
+    assert rule.parameters_for("310110001001")["committee_days"] == 2
+    assert rule.overrides["310110001000"] == {"committee_days": 2}  # only what changed
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"now version {rule.rule_version}" in page
+    top = api(site, "demo-staff", "/api/v1/rules/warning_escalation").json["history"][0]
+    assert top["actor"] == "demo-staff" and top["reason"] == "定海路街道试点：加快上报"
+    assert top["parameters"] == {"committee_days": {"old": 3, "new": 2}}
+    # only the roles that may change rules see the form
+    for who in ("demo-street", "demo-officer", "demo-auditor", "demo-supervisor"):
+        reader = site.client(who, "en")
+        assert reader.get("/rules/warning_escalation/change").status_code == 403, who
+        assert "/rules/warning_escalation/change" not in reader.get(
+            "/rules/warning_escalation").get_data(as_text=True)
+    other = other_district_staff(site)
+    page = other.get(f"/rules/warning_escalation/change?jurisdiction=310110001000")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))[1]
+    refused = other.post("/rules/warning_escalation/change", data={
+        "csrf_token": csrf, "jurisdiction": "310110001000", "p.committee_days": "9",
+        "p.sub_district_days": "7", "reason": "越权"})
+    assert refused.status_code == 400
+    assert site.casefiles.rule("warning_escalation").overrides["310110001000"] == {
+        "committee_days": 2}
