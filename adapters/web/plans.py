@@ -60,9 +60,18 @@ def plans(args: Mapping[str, str]) -> dict:
     at = window(args)
     total, rows = fresh("network", args).plans(prefix=prefix, limit=at.limit,
                                                offset=at.offset)
+    names = node_names(rows)
     for row in rows:
         row.pop("plan_id", None)
+        row["jurisdiction_name"] = names.get(row["jurisdiction"])
     return paged("plans", total, plain(rows), at)
+
+
+def node_names(rows: list[dict]) -> dict[str, str]:
+    """The network's names of the rows' jurisdictions (a district's nodes at once)."""
+    view = fresh("network", {})
+    return {n["code"]: n["name"] for district in {r["jurisdiction"][:6] for r in rows}
+            for n in view.nodes(district)}
 
 
 @bp.get("/inspection-plans")
@@ -105,6 +114,7 @@ def plan_with_organizations(number: str, args: Mapping[str, str]) -> dict:
                                 if i.get("plan_id") == number]
         inspected += bool(drawn["inspections"])
     document["counts"]["inspected"] = inspected
+    document["jurisdiction_name"] = node_names([document]).get(document["jurisdiction"])
     return document
 
 
