@@ -305,8 +305,9 @@ def export(name: str, fmt: str):
 
 
 def workbook(found: dict, data: dict) -> bytes:
+    # start-up: openpyxl (about 0.1 s) only when a workbook is written
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Font  # start-up: as above
 
     book = Workbook()
     sheet = book.active
