@@ -386,3 +386,23 @@ def test_the_rule_form_lists_each_parameter_and_records_a_change_through_the_com
     assert refused.status_code == 400
     assert site.casefiles.rule("warning_escalation").overrides["310110001000"] == {
         "committee_days": 2}
+
+
+def test_an_administrator_changes_a_rules_global_default_with_the_form(site):
+    client = site.client("demo-admin", "en")
+    assert "/rules" in Page(client.get("/admin/accounts").get_data(as_text=True), "en").links
+    form = client.get("/rules/timeliness/change").get_data(as_text=True)
+    assert 'name="p.working_days" value="5"' in form and "Global defaults" in form
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
+    done = client.post("/rules/timeliness/change", data={
+        "csrf_token": csrf, "jurisdiction": "", "p.working_days": "7",
+        "reason": "新办法：七个工作日内记录", "reference": "民发〔2026〕1号"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert site.casefiles.rule("timeliness").parameters["working_days"] == 7
+    html = client.get("/rules/timeliness").get_data(as_text=True)
+    shown = text_of(html, "en")
+    assert "5 → 7" in shown and "Global defaults" in shown and "民发〔2026〕1号" in shown
+    # the page of every reader shows the new default beside the catalog's
+    assert re.search(r"Recorded within \(working days\)\s*5\s*7", text_of(
+        site.client("demo-street", "en").get("/rules/timeliness").get_data(as_text=True),
+        "en"))
