@@ -37,6 +37,8 @@ LABELS: dict[str, dict[str, str]] = {
                        "resolved": N_("Resolved")},
     "rectification_status": {"open": N_("Being rectified"), "overdue": N_("Overdue"),
                              "completed": N_("Completed")},
+    "data_type": {"text": N_("Text"), "integer": N_("Whole number"),
+                  "date": N_("Date (YYYY-MM-DD)"), "boolean": N_("Yes or no")},
     "severity": {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")},
     "risk_level": {"none": N_("No risk"), "low": N_("Low"), "medium": N_("Medium"),
                    "high": N_("High")},
