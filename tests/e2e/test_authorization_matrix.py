@@ -109,6 +109,9 @@ ROUTES = [
     ("POST", "/api/v1/inspection-plans", "inspection", "node"),
     # a plan is read by inspection staff of its jurisdiction and by auditors
     ("GET", "/api/v1/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    # its results are published by inspection staff of its jurisdiction (a rule refuses
+    # it while drawn organizations wait for their inspection)
+    ("POST", "/api/v1/inspection-plans/PLAN-{node}/publication", "inspection", "node"),
     ("GET", "/api/v1/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
     # a rule and its history: every reader, and the administrator who changes it
     ("GET", "/api/v1/rules/warning_escalation", "read|manage_rules", None),
@@ -148,7 +151,8 @@ ROUTES = [
     ("PAGE", "/rules/warning_escalation/change", "manage_rules", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
-          "/public/organizations", "/public/organizations/<code>"}
+          "/public/organizations", "/public/organizations/<code>", "/public/open-data",
+          "/public/open-data/files/<name>"}
 # the form posts of the pages run the API endpoints listed above; /metrics has a rule of
 # its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)
 LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>", "/metrics"}
