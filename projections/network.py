@@ -135,7 +135,10 @@ class NetworkProjection(OrganizationProjection[NetworkView]):
                 "high_risk": len(event.high_risk), "drawn": len(event.drawn),
                 "on_site": len(event.on_site), "inspectors": len(event.inspectors),
                 "rule_version": event.rule_version, "planned_on": on,
-                "planned_by": meta.actor_id, "position": position}, insert=True)]
+                "planned_by": meta.actor_id, "published_on": None, "position": position},
+                insert=True)]
+        if isinstance(event, InspectionPlan.ResultsPublished):
+            return [Row("plans", wid, {"published_on": on, "position": position})]
         if isinstance(event, NetworkNode.Established):
             return [Row("nodes", wid, {"node_id": wid, "code": event.code, "name": event.name,
                                        "level": event.level, "parent": event.parent},

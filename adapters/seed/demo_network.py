@@ -19,7 +19,7 @@ from adapters.views.register import ReadModelRegister
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.network import SEVERITIES
-from services.inspection_plans import draw_inspection_plan
+from services.inspection_plans import draw_inspection_plan, publish_plan_results
 from services.rules import RulesEngine
 
 CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is raised
@@ -143,9 +143,10 @@ PLAN_DAYS_AGO = 30  # this year's plans were drawn a month ago; half their check
 
 def inspection_plans(casefiles: Any, env: dict[str, str], today: date, rng: Random) -> int:
     """The district's double-random plan of this year and one of a sub-district's, drawn
-    from the register as the read models show it, and the inspections of the first half
-    of each plan's drawn organizations recorded against it (with the inspectors the draw
-    assigned). Returns how many plans were drawn."""
+    from the register as the read models show it, and the inspections recorded against
+    them (with the inspectors the draw assigned): the first half of the district plan's
+    drawn organizations, all of the sub-district's, whose results are then published.
+    Returns how many plans were drawn."""
     for name in ("casefiles", "network"):
         catch_up(env, name)
     models = {name: open_view(env, name) for name in ("casefiles", "network")}
@@ -168,7 +169,8 @@ def inspection_plans(casefiles: Any, env: dict[str, str], today: date, rng: Rand
         for view in models.values():
             view.datastore.close()
     for plan in plans:
-        for i, identifier in enumerate(plan.drawn[:(len(plan.drawn) + 1) // 2]):
+        done = len(plan.drawn) if plan.jurisdiction != DISTRICT else (len(plan.drawn) + 1) // 2
+        for i, identifier in enumerate(plan.drawn[:done]):
             on = min(drawn_on + timedelta(days=3 + i), today)
             try:
                 casefiles.execute(
@@ -179,4 +181,9 @@ def inspection_plans(casefiles: Any, env: dict[str, str], today: date, rng: Rand
                     meta=_meta("demo-staff", "registration_staff", on, "双随机一公开抽查"))
             except DomainError:
                 continue
+        try:  # a plan whose drawn organizations are all inspected publishes its results
+            publish_plan_results(casefiles, number=plan.number, meta=_meta(
+                "demo-staff", "registration_staff", today, "双随机一公开：公示抽查结果"))
+        except DomainError:
+            pass  # some still wait for their inspection
     return len(plans)

@@ -61,7 +61,7 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                   "jurisdiction text NOT NULL, authority_level text NOT NULL, "
                   "population int NOT NULL, high_risk int NOT NULL, drawn int NOT NULL, "
                   "on_site int NOT NULL, inspectors int NOT NULL, rule_version int NOT NULL, "
-                  "planned_on date NOT NULL, planned_by text NOT NULL, "
+                  "planned_on date NOT NULL, planned_by text NOT NULL, published_on date, "
                   "position bigint NOT NULL"),
     }
 

@@ -406,3 +406,22 @@ def test_an_administrator_changes_a_rules_global_default_with_the_form(site):
     assert re.search(r"Recorded within \(working days\)\s*5\s*7", text_of(
         site.client("demo-street", "en").get("/rules/timeliness").get_data(as_text=True),
         "en"))
+
+
+def test_a_plan_page_shows_its_published_results_or_what_still_waits(site):
+    plans = {p["jurisdiction"]: p for p in api(
+        site, "demo-staff", "/api/v1/inspection-plans").json["plans"]}
+    published, waiting = plans["310110001000"], plans[DISTRICT]
+    assert published["published_on"] and waiting["published_on"] is None
+    one = api(site, "demo-staff", f"/api/v1/inspection-plans/{published['number']}").json
+    html = site.client("demo-staff", "en").get(
+        f"/inspection-plans/{published['number']}").get_data(as_text=True)
+    shown = text_of(html, "en")
+    assert f"Results published on {published['published_on']}" in shown
+    labels = {"no_problem_found": "No problem found",
+              "rectification_ordered": "Rectification ordered", "penalty": "Penalty imposed"}
+    for result in one["results"]:
+        assert re.search(rf"{result['identifier']}.*?{labels[result['outcome']]}", shown)
+    html = site.client("demo-staff", "en").get(
+        f"/inspection-plans/{waiting['number']}").get_data(as_text=True)
+    assert "Not every drawn organization has an inspection recorded" in text_of(html, "en")
