@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from flask import Blueprint, Response, jsonify, request
@@ -60,7 +60,6 @@ class Table:
     chart: tuple[str, ...]  # the columns drawn as bars
     stacked: bool = False  # the bars add up to a whole (the conclusions of a year)
     by: str = "year"  # or "jurisdiction"
-    keys: tuple[str, ...] = field(default=(), init=False)
 
 
 def c(key: str, title: str, **more: Any) -> Column:
@@ -316,16 +315,12 @@ def workbook(found: dict, data: dict) -> bytes:
     sheet.append([f"{gettext(found['title'])} · {data.get('name') or data['jurisdiction']}"])
     sheet["A1"].font = Font(bold=True)
     sheet.append(cells[0])
-    rows = [*found["rows"], {"label": gettext("Total"), "values": found["total"]}]
-    for row in rows:
-        values = []
-        for col in found["columns"]:
-            value = row["values"][col["key"]]
-            values.append(value)
-        sheet.append([str(row["label"]), *values])
-        for col_index, col in enumerate(found["columns"], start=2):
+    for row in [*found["rows"], {"label": gettext("Total"), "values": found["total"]}]:
+        sheet.append([str(row["label"]), *(row["values"][col["key"]]
+                                           for col in found["columns"])])
+        for number, col in enumerate(found["columns"], start=2):
             if col["rate"]:
-                sheet.cell(row=sheet.max_row, column=col_index).number_format = "0.0%"
+                sheet.cell(row=sheet.max_row, column=number).number_format = "0.0%"
     for header in sheet[2]:
         header.font = Font(bold=True)
     out = io.BytesIO()
