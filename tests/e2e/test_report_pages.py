@@ -99,6 +99,10 @@ def test_the_plans_list_and_a_plan_page_show_the_draw_and_its_inspections(site):
         inspected += bool(against)
         for i in against:
             assert i["inspectors"] == drawn["inspectors"]
+        if against:  # the case file links back to the plan
+            case_file = site.client("demo-staff", "en").get(
+                f"/organizations/{drawn['identifier']}").get_data(as_text=True)
+            assert f"/inspection-plans/{number}" in Page(case_file, "en").links
     assert inspected == (len(one["drawn"]) + 1) // 2
     assert re.search(rf"Inspected\s*{inspected}\s*of {len(one['drawn'])} drawn",
                      text_of(site.client("demo-staff", "en").get(
