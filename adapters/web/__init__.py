@@ -21,8 +21,8 @@ from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
 from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
-                          network, openapi, pages, paging, plans, printing, public, reads,
-                          tasks)
+                          network, openapi, pages, paging, plan_pages, plans, printing, public,
+                          reads, rule_pages, statistics, tasks)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
@@ -43,7 +43,7 @@ CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 # Paths that answer JSON, errors too; every other path is a page, and its errors pages.
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
 MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
-           accounts, public, tasks)  # one blueprint each
+           accounts, public, plan_pages, rule_pages, tasks)  # one blueprint each (statistics: two)
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 
@@ -75,6 +75,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     paging.register(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    app.register_blueprint(statistics.api_bp)
+    app.register_blueprint(statistics.bp)
     metrics.init_app(app)
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)

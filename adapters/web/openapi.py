@@ -158,7 +158,7 @@ def operation_id(endpoint: str, method: str) -> str:
     return f"{'api' if blueprint in API_BLUEPRINTS else blueprint}.{view}.{method.lower()}"
 
 
-API_BLUEPRINTS = ("api", "reads", "network", "plans", "printing")
+API_BLUEPRINTS = ("api", "reads", "network", "plans", "printing", "statistics")
 
 
 def build(app) -> dict:

@@ -116,6 +116,9 @@ ROUTES = [
     # its results are published by inspection staff of its jurisdiction (a rule refuses
     # it while drawn organizations wait for their inspection)
     ("POST", "/api/v1/inspection-plans/PLAN-{node}/publication", "inspection", "node"),
+    ("GET", "/api/v1/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
+    # a rule and its history: every reader, and the administrator who changes it
+    ("GET", "/api/v1/rules/warning_escalation", "read|manage_rules", None),
     # one's own account and tokens: every role; other accounts: admins
     ("GET", "/api/v1/account", "own_account", None),
     ("GET", "/api/v1/account/tokens", "own_account", None),
@@ -146,6 +149,14 @@ ROUTES = [
     ("PAGE", "/import", "register", None),  # each row's jurisdiction is checked on upload
     # the generated form of any command endpoint: offered to the roles that may run it
     ("PAGE", "/forms/warnings", "raise_warning", None),
+    ("PAGE", "/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
+    ("PAGE", "/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    ("PAGE", "/statistics?jurisdiction={node}", "read", "node"),
+    ("PAGE", "/statistics/inspections.csv?jurisdiction={node}", "read", "node"),
+    ("PAGE", "/rules", "read|manage_rules", None),
+    ("PAGE", "/rules/warning_escalation", "read|manage_rules", None),
+    # the rule's form: for the roles that change rules (where: checked when it posts)
+    ("PAGE", "/rules/warning_escalation/change", "manage_rules", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
           "/public/organizations", "/public/organizations/<code>", "/public/open-data",
