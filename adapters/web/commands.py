@@ -71,11 +71,7 @@ def run(command: Command, url: dict, submitted: Submission):
     _check_path_target(command, url)
     fields: dict | None = None
     try:
-        data = submitted.body()
-        fields, meta_fields = (command.parse(data) if command.parse
-                               else parse_body(data, command.schema))
-        for check in command.checks:
-            check(fields, meta_fields)
+        fields, meta_fields = read_body(command, submitted.body())
         _check_body_target(command, fields, actor)
         context = _context(command, actor, meta_fields, submitted)
         args = command.args(fields, url)
@@ -94,6 +90,17 @@ def run(command: Command, url: dict, submitted: Submission):
     if not getattr(result, "replayed", False):
         metrics.count_command(command.name)
     return ANSWERS[command.answer](command, result, args)
+
+
+def read_body(command: Command, data: Any) -> tuple[dict, dict]:
+    """The command's fields and meta fields from its body, checked against its schema and
+    its checks; every refusal is raised at once (adapters.commands.validation.refused)."""
+    if command.parse:  # a body beyond the schema: its own reading, then the checks
+        fields, meta_fields = command.parse(data)
+        for check in command.checks:
+            check(fields, meta_fields)
+        return fields, meta_fields
+    return parse_body(data, command.schema, command.checks)
 
 
 def attempt(command: Command, url: dict, submitted: Submission) -> tuple[int, dict]:

@@ -262,7 +262,7 @@ FIELD_LABELS = {
     "offset": N_("Rows skipped"), "official_status": N_("Official status"),
     "old": N_("Old value"), "on": N_("On"),
     "on_site": N_("On site"), "opinion": N_("Opinion"), "ordered_on": N_("Ordered on"),
-    "organization": N_("Organization (credit code)"), "overdue_since": N_("Overdue since"),
+    "organization": N_("Organization"), "overdue_since": N_("Overdue since"),
     "parameters": N_("Parameters"), "party_organization": N_("Party organization"),
     "penalties": N_("Penalties"), "person.id_number": N_("Identity number"),
     "person.name": N_("Name"), "person_id": N_("Person id"),
