@@ -122,8 +122,8 @@ def flatten(schema: dict[str, v.F], prefix: str = "") -> list[tuple[str, v.F]]:
 
 def required_fields(command: Command) -> set[str]:
     """The fields the command's declaration requires: required ones whose parents are
-    required too, and ``reason`` where a check demands it. A checkbox is never marked: not
-    ticked is an answer too."""
+    required too, and ``reason`` where a check demands it. A checkbox is never marked (not
+    ticked is an answer too), nor a field that may be empty (null)."""
     def walk(schema: dict[str, v.F], prefix: str) -> set[str]:
         found = set()
         for name, spec in schema.items():
@@ -131,7 +131,7 @@ def required_fields(command: Command) -> set[str]:
                 continue
             if spec.kind == "object":
                 found |= walk(spec.schema, f"{prefix}{name}.")
-            elif spec.kind != "bool":
+            elif spec.kind != "bool" and not spec.nullable:
                 found.add(prefix + name)
         return found
 
@@ -179,7 +179,9 @@ def form_to_body(schema: dict[str, v.F], form) -> dict:
             if not value:
                 continue
         elif not raw.strip():
-            continue
+            if not (spec.required and spec.nullable):
+                continue
+            value = None  # a field the body must hold, empty: none (a unit, for one)
         elif spec.kind == "int":
             value = int(raw) if re.fullmatch(r"-?[0-9]{1,12}", raw.strip()) else raw
         elif spec.kind == "decimal":
