@@ -277,7 +277,7 @@ FIELD_LABELS = {
     "registered_funds": N_("Registered funds (yuan)"), "registered_on": N_("Registered on"),
     "removal_reason": N_("Reason for removal"), "removed_on": N_("Removed on"),
     "renewals": N_("Renewals"), "renewed_on": N_("Renewed on"),
-    "replacement_order": N_("Replacement order"), "replaces": N_("Replaces (person id)"),
+    "replacement_order": N_("Replacement order"), "replaces": N_("Replaces (a serving leader)"),
     "reported_on": N_("Reported on"), "required_notice_days": N_("Days of notice required"),
     "rescinded": N_("Rescinded"), "rescinded_on": N_("Rescinded on"),
     "result": N_("Conclusion"), "review": N_("Review"), "reviewed_on": N_("Reviewed on"),

@@ -110,6 +110,9 @@ def resolve(kind: str, typed: str, context: dict) -> tuple[str | None, str | Non
                              text=text)
     if re.fullmatch(r"[\x21-\x7e]+", text):  # a code, not a name: the command reads it
         return text, None
+    if kind == "leader":
+        return None, gettext("No serving leader of this organization is called "
+                             "\u201c%(text)s\u201d.", text=text)
     return None, gettext("Nothing within your jurisdiction is called \u201c%(text)s\u201d.",
                          text=text)
 

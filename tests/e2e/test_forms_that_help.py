@@ -193,3 +193,35 @@ def test_a_recorded_command_is_confirmed_in_the_users_language(api):
     case = client.get(done.headers["Location"])
     assert (f'role="status" class="done">Recorded: Order a rectification '
             f'({registration(1)["name"]}).<') in case.text
+
+
+def test_a_leader_is_chosen_by_name_among_the_serving_ones(api, pg_app):
+    from tests.support import id_number
+
+    assert api.post("/api/v1/organizations", registration(1)).status_code == 201
+    leader = api.post(f"{api.org(1)}/leaders", {
+        "person": {"name": "赵敏", "id_number": id_number(n=31)},
+        "roles": ["legal_representative"], "term_start": "2021-01-01",
+        "term_end": "2025-12-31"})
+    assert leader.status_code == 201, leader.text
+    person_id = leader.json["organization"]["leaders"][0]["person_id"]
+    client = api.client.application.test_client()
+    sign_in(client)
+    url = f"/organizations/{code(1)}/forms/leaders"
+    form = client.get(url)
+    listed = re.search(r'<datalist id="l-replaces">(.*?)</datalist>', form.text, re.S)
+    assert listed and f'value="{person_id}">赵敏<' in listed.group(1)
+    body = {"csrf_token": csrf(form.text), "person.name": "孙丽",
+            "person.id_number": id_number(n=32), "roles": "legal_representative",
+            "term_start": "2024-01-01", "term_end": "2028-12-31",
+            "departure_audit_done": "on", "official_status": "none"}
+    before = stored_event_count(pg_app)
+    unknown = client.post(url, data={**body, "replaces": "钱七"})
+    assert unknown.status_code == 400
+    assert re.search(FIELD.format("replaces"), unknown.text, re.S).group(1) == \
+        "该组织没有名为“钱七”的现任负责人。"
+    assert stored_event_count(pg_app) == before
+    replaced = client.post(url, data={**body, "replaces": "赵敏"})
+    assert replaced.status_code == 302, re.findall(r'role="alert">([^<]*)<', replaced.text)
+    leaders = api.get(api.org(1)).json["leaders"]
+    assert [x["name"] for x in leaders] == ["孙丽"]
