@@ -84,3 +84,26 @@ def test_an_officer_raises_a_warning_on_a_phone(live_server, page, artifacts):
     expect(page.locator("main")).to_contain_text(TITLE)
     no_sideways_scrolling(page)
     artifacts.take(page, "phone-casefile")
+
+
+def test_the_staff_pages_fit_a_phone(live_server, page, artifacts):
+    """Every page of the staff's navigation, and a form of each kind, at 390 px: nothing
+    scrolls sideways (a wide table scrolls inside itself)."""
+    status, body = live_server.api("POST", "/organizations", registration(1))
+    assert status == 201, body
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("用户名").fill("staff")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+    paths = {link.get_attribute("href") for link in page.locator("header a").all()}
+    paths |= {"/organizations?q=协会", f"/organizations/{code(1)}",
+              f"/organizations/{code(1)}/audit", "/forms/organizations",
+              f"/organizations/{code(1)}/forms/leaders",
+              f"/organizations/{code(1)}/forms/annual-reports",
+              f"/organizations/{code(1)}/forms/major-events", "/forms/inspection-plans"}
+    for path in sorted(p for p in paths if p and p.startswith("/") and "lang=" not in p):
+        page.goto(live_server.url + path)
+        no_sideways_scrolling(page)
+    artifacts.take(page, "phone-plan-form")
