@@ -107,3 +107,23 @@ def test_the_staff_pages_fit_a_phone(live_server, page, artifacts):
         page.goto(live_server.url + path)
         no_sideways_scrolling(page)
     artifacts.take(page, "phone-plan-form")
+
+
+def test_the_picker_searches_beyond_the_organizations_listed(live_server, page,
+                                                             monkeypatch):
+    """Where the scope holds more organizations than the page lists, the picker's script
+    asks the register search (of the user's scope) as a name is typed."""
+    monkeypatch.setattr("adapters.web.pickers.LISTED", 1)
+    for n, name in ((1, MINE), (2, "杨浦区书画艺术研究会")):
+        status, body = live_server.api("POST", "/organizations", registration(n, name=name))
+        assert status == 201, body
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("用户名").fill("staff")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+    page.goto(f"{live_server.url}/forms/warnings")
+    expect(page.locator("#l-organization option")).to_have_count(1)
+    page.get_by_label("社会组织").press_sequentially("书画", delay=50)
+    expect(page.locator(f"#l-organization option[value='{code(2)}']")).to_have_text(
+        "杨浦区书画艺术研究会")
