@@ -119,11 +119,22 @@ def _check_item_scope(actor, item) -> None:
     check_scope_of(actor, item.organization, item.jurisdiction)
 
 
+def _check_warned_scope(actor, org) -> None:
+    """The organization a warning is raised about lies within the actor's scope; a
+    refusal names the body's field."""
+    try:
+        check_scope(actor, org)
+    except ApiError as e:
+        e.field = "organization"
+        raise
+
+
 # The targets whose scope the use case checks on the aggregate it loads (checking_scope):
 # the path's organization, the body's organization (a warning raised about it), the
 # path's warning or proposal.
 SCOPES: dict[str | None, Callable[[Any, Any], None]] = {
-    "organization": check_scope, "warned": check_scope, "warning": _check_item_scope,
+    "organization": check_scope, "warned": _check_warned_scope,
+    "warning": _check_item_scope,
     "proposal": _check_item_scope, "person": check_person_scope,
     "named_person": check_person_scope}
 
@@ -135,7 +146,7 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
     if command.target == "organization":
         check_scope(actor, app.get_organization(url["code"], shared=True))
     elif command.target == "warned" and fields is not None:
-        check_scope(actor, app.get_organization(fields["organization"], shared=True))
+        _check_warned_scope(actor, app.get_organization(fields["organization"], shared=True))
     elif command.target == "warning":
         _check_item_scope(actor, app.get_warning(item_id(url["warning_id"], "warning")))
     elif command.target == "proposal":

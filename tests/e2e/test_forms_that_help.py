@@ -136,7 +136,8 @@ def test_the_organization_is_chosen_by_name_within_the_scope_only(api, pg_app):
         "csrf_token": csrf(form.text), "organization": code(2), "severity": "low",
         "source": "information_officer", "title": "越界", "description": "d"})
     assert coded.status_code == 400
-    assert 'class="error" role="alert">该事项不在您的管辖范围内。<' in coded.text
+    assert re.search(FIELD.format("organization"), coded.text, re.S).group(1) == \
+        "该事项不在您的管辖范围内。"
     assert theirs["name"] not in coded.text
     assert stored_event_count(pg_app) == before
     # the register search behind the picker's script answers the scope only
