@@ -20,8 +20,9 @@ from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
-from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
-                          network, openapi, pages, paging, plans, printing, public, reads)
+from adapters.web import (accounts, api, confirmation, display, forms, health, import_pages,
+                          metrics, network, openapi, pages, paging, plans, printing, public,
+                          reads)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import (ApiError, domain_refusal, error_document, error_response,
                                    status_of)
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_babel(app)
     display.register(app)
     paging.register(app)
+    confirmation.register(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
     metrics.init_app(app)

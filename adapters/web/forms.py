@@ -11,17 +11,15 @@ A form shows labels, never the API's path or field names; marks the fields the c
 requires; offers an organization, a leader or a node to choose by name within the
 user's scope (adapters.web.pickers); refuses a submission with every error at once, each
 next to its field in the page's language; and after a recorded command shows what was
-recorded on the page it goes on to (``recorded``: a one-time cookie)."""
+recorded on the page it goes on to (adapters.web.confirmation)."""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
-from urllib.parse import quote, unquote
 
 from flask import Blueprint, g, redirect, request, url_for
-from flask_babel import gettext
 from werkzeug.exceptions import MethodNotAllowed, NotFound as HTTPNotFound
 from werkzeug.routing import Map, Rule
 
@@ -30,12 +28,12 @@ from adapters.commands.catalog import (BY_ENDPOINT, COMMANDS, META_SCHEMA, Comma
                                        reason_required)
 from adapters.web import pickers
 from adapters.web.commands import Submission, attempt, read_body
+from adapters.web.confirmation import confirmation, recorded, subject_of
 from adapters.web.i18n import translate_error
-from adapters.web.labels import FORM_TITLES, field_label, form_title
+from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
 from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login_redirect,
-                                   not_found, page, refusal, same_site_path, secure_cookies,
-                                   signed_in)
+                                   not_found, page, refusal, same_site_path, signed_in)
 from domain.errors import DomainError
 from domain.access import allowed
 from domain.codes import validate_id_number
@@ -72,7 +70,7 @@ def form_helpers() -> dict:
         return translate_error(error) if error.get("code") else error.get("message", "")
 
     return {"may": may, "label": field_label, "form_title": form_title,
-            "error_text": error_text, "confirmation": pending_confirmation}
+            "error_text": error_text}
 
 
 def command_endpoints() -> list[tuple[str, str, str]]:
@@ -239,64 +237,6 @@ def _checked_only(command: Command, body: dict) -> dict:
     return {"errors": []}
 
 
-# ------------------------------------------------------------- what was recorded
-
-DONE_COOKIE = "casefile_recorded"
-
-
-def _subject(result: dict) -> str | None:
-    """What a command's answer is about, for the confirmation: the organization's name,
-    a warning's title, a node's name."""
-    org = result.get("organization")
-    if isinstance(org, dict):
-        return org.get("name") or org.get("identifier")
-    for key in ("title", "name"):
-        if isinstance(result.get(key), str):
-            return result[key]
-    return org if isinstance(org, str) else None
-
-
-def recorded(response, endpoint: str, result: dict):
-    """The redirect after a recorded command, carrying what was recorded for the next
-    page to confirm (once)."""
-    subject = (_subject(result) or "")[:200]
-    response.set_cookie(DONE_COOKIE, quote(json.dumps([endpoint, subject],
-                                                      ensure_ascii=False)),
-                        max_age=120, httponly=True, samesite="Lax", secure=secure_cookies())
-    return response
-
-
-def confirmation(endpoint: str, subject: str | None) -> str:
-    """The confirmation of a recorded command, in the page's language."""
-    if subject:
-        return gettext("Recorded: %(what)s (%(subject)s).", what=form_title(endpoint),
-                       subject=subject)
-    return gettext("Recorded: %(what)s.", what=form_title(endpoint))
-
-
-def pending_confirmation() -> str | None:
-    """The confirmation the previous form left for this page, if any (then cleared)."""
-    raw = request.cookies.get(DONE_COOKIE)
-    if not raw:
-        return None
-    g.confirmed = True
-    try:
-        endpoint, subject = json.loads(unquote(raw))
-    except (ValueError, TypeError):
-        return None
-    if endpoint not in FORM_TITLES or not isinstance(subject, str):
-        return None
-    return confirmation(endpoint, subject[:200] or None)
-
-
-@bp.after_app_request
-def clear_confirmation(response):
-    if g.get("confirmed") and response.status_code < 300:
-        response.delete_cookie(DONE_COOKIE, httponly=True, samesite="Lax",
-                               secure=secure_cookies())
-    return response
-
-
 def _shown_result(result: dict) -> dict:
     """The top-level plain values of the answer (never an identity number: the answer
     holds only the masked one)."""
@@ -342,7 +282,7 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
             if target:
                 return recorded(redirect(target), command.endpoint, result)
             return render(errors={}, values={}, result=_shown_result(result),
-                          done=confirmation(command.endpoint, _subject(result)))
+                          done=confirmation(command.endpoint, subject_of(result)))
         return render(400 if status < 500 else status, values=values, result=None,
                       errors=shown_errors(result, fields, picked))
     values = {k: x for k, x in request.args.items() if k not in secret and k != "next"}

@@ -340,6 +340,11 @@ FORM_TITLES = {
     "api.remove_officer": N_("Remove an information officer"),
     "api.plan_inspection": N_("Draw a double-random inspection plan"),
     "api.erase_person": N_("Erase a person's personal data"),
+    # the administrators' account forms (adapters/web/accounts.py)
+    "accounts.open": N_("Open an account"),
+    "accounts.grant": N_("Change an account's role and scope"),
+    "accounts.password": N_("Set an account's password"),
+    "accounts.disable": N_("Disable an account"),
 }
 
 

@@ -226,3 +226,21 @@ def test_a_leader_is_chosen_by_name_among_the_serving_ones(api, pg_app):
     assert replaced.status_code == 302, re.findall(r'role="alert">([^<]*)<', replaced.text)
     leaders = api.get(api.org(1)).json["leaders"]
     assert [x["name"] for x in leaders] == ["孙丽"]
+
+
+def test_an_account_change_is_confirmed(api, pg_app):
+    from tests.conftest import meta
+    from tests.e2e.test_pages import PASSWORD
+
+    pg_app.open_account(username="root", password=PASSWORD, display_name="管理员", role="admin",
+                        jurisdiction=None, organization=None, meta=meta())
+    client = api.client.application.test_client()
+    sign_in(client, "root")
+    listing = client.get("/admin/accounts")
+    opened = client.post("/admin/accounts", data={
+        "csrf_token": csrf(listing.text), "action": "open", "username": "new-officer",
+        "password": "a long enough pass", "role": "information_officer",
+        "jurisdiction": "310110002001"})
+    assert opened.status_code == 302
+    shown = client.get(opened.headers["Location"])
+    assert 'role="status" class="done">已录入：新建账户（new-officer）。<' in shown.text
