@@ -244,3 +244,32 @@ def test_an_account_change_is_confirmed(api, pg_app):
     assert opened.status_code == 302
     shown = client.get(opened.headers["Location"])
     assert 'role="status" class="done">已录入：新建账户（new-officer）。<' in shown.text
+
+
+def test_a_domicile_is_chosen_by_its_committees_name_within_the_scope(api, pg_app):
+    from tests.support import COMMITTEE, OTHER_DISTRICT
+
+    other = f"{OTHER_DISTRICT[:6]}001001"
+    for node, name, who in ((COMMITTEE, "控江路居委会", "staff"),
+                            (other, "外区居委会", "other_staff")):
+        made = api.client.put(f"/api/v1/network/{node}", json={"name": name},
+                              headers=api.headers(who, None))
+        assert made.status_code == 201, made.text
+    client = api.client.application.test_client()
+    sign_in(client)
+    form = client.get("/forms/organizations")
+    listed = re.search(r'<datalist id="l-domicile.jurisdiction">(.*?)</datalist>', form.text,
+                       re.S).group(1)
+    assert f'value="{COMMITTEE}">控江路居委会<' in listed and "外区居委会" not in form.text
+    body = {k: x for k, x in registration(5).items() if not isinstance(x, dict)}
+    body = {**body, "supervisory_unit": "", "csrf_token": csrf(form.text),
+            "domicile.address": "示例路5号", "domicile.jurisdiction": "外区居委会"}
+    before = stored_event_count(pg_app)
+    refused = client.post("/forms/organizations", data=body)
+    assert re.search(FIELD.format(re.escape("domicile.jurisdiction")), refused.text,
+                     re.S).group(1) == "您的辖区内没有名为“外区居委会”的对象。"
+    assert stored_event_count(pg_app) == before
+    done = client.post("/forms/organizations", data={**body,
+                                                     "domicile.jurisdiction": "控江路居委会"})
+    assert done.status_code == 302, re.findall(r'role="alert">([^<]*)<', done.text)
+    assert api.get(api.org(5)).json["domicile"]["jurisdiction"] == COMMITTEE
