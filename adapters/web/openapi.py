@@ -60,7 +60,7 @@ ERROR = {"type": "object", "required": ["error"], "properties": {
     "errors": {"type": "array", "items": REFUSAL, "minItems": 1,
                "description": "every refusal, one for each bad field of the body (the "
                               "first is error)"}}}
-ERRORS = {"400": "malformed input (the message names the field)",
+ERRORS = {"400": "malformed input (every bad field in errors, the first as error)",
           "401": "no or unknown API token", "403": "role or jurisdiction refuses it",
           "404": "unknown organization, person or item", "409": "version conflict or duplicate",
           "413": "body over 64 KiB", "415": "not application/json",
