@@ -35,6 +35,7 @@ from domain.calendar import today_in_china
 from domain.errors import DomainError
 from projections.documents import organization_document, plain, with_certificate_state
 from services.application import CommandResult, checking_scope
+from services.errors import OrganizationNotFound
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,16 @@ def run(command: Command, url: dict, submitted: Submission):
     use_case = (getattr(app, command.use_case) if isinstance(command.use_case, str)
                 else partial(command.use_case, app))
     scope = SCOPES.get(command.target)
-    if scope is not None:
-        with checking_scope(partial(scope, actor)):
+    try:
+        if scope is not None:
+            with checking_scope(partial(scope, actor)):
+                result = use_case(**context, **args)
+        else:
             result = use_case(**context, **args)
-    else:
-        result = use_case(**context, **args)
+    except OrganizationNotFound as e:
+        if command.target == "warned":  # the body's field names it
+            e.field = "organization"
+        raise
     if not getattr(result, "replayed", False):
         metrics.count_command(command.name)
     return ANSWERS[command.answer](command, result, args)
@@ -146,7 +152,12 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
     if command.target == "organization":
         check_scope(actor, app.get_organization(url["code"], shared=True))
     elif command.target == "warned" and fields is not None:
-        _check_warned_scope(actor, app.get_organization(fields["organization"], shared=True))
+        try:
+            org = app.get_organization(fields["organization"], shared=True)
+        except OrganizationNotFound as e:
+            e.field = "organization"
+            raise
+        _check_warned_scope(actor, org)
     elif command.target == "warning":
         _check_item_scope(actor, app.get_warning(item_id(url["warning_id"], "warning")))
     elif command.target == "proposal":

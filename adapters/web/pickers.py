@@ -21,10 +21,11 @@ from typing import Any
 from flask import g
 from flask_babel import gettext
 
+from adapters.web.i18n import translate_error
 from adapters.web.reads import search
 from adapters.web.requests import ApiError, fresh
 from domain.access import allowed
-from domain.codes import jurisdiction_contains, jurisdiction_level
+from domain.codes import jurisdiction_contains, jurisdiction_level, validate_credit_code
 from domain.errors import DomainError
 
 # A form field (its dotted name) and what it names.
@@ -108,6 +109,12 @@ def resolve(kind: str, typed: str, context: dict) -> tuple[str | None, str | Non
     if sum(text in name for _value, name in found) > 1:
         return None, gettext("Several match \u201c%(text)s\u201d: choose one from the list.",
                              text=text)
+    if kind == "organization" and re.fullmatch(r"[0-9A-Za-z]{18}", text):
+        try:  # a credit code: its own check first, with its reason
+            validate_credit_code(text, "organization")
+        except DomainError as e:
+            return None, translate_error({"code": "invalid_value", "message": e.message,
+                                          "field": e.field})
     if re.fullmatch(r"[\x21-\x7e]+", text):  # a code, not a name: the command reads it
         return text, None
     if kind == "leader":

@@ -139,6 +139,19 @@ def test_the_organization_is_chosen_by_name_within_the_scope_only(api, pg_app):
     assert re.search(FIELD.format("organization"), coded.text, re.S).group(1) == \
         "该事项不在您的管辖范围内。"
     assert theirs["name"] not in coded.text
+    # a mistyped code: its check character's reason, next to the field
+    wrong = code(1)[:-1] + ("0" if code(1)[-1] != "0" else "1")
+    mistyped = officer.post("/forms/warnings", data={
+        "csrf_token": csrf(form.text), "organization": wrong, "severity": "low",
+        "source": "information_officer", "title": "", "description": "d"})
+    shown = re.search(FIELD.format("organization"), mistyped.text, re.S).group(1)
+    assert f"第 18 位应为 {code(1)[-1]}" in shown, shown
+    assert re.search(FIELD.format("title"), mistyped.text, re.S)  # and the others
+    # a code no organization has: not found, next to the field
+    unknown = officer.post("/forms/warnings", data={
+        "csrf_token": csrf(form.text), "organization": code(99), "severity": "low",
+        "source": "information_officer", "title": "t", "description": "d"})
+    assert re.search(FIELD.format("organization"), unknown.text, re.S).group(1) == "未找到。"
     assert stored_event_count(pg_app) == before
     # the register search behind the picker's script answers the scope only
     found = officer.get("/api/v1/organizations?q=协会&limit=20").get_json()
