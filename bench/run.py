@@ -38,6 +38,7 @@ BENCHMARKS = {
     "verify": "bench.verify",
     "scale": "bench.scale",
     "signin": "bench.signin",
+    "opendata": "bench.open_data",
 }
 
 

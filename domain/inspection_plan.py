@@ -22,7 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.codes import jurisdiction_level, validate_jurisdiction
-from domain.errors import InvalidValue, RuleViolation
+from domain.errors import Conflict, InvalidValue, RuleViolation
 from domain.meta import Meta
 
 PLAN_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/inspection-plans")
@@ -36,6 +36,9 @@ HIGH_RISK_FLAGS = ("credit_listed", "overdue_rectification", "high_risk_major_ev
 # one a plan recorded.
 ALGORITHM = "python-random-sample/v1"
 MAX_SEED = 2 ** 63 - 1
+# What a published plan says of each drawn organization (双随机一公开): its inspection found
+# no problem, or a rectification was ordered, or a penalty imposed after it.
+OUTCOMES = ("no_problem_found", "rectification_ordered", "penalty")
 
 
 @dataclass(frozen=True)
@@ -133,12 +136,39 @@ def validate_plan_jurisdiction(jurisdiction: object) -> str:
     return code
 
 
+def plan_outcome(number: str, inspections: Iterable[dict], rectifications: Iterable[dict],
+                 penalties: Iterable[dict]) -> dict | None:
+    """An organization's outcome under plan ``number``, from its case file: None while no
+    inspection is recorded against the plan; else the first such inspection's date and
+    whether it was on site, and ``penalty`` if a penalty (not rescinded) was decided on or
+    after that date, else ``rectification_ordered`` if a rectification was ordered on or
+    after it, else ``no_problem_found``."""
+    under_plan = sorted((i for i in inspections if i.get("plan_id") == number),
+                        key=lambda i: i["conducted_on"])
+    if not under_plan:
+        return None
+    first = under_plan[0]
+    since = first["conducted_on"]
+    if any(p["decision_date"] >= since and not p["rescinded"] for p in penalties):
+        outcome = "penalty"
+    elif any(r["ordered_on"] >= since for r in rectifications):
+        outcome = "rectification_ordered"
+    else:
+        outcome = "no_problem_found"
+    return {"inspected_on": since, "on_site": bool(first["on_site"]), "outcome": outcome}
+
+
 def plan_id(number: str) -> UUID:
     return uuid5(PLAN_NAMESPACE, number)
 
 
 class InspectionPlan(Aggregate):
-    """One double-random inspection plan; recorded once, never changed."""
+    """One double-random inspection plan: its draw is recorded once and never changed;
+    once the drawn organizations are inspected, its results are published once
+    (``ResultsPublished``), and only then are they public."""
+
+    results: list[dict] | None = None  # each drawn organization's outcome, once published
+    published_on = None  # the effective date of the publication
 
     @staticmethod
     def create_id(number: str) -> UUID:
@@ -201,6 +231,29 @@ class InspectionPlan(Aggregate):
                    rule=SAMPLING_RULE, rule_version=rule_version, algorithm=ALGORITHM,
                    drawn=result.drawn, on_site=result.on_site,
                    assignments=result.assignments, meta=meta)
+
+    def publish_results(self, results: list[dict], meta: Meta) -> None:
+        """Publish the outcome for each drawn organization (``identifier``, ``name``,
+        ``inspected_on``, ``on_site``, ``outcome`` of ``OUTCOMES``); once only, for every
+        drawn organization and no other."""
+        if self.published_on is not None:
+            raise Conflict(f"the results of plan {self.number} were published on "
+                           f"{self.published_on}", rule="already_published")
+        given = [r["identifier"] for r in results]
+        if sorted(given) != sorted(self.drawn):
+            raise InvalidValue("the results must name each drawn organization once",
+                               field="results")
+        unknown = [r["outcome"] for r in results if r["outcome"] not in OUTCOMES]
+        if unknown:
+            raise InvalidValue(f"an outcome must be one of {', '.join(OUTCOMES)}, not "
+                               f"{unknown[0]}", field="results")
+        self._results_published(results=sorted(results, key=lambda r: r["identifier"]),
+                                meta=meta)
+
+    @event("ResultsPublished")
+    def _results_published(self, results: list[dict], meta: Meta) -> None:
+        self.results = results
+        self.published_on = meta.effective_date
 
     def redraw(self) -> Draw:
         """The draw again, from what the plan recorded."""

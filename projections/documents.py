@@ -52,6 +52,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def public_document(document: dict) -> dict:
+    """What the public may see of a case file (``organization_document``): its registration
+    data, conclusions by year, credit listings and penalties; nothing about persons (no
+    leaders, no reasons or findings, which are free text). The public disclosure pages and
+    the open-data extract both show exactly this."""
+    return {"code": document["code"], "identifier": document["identifier"],
+            "name": document["name"], "type": document["type"],
+            "status": document["status"], "domicile": document["domicile"]["address"],
+            "registered_on": document["registered_on"],
+            "business_scope": document["business_scope"],
+            "supervisory_unit": document["supervisory_unit"],
+            "certificate_valid_until": document["certificate"]["valid_until"],
+            "conclusions": [{"year": c["year"], "result": c["result"]}
+                            for c in document["annual_inspections"]],
+            "credit_listings": [{"list": c["list"], "listed_on": c["listed_on"],
+                                 "removed_on": c["removed_on"]}
+                                for c in document["credit_listings"]],
+            "penalties": [{"decision_number": p["decision_number"], "kind": p["kind"],
+                           "decision_date": p["decision_date"],
+                           "rescinded": p["rescinded"]} for p in document["penalties"]]}
+
+
 def certificate_state(valid_until: date | None, today: date,
                       expiring_days: int) -> str | None:
     """Expired after its end; expiring within ``expiring_days`` of it (DOMAIN.md section 3,

@@ -20,9 +20,10 @@ from typing import Iterable, Protocol
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, RuleViolation
 from domain.codes import jurisdiction_prefix
-from domain.inspection_plan import HIGH_RISK_FLAGS, SAMPLING_RULE, InspectionPlan, plan_id
+from domain.inspection_plan import (HIGH_RISK_FLAGS, SAMPLING_RULE, InspectionPlan, plan_id,
+                                    plan_outcome)
 from domain.meta import Meta
 from domain.rules import Rule, rule_id
 
@@ -107,6 +108,34 @@ def plan_inspections(casefiles: Application, *, number: str, jurisdiction: str, 
         casefiles.save(plan)
     except IntegrityError:  # the same number recorded concurrently
         raise _taken(number) from None
+    return plan
+
+
+def publish_plan_results(casefiles: Application, *, number: str,
+                         meta: Meta) -> InspectionPlan:
+    """Publish a plan's results (双随机一公开): each drawn organization's outcome as its
+    case file shows it (``plan_outcome``), once every one of them has an inspection
+    recorded against the plan; until then refused, naming the ones not yet inspected."""
+    plan = get_plan(casefiles, number)
+    results, waiting = [], []
+    for identifier in plan.drawn:
+        org = casefiles.get_organization(identifier, shared=True)
+        outcome = plan_outcome(number, org.inspections, org.rectifications.values(),
+                               org.penalties.values())
+        if outcome is None:
+            waiting.append(identifier)
+        else:
+            results.append({"identifier": identifier, "name": org.name, **outcome})
+    if waiting:
+        raise RuleViolation(f"{len(waiting)} drawn organization(s) have no inspection "
+                            f"recorded against plan {number} yet: {', '.join(waiting[:5])}",
+                            rule="inspections_not_concluded", field="number")
+    plan.publish_results(results, meta)
+    try:
+        casefiles.save(plan)
+    except IntegrityError:  # published concurrently
+        raise Conflict(f"the results of plan {number} were published meanwhile",
+                       rule="already_published") from None
     return plan
 
 

@@ -16,6 +16,7 @@ import click
 
 from adapters.cli.accounts import accounts, persons
 from adapters.cli.audit import audit
+from adapters.cli.open_data import open_data
 from adapters.cli.relay import consume, relay, schemas
 from adapters.cli.rules import network, rules
 from adapters.cli.runtime import clock, projections, worker
@@ -128,7 +129,7 @@ def db_url() -> None:
 
 
 for _command in (worker, projections, clock, relay, consume, schemas, audit, demo,
-                import_command, rules, network, accounts, persons):
+                import_command, rules, network, accounts, persons, open_data):
     main.add_command(_command)
 
 

@@ -29,7 +29,7 @@ from domain.organization import (CONCLUSIONS, CREDIT_LISTS, GRADES, LEADER_ROLES
                                  OFFICIAL_STATUSES, PENALTY_KINDS, REGISTERED_TYPES,
                                  RISK_LEVELS)
 from services.errors import PersonNotFound
-from services.inspection_plans import draw_inspection_plan
+from services.inspection_plans import draw_inspection_plan, publish_plan_results
 
 META_SCHEMA = {"effective_date": v.a_date(required=False, nullable=True),
                "reason": v.text(False, 1000, nullable=True),
@@ -50,6 +50,7 @@ class Command:
     body's person, likewise, or a new one), ``node`` (the path's network node), ``warning`` / ``proposal`` (the
     organization of the path's item, checked by the use case on the item it loads),
     ``warned`` (the body's organization, likewise), ``plan`` (the body's jurisdiction),
+    ``plan_path`` (the path's plan: it must exist, its jurisdiction within the actor's),
     ``rule`` (the body's jurisdiction: none, the global defaults, needs the action
     ``change_rule_defaults`` besides ``action``; domain.access.may_change_rule) or None.
     ``context`` lists what the use case takes beyond its arguments: ``meta`` (who, when,
@@ -452,6 +453,11 @@ COMMANDS: list[Command] = [
     Command("plan_inspection", "POST", "/inspection-plans", "inspection", PLAN,
             draw_inspection_plan, _plan_args, "plan", "plan", 201, ("meta", "register"),
             "Draw a double-random inspection plan."),
+    Command("publish_inspection_results", "POST", "/inspection-plans/<number>/publication",
+            "inspection", {}, publish_plan_results, on("number"), "plan_path", "plan", 200,
+            ("meta",), "Publish a plan's results (双随机一公开): each drawn organization's "
+            "outcome, once every one has an inspection recorded against the plan; public "
+            "from then on, at /public/inspections."),
 ]
 
 BY_ENDPOINT: dict[str, Command] = {c.endpoint: c for c in COMMANDS}

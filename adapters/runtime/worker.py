@@ -20,6 +20,7 @@ from adapters.runtime.locks import RULES, AdvisoryLock, projector_lock, worker_l
 from adapters.runtime.registry import READ_MODELS, SMALL_POOL, open_view
 from adapters.runtime.runner import BatchingProjectionRunner
 from adapters.store.application import StoredCaseFiles
+from adapters.store.open_data import OpenDataStore
 from domain.calendar import today_in_china
 from services.rules import RulesEngine
 
@@ -117,6 +118,9 @@ class Worker:
                                     name=f"projection-{name}") for name in self.names]
         if self.run_rules:
             threads.append(threading.Thread(target=self._rules, daemon=True, name="rules"))
+            if self.run_clock and "casefiles" in self.names:
+                threads.append(threading.Thread(target=self._open_data, daemon=True,
+                                                name="open-data"))
         for t in threads:
             t.start()
         for t in threads:
@@ -209,6 +213,47 @@ class Worker:
             finally:
                 if app is not None:
                     app.close()
+
+    OPEN_DATA_SECONDS = 60.0
+
+    def _open_data(self) -> None:
+        """The open-data extract, once a day (adapters.store.open_data), by the worker
+        that holds the rules' lock, once the case files have caught up with the log
+        (looked at every two seconds; after ten looks a busy log is extracted where it
+        stands)."""
+        granted, tries, behind = self.locks[RULES].granted, 0, False
+        view, app, store = None, None, None
+        while not self.stopping.wait(
+                2.0 if store is None or behind else self.OPEN_DATA_SECONDS):
+            if not granted.is_set():
+                continue
+            try:
+                if store is None:
+                    view = open_view(self.env, "casefiles")
+                    app = StoredCaseFiles(env=self.env)
+                    store = OpenDataStore(view.datastore)
+                latest = store.latest()
+                if latest is not None and latest.produced_on >= today_in_china():
+                    tries = 0
+                    continue
+                tries += 1
+                behind = (view.max_tracking_id("casefile") or 0) < \
+                    (app.recorder.max_notification_id() or 0)
+                if behind and tries < 10:
+                    continue
+                extract = store.produce_daily(today_in_china())
+                tries, behind = 0, False
+                if extract is not None:
+                    log.info("open data: extract of %s at position %d (%d organizations) "
+                             "in %.1fs", extract.produced_on, extract.position,
+                             extract.organizations, extract.seconds)
+            except Exception as e:  # logged; tried again at the next interval
+                self.errors["open_data"] = f"{type(e).__name__}: {e}"
+                log.error("open data: %s", self.errors["open_data"])
+        if view is not None:
+            view.datastore.close()
+        if app is not None:
+            app.close()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -32,6 +32,7 @@ from adapters.web.requests import (ApiError, authorize, body, casefiles, check_p
                                    make_meta, node_in_scope, parse_body, refusal,
                                    remember_position)
 from domain.calendar import today_in_china
+from services.inspection_plans import get_plan
 from domain.errors import DomainError
 from projections.documents import organization_document, plain, with_certificate_state
 from services.application import CommandResult, checking_scope
@@ -169,9 +170,13 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
 
 
 def _check_path_target(command: Command, url: dict) -> None:
-    """The path's target the use case does not check itself: a node, an account."""
+    """The path's target the use case does not check itself: a node, an account, a
+    plan (it must exist: 404; and lie within the actor's jurisdiction)."""
     if command.target == "node":
         node_in_scope(url["code"])
+    elif command.target == "plan_path":
+        check_plan_scope(current_actor(),
+                         get_plan(casefiles(), url["number"]).jurisdiction)
     elif command.target == "account":
         account_or_404(url["username"])
 

@@ -167,6 +167,7 @@ REFUSALS = {
     "already_assigned": N_("This information officer is already assigned."),
     "already_listed": N_("The organization is already on this credit list."),
     "already_overdue": N_("Already overdue."),
+    "already_published": N_("This plan's results are published already."),
     "already_registered": N_("The organization is already registered."),
     "already_removed": N_("Already removed."),
     "already_rescinded": N_("The penalty is already rescinded."),
@@ -184,6 +185,8 @@ REFUSALS = {
     "idempotency_key_reused": N_("A repeated request had different content."),
     "identity_number_in_text": N_("The text holds an identity number: remove it, and "
                                   "register the person instead."),
+    "inspections_not_concluded": N_("Not every drawn organization has an inspection "
+                                    "recorded against this plan yet."),
     "led_sanctioned_organization": N_("This person led a sanctioned organization and may "
                                       "not be appointed."),
     "no_conclusion": N_("That year has no annual-inspection conclusion."),

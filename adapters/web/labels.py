@@ -37,6 +37,8 @@ LABELS: dict[str, dict[str, str]] = {
                        "resolved": N_("Resolved")},
     "rectification_status": {"open": N_("Being rectified"), "overdue": N_("Overdue"),
                              "completed": N_("Completed")},
+    "data_type": {"text": N_("Text"), "integer": N_("Whole number"),
+                  "date": N_("Date (YYYY-MM-DD)"), "boolean": N_("Yes or no")},
     "severity": {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")},
     "risk_level": {"none": N_("No risk"), "low": N_("Low"), "medium": N_("Medium"),
                    "high": N_("High")},
@@ -67,6 +69,9 @@ LABELS: dict[str, dict[str, str]] = {
                   "supervisory_unit": N_("Supervisory unit"),
                   "party_building_body": N_("Party-building body")},
     "grade": {"1A": N_("1A"), "2A": N_("2A"), "3A": N_("3A"), "4A": N_("4A"), "5A": N_("5A")},
+    "outcome": {"no_problem_found": N_("No problem found"),
+                "rectification_ordered": N_("Rectification ordered"),
+                "penalty": N_("Penalty imposed")},
     "authority_level": {"district": N_("District authority"), "city": N_("City authority"),
                         "province": N_("Province authority")},
     "certificate_state": {"valid": N_("Valid"), "expiring": N_("Expiring"),
@@ -169,6 +174,7 @@ EVENTS: dict[str, str] = {
     "Account.Disabled": N_("Account disabled"), "Account.Granted": N_("Role changed"),
     "Rule.Defined": N_("Rule defined"), "Rule.Changed": N_("Rule changed"),
     "InspectionPlan.Planned": N_("Inspection plan drawn"),
+    "InspectionPlan.ResultsPublished": N_("Inspection plan's results published"),
 }
 
 # A document field's value is a code of this kind (by "parent.field", then "field").
@@ -339,6 +345,7 @@ FORM_TITLES = {
     "api.assign_officer": N_("Assign an information officer"),
     "api.remove_officer": N_("Remove an information officer"),
     "api.plan_inspection": N_("Draw a double-random inspection plan"),
+    "api.publish_inspection_results": N_("Publish the plan's results"),
     "api.erase_person": N_("Erase a person's personal data"),
     # the administrators' account forms (adapters/web/accounts.py)
     "accounts.open": N_("Open an account"),

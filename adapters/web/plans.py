@@ -95,6 +95,8 @@ def plan_document(plan: InspectionPlan) -> dict:
         "inspectors": plan.inspectors,
         "population": plan.population,
         "high_risk": plan.high_risk,
+        "published_on": plan.published_on,
+        "results": plan.results,
         "planned_by": plan.meta.actor_id,
         "effective_date": plan.meta.effective_date,
         "reason": plan.meta.reason,

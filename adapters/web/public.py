@@ -1,38 +1,23 @@
 """The public disclosure pages: an organization's registration data, conclusions by year,
-credit listings and penalties, and a search by name; nothing about persons."""
+credit listings and penalties, a search by name, and the open-data extract of all of it
+(issue 16 item 5); nothing about persons."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext
 
+from adapters.store.open_data import OpenDataStore
+from adapters.web.labels import LABELS, label
 from adapters.web.paging import paged, window
 from adapters.web.requests import ApiError, fresh_view, not_found, page, refusal
 from domain.errors import DomainError
-from projections.documents import plain
+from projections.documents import organization_document, public_document
+from projections.open_data import TABLES
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
-
-
-def _public_document(org) -> dict:
-    """Basic registration data, conclusions by year, listings and penalties; nothing
-    about persons."""
-    return {"code": org.code, "identifier": org.identifier, "name": org.name,
-            "type": org.org_type, "status": org.status,
-            "domicile": org.domicile["address"], "registered_on": org.registered_on,
-            "business_scope": org.business_scope,
-            "supervisory_unit": org.supervisory_unit,
-            "certificate_valid_until": org.certificate_valid_until,
-            "conclusions": sorted(({"year": c["year"], "result": c["result"]}
-                                   for c in org.conclusions.values()),
-                                  key=lambda c: c["year"]),
-            "credit_listings": [{"list": c["list"], "listed_on": c["listed_on"],
-                                 "removed_on": c["removed_on"]}
-                                for c in org.credit_listings.values()],
-            "penalties": [{"decision_number": p["decision_number"], "kind": p["kind"],
-                           "decision_date": p["decision_date"],
-                           "rescinded": p["rescinded"]} for p in org.penalties.values()]}
 
 
 @bp.get("/organizations/<code>")
@@ -41,7 +26,7 @@ def public_organization(code: str):
         org = current_app.extensions["casefiles"].get_organization(code)
     except DomainError:
         return not_found()
-    document = plain(_public_document(org))
+    document = public_document(organization_document(org))
     if request.args.get("format") == "json":
         return current_app.response_class(json.dumps(document, ensure_ascii=False),
                                           mimetype="application/json")
@@ -65,3 +50,66 @@ def public_search():
     return page("public_search.html", q=text, data=paged(
         "organizations", total, [{"identifier": r["identifier"], "name": r["name"],
                                   "status": r["status"]} for r in rows], at))
+
+
+# ------------------------------------------------------------------- open data
+
+def open_data_store() -> OpenDataStore | None:
+    """The open-data extracts (adapters.store.open_data), beside the case-file view."""
+    models = current_app.extensions.get("read_models")
+    if models is None:
+        return None
+    if "open_data" not in current_app.extensions:
+        current_app.extensions["open_data"] = OpenDataStore(models["casefiles"].datastore)
+    return current_app.extensions["open_data"]
+
+
+def data_dictionary() -> list[dict]:
+    """The tables and their columns, in the page's language, with a code column's values."""
+    return [{"name": t.name, "title": gettext(t.title),
+             "columns": [{"name": c.name, "type": c.type, "meaning": gettext(c.meaning),
+                          "values": [{"code": code, "meaning": label(code, c.codes)}
+                                     for code in LABELS[c.codes]] if c.codes else []}
+                         for c in t.columns]} for t in TABLES]
+
+
+@bp.get("/open-data")
+def open_data():
+    """The latest daily extract of the public register (CSV and JSON, one file per
+    table), with its date, log position, each file's SHA-256 and the data dictionary;
+    ``?format=json`` answers the same as JSON."""
+    store = open_data_store()
+    extract = store.latest() if store is not None else None
+    document = {
+        "extract": None if extract is None else {
+            "produced_on": extract.produced_on.isoformat(),
+            "produced_at": extract.produced_at.isoformat(),
+            "position": extract.position, "organizations": extract.organizations,
+            "files": [{"name": f.name, "table": f.table, "media_type": f.media_type,
+                       "rows": f.rows, "bytes": f.bytes, "sha256": f.sha256,
+                       "url": url_for("public.open_data_file", name=f.name)}
+                      for f in extract.files]},
+        "dictionary": data_dictionary()}
+    if request.args.get("format") == "json":
+        return current_app.response_class(json.dumps(document, ensure_ascii=False),
+                                          mimetype="application/json")
+    return page("open_data.html", **document)
+
+
+@bp.get("/open-data/files/<name>")
+def open_data_file(name: str):
+    """A file of the latest extract, streamed a chunk at a time."""
+    store = open_data_store()
+    extract = store.latest() if store is not None else None
+    found = extract.file(name) if extract is not None else None
+    if found is None:
+        return not_found()
+    response = current_app.response_class(
+        store.content(extract.id, name), mimetype=None,
+        content_type=found.media_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(found.bytes)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{extract.produced_on.isoformat()}-{name}"')
+    response.headers["ETag"] = f'"{found.sha256}"'
+    response.headers["X-Position"] = str(extract.position)
+    return response

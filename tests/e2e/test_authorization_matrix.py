@@ -109,6 +109,9 @@ ROUTES = [
     ("POST", "/api/v1/inspection-plans", "inspection", "node"),
     # a plan is read by inspection staff of its jurisdiction and by auditors
     ("GET", "/api/v1/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    # its results are published by inspection staff of its jurisdiction (a rule refuses
+    # it while drawn organizations wait for their inspection)
+    ("POST", "/api/v1/inspection-plans/PLAN-{node}/publication", "inspection", "node"),
     # one's own account and tokens: every role; other accounts: admins
     ("GET", "/api/v1/account", "own_account", None),
     ("GET", "/api/v1/account/tokens", "own_account", None),
@@ -137,7 +140,8 @@ ROUTES = [
     ("PAGE", "/forms/warnings", "raise_warning", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
-          "/public/organizations", "/public/organizations/<code>"}
+          "/public/organizations", "/public/organizations/<code>", "/public/open-data",
+          "/public/open-data/files/<name>"}
 # the form posts of the pages run the API endpoints listed above; /metrics has a rule of
 # its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)
 LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>", "/metrics"}

@@ -86,7 +86,7 @@ COMPOUND_RE = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(COMPOUND
                                                                          reverse=True)))
                          + r")(?![\w])")
 # English a Chinese page may show: formats the reader types or files they handle
-ALLOWED_ENGLISH = {"CSV", "XLSX", "UTF-8", "YYYY-MM-DD", "Excel", "PDF"}
+ALLOWED_ENGLISH = {"CSV", "XLSX", "JSON", "UTF-8", "YYYY-MM-DD", "Excel", "PDF"}
 PYTHON_VALUES = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|'\}|\['|'\]|\[\]|\{\}|"
                            r"datetime\.|Decimal\(|\[erased\]")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
@@ -119,7 +119,8 @@ def problems(page: Page, lang: str, usernames: set[str]) -> list[str]:
 
 # --------------------------------------------------------------------- the crawl
 
-SKIPPED = ("/docs", "/openapi.json", "/static/", "/api/", "/signout")
+SKIPPED = ("/docs", "/openapi.json", "/static/", "/api/", "/signout",
+           "/public/open-data/files/")  # data files, not pages (tests/e2e/test_open_data.py)
 ID_SEGMENT = re.compile(r"[0-9A-Z]{18}|BA[0-9A-F]{10,}|[0-9]{12}|[0-9a-f-]{36}|[0-9]+|.*%.*")
 
 

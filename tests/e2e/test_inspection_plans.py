@@ -143,3 +143,50 @@ def test_who_may_plan_and_what_is_refused(api):
     assert made.json["drawn"][0]["identifier"] == code(1)  # one active organization
     assert api.get(f"{PLANS}/P-1", as_="officer").status_code == 403
     assert api.get(f"{PLANS}/P-1", as_="other_staff").status_code == 403
+
+
+def test_a_plans_results_are_published_once_its_inspections_are_recorded(api, worker):
+    """双随机一公开 (issue 16 item 4): refused while a drawn organization has no inspection
+    against the plan; then each drawn organization's outcome from its case file; once."""
+    populate(api)
+    plan = api.post(PLANS, plan_body("2024-GS-001")).json
+    publication = f"{PLANS}/2024-GS-001/publication"
+    early = api.post(publication, {"effective_date": "2024-03-02"})
+    assert early.status_code == 422 and early.json["error"]["code"] == "inspections_not_concluded"
+    assert api.post(publication, {}, as_="other_staff").status_code == 403
+    assert api.post(f"{PLANS}/2024-GS-404/publication", {}).status_code == 404
+    drawn = plan["drawn"]
+    assert len(drawn) >= 3, drawn
+    for item in drawn:
+        organization = f"/api/v1/organizations/{item['identifier']}"
+        inspected = api.post(f"{organization}/inspections", {
+            "items": ["财务"], "findings": "账目齐全", "on_site": item["on_site"],
+            "inspectors": item["inspectors"], "plan_id": "2024-GS-001",
+            "effective_date": "2024-04-01"})
+        assert inspected.status_code == 200, inspected.json
+        if item is not drawn[-1]:  # still some to inspect
+            assert api.post(publication, {}).status_code == 422
+    first, second = (f"/api/v1/organizations/{drawn[i]['identifier']}" for i in (0, 1))
+    assert api.post(f"{first}/rectifications", {
+        "notice_number": "GS-N1", "issues": ["账目不清"], "deadline": "2024-06-30",
+        "effective_date": "2024-04-02"}).status_code in (200, 201)
+    assert api.post(f"{second}/penalties", {
+        "decision_number": "GS-P1", "kind": "warning", "legal_basis": "条例第三十条",
+        "decision_date": "2024-04-03", "effective_date": "2024-04-03"}).status_code in (200, 201)
+    before = api.get(f"{PLANS}/2024-GS-001").json
+    assert before["published_on"] is None and before["results"] is None
+
+    published = api.post(publication, {"effective_date": "2024-05-01",
+                                       "reason": "2024年第一批抽查结果公示"})
+    assert published.status_code == 200, published.json
+    results = {r["identifier"]: r for r in published.json["results"]}
+    assert published.json["published_on"] == "2024-05-01"
+    assert sorted(results) == sorted(item["identifier"] for item in drawn)
+    assert results[drawn[0]["identifier"]]["outcome"] == "rectification_ordered"
+    assert results[drawn[1]["identifier"]]["outcome"] == "penalty"
+    assert all(results[item["identifier"]]["outcome"] == "no_problem_found"
+               for item in drawn[2:])
+    assert all(r["inspected_on"] == "2024-04-01" and r["name"] for r in results.values())
+    again = api.post(publication, {})
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_published"
+    assert api.get(f"{PLANS}/2024-GS-001").json["results"] == published.json["results"]

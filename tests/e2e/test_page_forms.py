@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from tests.conftest import meta, stored_event_count
 from tests.e2e.test_pages import PASSWORD, csrf, sign_in
-from tests.support import code, id_number, registration
+from tests.support import DISTRICT, code, id_number, registration
 
 NODE = "310110001001"
 
@@ -54,7 +54,10 @@ def world(api, pg_app):
                                 rule="rule:x@v1", meta=meta())
     pg_app.save(proposal)
     api.get(api.org(1))  # the read models have caught up
-    return {"code": code(1), "year": "2023", "report_id": "ME1", "notice_number": "N1",
+    plan = api.post("/api/v1/inspection-plans", {"number": "F1", "jurisdiction": DISTRICT,
+                                                 "seed": 1, "inspectors": ["甲", "乙"]})
+    assert plan.status_code == 201, plan.text
+    return {"number": "F1", "code": code(1), "year": "2023", "report_id": "ME1", "notice_number": "N1",
             "listing_id": "CL1", "person_id": person_id, "decision_number": "P1",
             "warning_id": str(warning.id), "proposal_id": str(proposal.id),
             "username": "officer", "name": "warning_escalation", "token_id": "t0"}
