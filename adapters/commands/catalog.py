@@ -153,7 +153,7 @@ def reason_required(body: dict, meta: dict) -> None:
 
 
 def until_not_before_from(body: dict, meta: dict) -> None:
-    if body.get("until") and body["until"] < body["from"]:
+    if body.get("until") and body.get("from") and body["until"] < body["from"]:
         raise v.BadRequest("until must not be before from", field="until")
 
 

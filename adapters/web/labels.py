@@ -309,7 +309,7 @@ FIELD_LABELS = {
     "offset": N_("Rows skipped"), "official_status": N_("Official status"),
     "old": N_("Old value"), "on": N_("On"),
     "on_site": N_("On site"), "opinion": N_("Opinion"), "ordered_on": N_("Ordered on"),
-    "organization": N_("Organization (credit code)"), "overdue_since": N_("Overdue since"),
+    "organization": N_("Organization"), "overdue_since": N_("Overdue since"),
     "parameters": N_("Parameters"), "party_organization": N_("Party organization"),
     "penalties": N_("Penalties"), "person.id_number": N_("Identity number"),
     "person.name": N_("Name"), "person_id": N_("Person id"),
@@ -324,7 +324,7 @@ FIELD_LABELS = {
     "registered_funds": N_("Registered funds (yuan)"), "registered_on": N_("Registered on"),
     "removal_reason": N_("Reason for removal"), "removed_on": N_("Removed on"),
     "renewals": N_("Renewals"), "renewed_on": N_("Renewed on"),
-    "replacement_order": N_("Replacement order"), "replaces": N_("Replaces (person id)"),
+    "replacement_order": N_("Replacement order"), "replaces": N_("Replaces (a serving leader)"),
     "reported_on": N_("Reported on"), "required_notice_days": N_("Days of notice required"),
     "rescinded": N_("Rescinded"), "rescinded_on": N_("Rescinded on"),
     "result": N_("Conclusion"), "review": N_("Review"), "reviewed_on": N_("Reviewed on"),
@@ -388,6 +388,11 @@ FORM_TITLES = {
     "api.plan_inspection": N_("Draw a double-random inspection plan"),
     "api.publish_inspection_results": N_("Publish the plan's results"),
     "api.erase_person": N_("Erase a person's personal data"),
+    # the administrators' account forms (adapters/web/accounts.py)
+    "accounts.open": N_("Open an account"),
+    "accounts.grant": N_("Change an account's role and scope"),
+    "accounts.password": N_("Set an account's password"),
+    "accounts.disable": N_("Disable an account"),
 }
 
 

@@ -51,12 +51,16 @@ META = {"effective_date": "the business date it takes effect (default today, Chi
                           "not in the future)",
         "reason": "why (the paper process's reason)",
         "reference": "decision or notice number"}
-ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["status", "code", "message"],
-    "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
-                   "message": {"type": "string"},
-                   "field": {"type": ["string", "null"]}}}}}
-ERRORS = {"400": "malformed input (the message names the field)",
+REFUSAL = {"type": "object", "required": ["status", "code", "message"],
+           "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
+                          "message": {"type": "string"},
+                          "field": {"type": ["string", "null"]}}}
+ERROR = {"type": "object", "required": ["error"], "properties": {
+    "error": {**REFUSAL, "description": "the first refusal"},
+    "errors": {"type": "array", "items": REFUSAL, "minItems": 1,
+               "description": "every refusal, one for each bad field of the body (the "
+                              "first is error)"}}}
+ERRORS = {"400": "malformed input (every bad field in errors, the first as error)",
           "401": "no or unknown API token", "403": "role or jurisdiction refuses it",
           "404": "unknown organization, person or item", "409": "version conflict or duplicate",
           "413": "body over 64 KiB", "415": "not application/json",

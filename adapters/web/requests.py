@@ -74,14 +74,31 @@ def status_of(error: DomainError) -> tuple[int, str]:
     return 400, "invalid_value"
 
 
-def error_document(status: int, code: str, message: str, field: str | None = None) -> dict:
-    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+def error_document(status: int, code: str, message: str, field: str | None = None,
+                   errors: list[dict] | None = None) -> dict:
+    """The API's error: the first refusal as ``error``, and every refusal (a body with
+    several bad fields has one each) as ``errors``."""
+    first = {"status": status, "code": code, "message": message, "field": field}
+    return {"error": first, "errors": errors or [first]}
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None):
-    response = jsonify(error_document(status, code, message, field))
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   errors: list[dict] | None = None):
+    response = jsonify(error_document(status, code, message, field, errors))
     response.status_code = status
     return response
+
+
+def domain_refusal(error: DomainError) -> tuple[int, dict]:
+    """The status and JSON document of a domain error and every refusal it carries
+    (adapters.commands.validation.refused); the first gives the status."""
+    status, code = status_of(error)
+    errors = []
+    for each in v.every_error(error):
+        each_status, each_code = status_of(each)
+        errors.append({"status": each_status, "code": each_code, "message": each.message,
+                       "field": each.field})
+    return status, error_document(status, code, error.message, error.field, errors)
 
 
 def refusal(error: ApiError | DomainError) -> tuple[int, dict]:
@@ -89,8 +106,7 @@ def refusal(error: ApiError | DomainError) -> tuple[int, dict]:
     if isinstance(error, ApiError):
         return error.status, error_document(error.status, error.code, error.message,
                                             error.field)
-    status, code = status_of(error)
-    return status, error_document(status, code, error.message, error.field)
+    return domain_refusal(error)
 
 
 def as_json(data: Any) -> Any:
@@ -340,12 +356,29 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return found
 
 
-def parse_body(data: Any, schema: dict[str, v.F]) -> tuple[dict, dict]:
-    """Check a body against a command's schema; split it into the command's fields and
-    the meta fields."""
-    parsed = v.parse(data, {**schema, **META_SCHEMA})
+def parse_body(data: Any, schema: dict[str, v.F],
+               checks: tuple[Callable[[dict, dict], None], ...] = ()) -> tuple[dict, dict]:
+    """Check a body against a command's schema and its checks (each given what passed
+    the schema); split it into the command's fields and the meta fields. Every refusal is
+    found, and raised at once (adapters.commands.validation.refused)."""
+    parsed, errors = v.parse_all(data, {**schema, **META_SCHEMA})
     meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in META_SCHEMA}
+    for check in (*checks, effective_date_not_in_future):
+        try:
+            check(parsed, meta_fields)
+        except DomainError as e:
+            errors.extend(v.every_error(e))
+    if errors:
+        raise v.refused(errors)
     return parsed, meta_fields
+
+
+def effective_date_not_in_future(fields: dict, meta_fields: dict) -> None:
+    """Only what has taken effect is recorded (make_meta holds to it as well)."""
+    effective = meta_fields.get("effective_date")
+    if effective is not None and effective > today_in_china():
+        raise v.BadRequest(f"effective_date {effective} is in the future; record what has "
+                           "taken effect", field="effective_date")
 
 
 def correlation_header() -> str | None:
