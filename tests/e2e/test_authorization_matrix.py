@@ -93,7 +93,7 @@ ROUTES = [
     ("POST", "/api/v1/persons/{person}/erasure", "erase_person", None),
     ("GET", "/api/v1/audit/verify", "read_all", None),
     ("GET", "/api/v1/audit/checkpoint", "read_all", None),
-    ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "node"),
+    ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "figures"),
     ("GET", "/api/v1/network/{node}", "read", "node"),
     ("GET", "/api/v1/network/{node}/organizations?flag=warning", "read", "node"),
     ("PUT", "/api/v1/network/{node}", "manage_network", "node"),
@@ -151,8 +151,8 @@ ROUTES = [
     ("PAGE", "/forms/warnings", "raise_warning", None),
     ("PAGE", "/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
     ("PAGE", "/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
-    ("PAGE", "/statistics?jurisdiction={node}", "read", "node"),
-    ("PAGE", "/statistics/inspections.csv?jurisdiction={node}", "read", "node"),
+    ("PAGE", "/statistics?jurisdiction={node}", "read", "figures"),
+    ("PAGE", "/statistics/inspections.csv?jurisdiction={node}", "read", "figures"),
     ("PAGE", "/rules", "read|manage_rules", None),
     ("PAGE", "/rules/warning_escalation", "read|manage_rules", None),
     # the rule's form: for the roles that change rules (where: checked when it posts)
@@ -259,6 +259,10 @@ def expected_denied(role: str, variant: str, action: str, scope_kind: str | None
         return True
     if scope_kind is None or role == "auditor":
         return False
+    if scope_kind == "figures":  # a jurisdiction's statistics: whole jurisdictions, which
+        if role == "supervisory_unit":  # a supervisory unit does not see (its own
+            return True  # organizations' figures are on the network page)
+        scope_kind = "node"
     if scope_kind == "own-node":  # the reader's own node: any account that has one
         return SCOPES[role][0] is None
     if role == "organization":
