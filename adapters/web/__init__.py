@@ -20,8 +20,9 @@ from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
-from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
-                          network, openapi, pages, paging, plans, printing, public, reads)
+from adapters.web import (accounts, api, display, documents, forms, health, import_pages,
+                          metrics, network, openapi, pages, paging, plans, printing, public,
+                          reads)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import ApiError, error_document, error_response, status_of
 from adapters.web.sessions import SessionStore
@@ -41,8 +42,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 # Paths that answer JSON, errors too; every other path is a page, and its errors pages.
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
-MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
-           accounts, public)  # one blueprint each
+MODULES = (api, reads, network, plans, printing, documents, health, openapi, pages, forms,
+           import_pages, accounts, public)  # one blueprint each
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 

@@ -74,7 +74,7 @@ def run(command: Command, url: dict, submitted: Submission):
     try:
         data = submitted.body()
         fields, meta_fields = (command.parse(data) if command.parse
-                               else parse_body(data, command.schema))
+                               else parse_body(data, command.schema, command.meta_schema))
         for check in command.checks:
             check(fields, meta_fields)
         _check_body_target(command, fields, actor)
