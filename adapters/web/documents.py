@@ -77,3 +77,30 @@ def download_document(code: str, sha256: str):
     authorize("read", app.get_organization(code, shared=True))
     document, _event = app.attached_document(code, _sha256(sha256))
     return document_response(document, app.document_content(sha256), cache="no-store")
+
+
+# ------------------------------------------------------------------ the page forms
+
+def allow_form_uploads() -> None:
+    """Before a page form is read: a multipart form may carry documents up to their
+    limit (the JSON API's bodies keep theirs)."""
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        request.max_content_length = casefiles().document_max_bytes + 256 * 1024
+
+
+def form_documents(files, form) -> list[dict]:
+    """The files a page form attaches (its ``document`` file field), stored like an
+    upload, as the command's ``documents``: public or personal as the form's two boxes
+    say."""
+    chosen = [f for f in files.getlist("document") if f and f.filename]
+    if not chosen:
+        return []
+    authorize("attach_document")
+    app = casefiles()
+    documents = []
+    for upload in chosen:
+        stored = app.store_document(upload.read(app.document_max_bytes + 1))
+        documents.append({"sha256": stored.sha256, "name": upload.filename[-200:],
+                          "public": form.get("document_public") == "on",
+                          "personal": form.get("document_personal") == "on"})
+    return documents

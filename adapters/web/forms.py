@@ -20,13 +20,15 @@ from werkzeug.routing import Map, Rule
 from adapters.commands import validation as v
 from adapters.commands.catalog import BY_ENDPOINT, COMMANDS, META_SCHEMA, Command
 from adapters.web.commands import Submission, attempt
+from adapters.web.documents import allow_form_uploads, form_documents
 from adapters.web.i18n import translate_error
 from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
 from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login_redirect,
-                                   not_found, page, same_site_path, signed_in)
+                                   not_found, page, refusal, same_site_path, signed_in)
 from domain.access import allowed
 from domain.codes import validate_id_number
+from domain.errors import DomainError
 
 bp = Blueprint("forms", __name__, template_folder="templates")
 
@@ -34,6 +36,9 @@ WRITE_METHODS = ("POST", "PUT")
 ORGANIZATION_PREFIX = "/api/v1/organizations/<code>/"
 # The commands' routes, for a form's path: the catalog's own, not the application's map.
 ROUTES = Map([Rule(c.rule, endpoint=c.endpoint, methods=[c.method]) for c in COMMANDS])
+
+
+bp.before_request(allow_form_uploads)  # documents ride on the form (multipart)
 
 
 # ------------------------------------------------------------- who sees which form
@@ -192,13 +197,20 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
     fields = flatten(schema)
     secret = {name for name, spec in fields if is_identity_number(spec)}
     shown = dict(endpoint=command.endpoint, fields=fields, cancel=cancel,
-                 api_path=api_path, method=command.method, **(context or {}))
+                 api_path=api_path, method=command.method,
+                 documents="documents" in command.meta_schema, **(context or {}))
     next_url = same_site_path(request.values.get("next")) or default_next
     if request.method == "POST":
         values = {k: (request.form.getlist(k) if len(request.form.getlist(k)) > 1 else x)
                   for k, x in request.form.items() if k not in secret}
-        status, result = attempt(command, url_args,
-                                 Submission.from_form(form_to_body(schema, request.form)))
+        body = form_to_body(schema, request.form)
+        try:  # the files chosen (multipart), stored, then attached as the documents
+            if shown["documents"] and (attached := form_documents(request.files,
+                                                                  request.form)):
+                body["documents"] = attached
+            status, result = attempt(command, url_args, Submission.from_form(body))
+        except (ApiError, DomainError) as e:  # a file refused: its type, its size
+            status, result = refusal(e)
         if status < 300:
             if next_url:
                 return redirect(next_url)

@@ -176,3 +176,38 @@ def test_erasing_a_person_erases_the_documents_attached_as_their_personal_data(a
     assert api.post(f"{api.org(1)}/interviews", {
         "person_name": "王", "person_role": "秘书长", "topics": ["t"],
         "documents": [{"sha256": photo, "name": "x.jpg"}]}).status_code == 422
+
+
+def test_a_page_form_uploads_and_attaches_a_file(api, pg_app):
+    """The form of an entry's command takes files (multipart); the case file's timeline
+    links them; a file that is no PDF, JPEG or PNG is refused on the form, nothing
+    recorded."""
+    import io
+
+    from tests.e2e.test_pages import csrf, sign_in
+
+    assert api.post("/api/v1/organizations", registration(1)).status_code == 201
+    client = api.client.application.test_client()
+    sign_in(client)
+    form_url = f"/organizations/{code(1)}/forms/penalties"
+    form = client.get(form_url).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in form and 'type="file" name="document"' in form
+    fields = {"csrf_token": csrf(form), "decision_number": "杨民罚〔2024〕9号",
+              "kind": "warning", "legal_basis": "条例第三十条", "decision_date": "2024-03-01",
+              "effective_date": "2024-03-01", "document_public": "on"}
+    before = stored_event_count(pg_app)
+    refused = client.post(form_url, data={**fields, "document": (io.BytesIO(b"plain text"),
+                                                                  "决定书.pdf")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 400 and stored_event_count(pg_app) == before
+    sent = client.post(form_url, data={**fields, "document": (io.BytesIO(PDF), "决定书.pdf")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    sha256 = hashlib.sha256(PDF).hexdigest()
+    page = client.get(f"/organizations/{code(1)}", headers={"Accept-Language": "zh"})
+    html = page.get_data(as_text=True)
+    assert f"/api/v1/organizations/{code(1)}/documents/{sha256}" in html and "决定书.pdf" in html
+    assert client.get(document_url(1, sha256)).data == PDF  # the session may download it
+    assert api.client.get(document_url(1, sha256, public=True)).status_code == 200
+    # a form of a command that records no entry has no file field
+    assert 'type="file"' not in client.get("/forms/warnings").get_data(as_text=True)
