@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from adapters.commands import validation as v
 from adapters.commands.catalog import (BY_ENDPOINT, META_SCHEMA, Command, plan_jurisdiction,
-                                       plan_number, reason_required)
+                                       plan_number, reason_required, sha256_hex)
 from adapters.web.requests import IDEMPOTENCY_KEY_RE
 from domain.calendar import today_in_china
 from domain.codes import (validate_committee, validate_credit_code, validate_id_number,
@@ -39,12 +39,14 @@ PATTERNS = {
 WHITE = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3000 + 1)) if c.isspace())
 NO_NUL = "^[^\\u0000]*$"
 TEXT = f"^[^\\u0000]*[^\\u0000{WHITE}][^\\u0000]*$"
+PATTERNS[sha256_hex] = "^[0-9a-f]{64}$"
 PATTERNS[plan_number] = f"^[^\\u0000/]*[^\\u0000/{WHITE}][^\\u0000/]*$"  # a path segment
 IF_MATCH = '^\\s*(W/)?"?[0-9]{1,12}"?\\s*$'
 # Path parameters by name (and, for a code, the path it is in): what the route accepts.
 PATH_PARAMETERS = {
     "code": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
     "year": {"type": "integer", "minimum": 1980, "maximum": 2100},
+    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},  # a document's
 }
 NETWORK_CODE = {"type": "string", "pattern": PATTERNS[validate_jurisdiction]}
 META = {"effective_date": "the business date it takes effect (default today, China time; "
