@@ -288,8 +288,8 @@ def docs_page():
     operations = []
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
-            schema = op.get("requestBody", {}).get("content", {}).get(
-                "application/json", {}).get("schema")
+            content = op.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
             fields = (schema or {}).get("properties", {})
             required = set((schema or {}).get("required", []))
             operations.append({
@@ -300,5 +300,6 @@ def docs_page():
                                   if p["in"] == "query"),
                 "fields": [(n, n in required) for n in fields],
                 "body": json.dumps(example(schema), ensure_ascii=False, indent=2)
-                if schema else None})
+                if schema else None,
+                "file": bool(content) and not schema})  # a file as the body (an upload)
     return render_template("docs.html", operations=operations)
