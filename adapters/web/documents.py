@@ -10,10 +10,11 @@ import logging
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters.web.openapi import accepts, responds
-from adapters.web.requests import authorize, casefiles, current_actor
+from adapters.web.requests import authorize, casefiles, current_actor, page
 from domain.documents import MEDIA_TYPES, SHA256_RE, DocumentTooLarge
 from domain.errors import NotFound
 
@@ -86,6 +87,12 @@ def allow_form_uploads() -> None:
     limit (the JSON API's bodies keep theirs)."""
     if request.method == "POST" and request.mimetype == "multipart/form-data":
         request.max_content_length = casefiles().document_max_bytes + 256 * 1024
+
+
+def form_too_large(error: RequestEntityTooLarge):
+    """A page form whose files are over the documents' limit: said on a page."""
+    return page("error.html", 413, error={"message": gettext(
+        "The file is larger than the size limit for documents.")})
 
 
 def form_documents(files, form) -> list[dict]:

@@ -15,12 +15,13 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound as HTTPNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from adapters.commands import validation as v
 from adapters.commands.catalog import BY_ENDPOINT, COMMANDS, META_SCHEMA, Command
 from adapters.web.commands import Submission, attempt
-from adapters.web.documents import allow_form_uploads, form_documents
+from adapters.web.documents import allow_form_uploads, form_documents, form_too_large
 from adapters.web.i18n import translate_error
 from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
@@ -39,6 +40,7 @@ ROUTES = Map([Rule(c.rule, endpoint=c.endpoint, methods=[c.method]) for c in COM
 
 
 bp.before_request(allow_form_uploads)  # documents ride on the form (multipart)
+bp.register_error_handler(RequestEntityTooLarge, form_too_large)
 
 
 # ------------------------------------------------------------- who sees which form

@@ -178,7 +178,7 @@ def test_erasing_a_person_erases_the_documents_attached_as_their_personal_data(a
         "documents": [{"sha256": photo, "name": "x.jpg"}]}).status_code == 422
 
 
-def test_a_page_form_uploads_and_attaches_a_file(api, pg_app):
+def test_a_page_form_uploads_and_attaches_a_file(api, pg_app, monkeypatch):
     """The form of an entry's command takes files (multipart); the case file's timeline
     links them; a file that is no PDF, JPEG or PNG is refused on the form, nothing
     recorded."""
@@ -209,5 +209,12 @@ def test_a_page_form_uploads_and_attaches_a_file(api, pg_app):
     assert f"/api/v1/organizations/{code(1)}/documents/{sha256}" in html and "决定书.pdf" in html
     assert client.get(document_url(1, sha256)).data == PDF  # the session may download it
     assert api.client.get(document_url(1, sha256, public=True)).status_code == 200
+    # over the limit (here made small): said on a page, nothing recorded
+    monkeypatch.setitem(pg_app.env, "DOCUMENT_MAX_BYTES", "1000")
+    before = stored_event_count(pg_app)
+    large = client.post(form_url, data={**fields, "document": (
+        io.BytesIO(b"%PDF-" + b"0" * 300_000), "大.pdf")}, content_type="multipart/form-data")
+    assert large.status_code == 413 and "文件超过了附件的大小限制" in large.get_data(as_text=True)
+    assert stored_event_count(pg_app) == before
     # a form of a command that records no entry has no file field
     assert 'type="file"' not in client.get("/forms/warnings").get_data(as_text=True)
