@@ -20,9 +20,9 @@ from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
-from adapters.web import (accounts, api, confirmation, display, forms, health, import_pages,
-                          metrics, network, openapi, pages, paging, plan_pages, plans, printing,
-                          public, reads, rule_pages, statistics, tasks)
+from adapters.web import (accounts, api, confirmation, display, documents, forms, health,
+                          import_pages, metrics, network, openapi, pages, paging, plan_pages,
+                          plans, printing, public, reads, rule_pages, statistics, tasks)
 from adapters.web.i18n import init_babel
 from adapters.web.requests import (ApiError, domain_refusal, error_document, error_response,
                                    status_of)
@@ -43,8 +43,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 # Paths that answer JSON, errors too; every other path is a page, and its errors pages.
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
-MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
-           accounts, public, plan_pages, rule_pages, tasks)  # one blueprint each (statistics: two)
+MODULES = (api, reads, network, plans, printing, documents, health, openapi, pages, forms,
+           import_pages, accounts, public, plan_pages, rule_pages, tasks)  # one blueprint each
+           # (statistics: two)
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 

@@ -107,7 +107,7 @@ def read_body(command: Command, data: Any) -> tuple[dict, dict]:
         for check in command.checks:
             check(fields, meta_fields)
         return fields, meta_fields
-    return parse_body(data, command.schema, command.checks)
+    return parse_body(data, command.schema, command.checks, command.meta_schema)
 
 
 def attempt(command: Command, url: dict, submitted: Submission) -> tuple[int, dict]:

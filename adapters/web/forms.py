@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound as HTTPNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from adapters.commands import validation as v
@@ -29,6 +30,7 @@ from adapters.commands.catalog import (BY_ENDPOINT, COMMANDS, META_SCHEMA, Comma
 from adapters.web import pickers
 from adapters.web.commands import Submission, attempt, read_body
 from adapters.web.confirmation import confirmation, recorded, subject_of
+from adapters.web.documents import allow_form_uploads, form_documents, form_too_large
 from adapters.web.i18n import translate_error
 from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
@@ -37,6 +39,7 @@ from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login
 from domain.errors import DomainError
 from domain.access import allowed
 from domain.codes import validate_id_number
+from domain.errors import DomainError
 
 bp = Blueprint("forms", __name__, template_folder="templates")
 
@@ -44,6 +47,10 @@ WRITE_METHODS = ("POST", "PUT")
 ORGANIZATION_PREFIX = "/api/v1/organizations/<code>/"
 # The commands' routes, for a form's path: the catalog's own, not the application's map.
 ROUTES = Map([Rule(c.rule, endpoint=c.endpoint, methods=[c.method]) for c in COMMANDS])
+
+
+bp.before_request(allow_form_uploads)  # documents ride on the form (multipart)
+bp.register_error_handler(RequestEntityTooLarge, form_too_large)
 
 
 # ------------------------------------------------------------- who sees which form
@@ -254,6 +261,7 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
     schema = form_schema(command)
     fields = flatten(schema)
     secret = {name for name, spec in fields if is_identity_number(spec)}
+    documents = "documents" in command.meta_schema  # the entry may carry documents
     next_url = same_site_path(request.values.get("next")) or default_next
 
     def render(status: int = 200, **shown: Any):
@@ -263,7 +271,7 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
         count = sum(len(x) if k == "_form" else 1 for k, x in errors.items())
         return page("form.html", status, endpoint=command.endpoint, fields=fields,
                     cancel=cancel, required=required_fields(command), pickers=choices,
-                    error_count=count,
+                    error_count=count, documents=documents,
                     next=next_url, **{k: x for k, x in context.items() if k != "org"},
                     **shown)
 
@@ -274,7 +282,13 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
         if picked:  # a name that names nothing: checked, not sent
             status, result = 400, _checked_only(command, body)
         else:
-            status, result = attempt(command, url_args, Submission.from_form(body))
+            try:  # the files chosen (multipart), stored, then attached as the documents
+                if documents and (attached := form_documents(request.files,
+                                                             request.form)):
+                    body["documents"] = attached
+                status, result = attempt(command, url_args, Submission.from_form(body))
+            except (ApiError, DomainError) as e:  # a file refused: its type, its size
+                status, result = refusal(e)
         if status < 300:
             target = next_url
             if not target and isinstance(result.get("organization"), dict):

@@ -155,6 +155,8 @@ LABELS: dict[str, dict[str, str]] = {
     "actor": {"system": N_("System"), "clock": N_("Daily clock"),
               "demo-loader": N_("Demo data loader")},
     "bool": {"True": N_("Yes"), "False": N_("No")},
+    "media_type": {"application/pdf": N_("PDF"), "image/jpeg": N_("JPEG image"),
+                   "image/png": N_("PNG image")},
     "account_status": {"active": N_("In use"), "locked": N_("Locked"),
                        "disabled": N_("Disabled")},
 }

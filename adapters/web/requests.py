@@ -31,6 +31,7 @@ from adapters.web.sessions import COOKIE
 from domain.access import allowed, in_scope, person_in_scope
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_contains, validate_jurisdiction
+from domain.documents import DocumentErased, DocumentTooLarge, UnsupportedDocumentType
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from services.casefiles import CaseFiles
@@ -57,6 +58,12 @@ def casefiles() -> CaseFiles:
 # ----------------------------------------------------------------------- errors
 
 def status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, UnsupportedDocumentType):
+        return 415, "unsupported_media_type"
+    if isinstance(error, DocumentTooLarge):
+        return 413, "document_too_large"
+    if isinstance(error, DocumentErased):
+        return 410, "document_erased"
     if isinstance(error, (OrganizationNotFound, PersonNotFound)):
         return 404, "not_found"
     if isinstance(error, NotFound):
@@ -357,12 +364,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def parse_body(data: Any, schema: dict[str, v.F],
-               checks: tuple[Callable[[dict, dict], None], ...] = ()) -> tuple[dict, dict]:
+               checks: tuple[Callable[[dict, dict], None], ...] = (),
+               meta_schema: dict[str, v.F] = META_SCHEMA) -> tuple[dict, dict]:
     """Check a body against a command's schema and its checks (each given what passed
-    the schema); split it into the command's fields and the meta fields. Every refusal is
-    found, and raised at once (adapters.commands.validation.refused)."""
-    parsed, errors = v.parse_all(data, {**schema, **META_SCHEMA})
-    meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in META_SCHEMA}
+    the schema); split it into the command's fields and the meta fields (``meta_schema``:
+    the command's, Command.meta_schema). Every refusal is found, and raised at once
+    (adapters.commands.validation.refused)."""
+    parsed, errors = v.parse_all(data, {**schema, **meta_schema})
+    meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in meta_schema}
     for check in (*checks, effective_date_not_in_future):
         try:
             check(parsed, meta_fields)
@@ -394,10 +403,12 @@ def make_meta(actor, meta_fields: dict, correlation_id: str | None = None) -> Me
         raise ApiError(400, "invalid_value", f"effective_date {effective} is in the future; "
                        "record what has taken effect", "effective_date")
     correlation = correlation_id or str(uuid.uuid4())
+    documents = (casefiles().attachments(meta_fields["documents"])
+                 if meta_fields.get("documents") else ())
     return Meta(actor_id=actor.username, actor_role=actor.role,
                 effective_date=effective or today,
                 correlation_id=correlation[:100], reason=meta_fields.get("reason"),
-                reference=meta_fields.get("reference"))
+                reference=meta_fields.get("reference"), documents=documents)
 
 
 def expected_version() -> int | None:

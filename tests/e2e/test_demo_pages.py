@@ -86,7 +86,8 @@ COMPOUND_RE = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(COMPOUND
                                                                          reverse=True)))
                          + r")(?![\w])")
 # English a Chinese page may show: formats the reader types or files they handle
-ALLOWED_ENGLISH = {"CSV", "XLSX", "JSON", "UTF-8", "YYYY-MM-DD", "Excel", "PDF"}
+ALLOWED_ENGLISH = {"CSV", "XLSX", "JSON", "UTF-8", "YYYY-MM-DD", "Excel", "PDF", "JPEG",
+                   "PNG"}
 PYTHON_VALUES = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|'\}|\['|'\]|\[\]|\{\}|"
                            r"datetime\.|Decimal\(|\[erased\]")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
