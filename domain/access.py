@@ -13,7 +13,7 @@ STAFF_WRITES = frozenset({
     "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
     "term_election", "occupational_ban", "annual_report", "major_event_report",
     "record_community", "raise_warning", "handle_warning", "manage_rules",
-    "decide_proposal", "manage_network",
+    "decide_proposal", "manage_network", "decide_objection", "decide_credit_repair",
 })
 
 # Every account manages its own credentials: lists, issues and revokes its API tokens.
@@ -26,7 +26,9 @@ POLICY: dict[str, frozenset[str]] = {
                                       "handle_warning"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
-    "organization": frozenset({"read", "annual_report", "major_event_report"}) | OWN,
+    # objections and credit repair are the organization's own (issue 16)
+    "organization": frozenset({"read", "annual_report", "major_event_report",
+                               "file_objection", "apply_credit_repair"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",

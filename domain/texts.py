@@ -47,6 +47,7 @@ TEXTS: dict[str, str] = {
     "abnormal_list_expired": N_("%(months)s months on the list with nothing to rectify"),
     "serious_list_expired": N_("%(years)s years on the list with no new trigger"),
     "removal_overdue": N_("removal overdue: rectification verified on %(date)s"),
+    "objection_overdue": N_("objection %(objection)s not decided by %(date)s"),
     "not_handled": N_("not handled within %(days)s days at %(level)s level"),
     "proposal_confirmed": N_("%(reason)s (proposed by %(actor)s, confirmed)"),
     "imported": N_("imported from register"),

@@ -34,6 +34,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.calendar import (add_years, month_day, months_later, schedule_status,
                              working_days_after)
+from domain.credit_remedies import overdue_objections, removal_blocked
 from domain.errors import DomainError, NotFound
 from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
@@ -388,6 +389,19 @@ class RulesEngine:
         decided += self.zombie(org, day, corr)
         decided += self.listings_over_time(org, day, corr)
         decided += self.removals_overdue(org, day, corr)
+        decided += self.objections_overdue(org, day, corr)
+        return decided
+
+    def objections_overdue(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """An objection not decided by its deadline (the ``credit_objection`` rule's
+        working days after it was filed, recorded with it) raises a warning."""
+        decided = []
+        for objection in overdue_objections(org, day):
+            decided += self.warn(
+                "credit_objection", org, f"objection-overdue:{org.identifier}:"
+                f"{objection['id']}", "severity_overdue",
+                render("objection_overdue", objection=objection["id"],
+                       date=objection["due_by"]), day, corr)
         return decided
 
     def certificate(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
@@ -514,8 +528,7 @@ class RulesEngine:
                                months=abnormal["auto_removal_months"]),
                         day, corr, credit_list="abnormal_activity",
                         listing_id=listing["id"])
-            elif add_years(since, int(serious["removal_years"])) <= day and not later \
-                    and not open_rectifications:
+            elif removal_blocked(org, listing, day, serious_dishonesty_listing=serious) is None:
                 decided += self.propose(
                     "serious_dishonesty_listing", org,
                     f"delist:{org.identifier}:{listing['id']}", "delisting",
