@@ -64,7 +64,8 @@ VALUES = {"date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "due": r"[0-9]{4}-[0-9]{2}-[0-9
           "year": r"[0-9]{4}", "last_year": r"[0-9]{4}", "days": r"-?[0-9]+",
           "count": r"[0-9]+", "months": r"[0-9]+", "years": r"[0-9]+",
           "amount": r"-?[0-9]+(?:\.[0-9]+)?", "penalty_kind": r"[a-z_]+",
-          "status": r"[a-z_]+", "level": r"[a-z_]+", "actor": r"\S+"}
+          "status": r"[a-z_]+", "level": r"[a-z_]+", "actor": r"\S+",
+          "objection": r"OB[0-9]+"}
 
 
 def render(text_id: str, **params: object) -> str:
