@@ -98,8 +98,10 @@ def organization_document(org: Organization) -> dict:
     """The organization's state as a document (no identity numbers: leaders carry only the
     masked number). The certificate's expiring/expired state depends on the reading day
     and the certificate rule as it stands then, so ``with_certificate_state`` adds it when
-    the document is served."""
-    return plain({
+    the document is served. Its ``objections`` and ``repair_applications`` (issue 16) are
+    there only once it has some, so the documents of a case without any (all of them
+    before, and their audit entries, rebuilt) read exactly as they did."""
+    document = {
         "code": org.code,
         "identifier": org.identifier,
         "name": org.name,
@@ -132,10 +134,13 @@ def organization_document(org: Organization) -> dict:
         "former_leaders": org.former_leaders,
         "term_elections": org.term_elections,
         "closure": org.closure,
-        "objections": list(org.objections.values()),
-        "repair_applications": list(org.repair_applications.values()),
         "version": org.version,
-    })
+    }
+    for name, items in (("objections", org.objections),
+                        ("repair_applications", org.repair_applications)):
+        if items:
+            document[name] = list(items.values())
+    return plain(document)
 
 
 def with_certificate_state(document: dict, today: date, certificate_expiry: Rule) -> dict:

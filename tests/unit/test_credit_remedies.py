@@ -99,3 +99,34 @@ def test_the_serious_list_says_when_removal_becomes_possible(app):
                 meta=meta("2026-03-03", reason="材料不全"))
     org = app.get_organization(code(1))
     assert org.credit_listings["CL2"]["removed_on"] is None
+
+
+def test_a_pending_objection_marks_its_entry_disputed_in_public_and_open_data(app):
+    from projections.documents import organization_document, public_document
+    from projections.open_data import BY_NAME, rows_of
+
+    app.execute(code(1), "objection", entry="penalty", entry_id="CF1", evidence=None,
+                meta=own("2024-03-04"))
+    public = public_document(organization_document(app.get_organization(code(1))))
+    assert [p["disputed"] for p in public["penalties"]] == [True]
+    assert [c["disputed"] for c in public["credit_listings"]] == [False]
+    rows = {}
+    for table, row in rows_of(public, COMMITTEE):
+        rows.setdefault(table, []).append(dict(zip(BY_NAME[table].header, row)))
+    assert [r["disputed"] for r in rows["penalties"]] == [True]
+    assert [r["disputed"] for r in rows["credit_listings"]] == [False]
+    for table in ("annual_conclusions", "credit_listings", "penalties"):
+        assert BY_NAME[table].header[-1] == "disputed"
+    app.execute(code(1), "objection_dismissed", objection_id="OB1",
+                meta=meta("2024-03-05", reason="证据不足"))
+    public = public_document(organization_document(app.get_organization(code(1))))
+    assert [p["disputed"] for p in public["penalties"]] == [False]
+
+
+def test_a_state_of_version_2_reads_with_no_objections():
+    from domain.organization import Organization
+
+    state = {"annual_reports": {}}
+    Organization.upcast_v1_v2(state)
+    Organization.upcast_v2_v3(state)
+    assert state["objections"] == {} and state["repair_applications"] == {}
