@@ -145,6 +145,12 @@ def file_objection(org: "Organization", *, entry: str, entry_id: str,
     return objection_id
 
 
+def _not_before(filed_on: date, meta: Meta) -> None:
+    if meta.effective_date < filed_on:
+        raise InvalidValue(f"the decision cannot take effect before the filing ({filed_on})",
+                           field="effective_date")
+
+
 def _pending_objection(org: "Organization", objection_id: str) -> dict:
     objection = org.objections.get(objection_id)
     if objection is None:
@@ -162,6 +168,7 @@ def uphold_objection(org: "Organization", *, objection_id: str, result: str | No
     penalty rescinded, a conclusion corrected to ``result`` and ``findings``), recorded
     before the decision, in the same transaction."""
     objection = _pending_objection(org, objection_id)
+    _not_before(objection["filed_on"], meta)
     if not meta.reason:
         raise InvalidValue("reason must say why the objection is upheld", field="reason")
     entry, entry_id = objection["entry"], objection["entry_id"]
@@ -181,7 +188,7 @@ def uphold_objection(org: "Organization", *, objection_id: str, result: str | No
 
 
 def dismiss_objection(org: "Organization", *, objection_id: str, meta: Meta) -> None:
-    _pending_objection(org, objection_id)
+    _not_before(_pending_objection(org, objection_id)["filed_on"], meta)
     if not meta.reason:
         raise InvalidValue("reason must say why the objection is dismissed", field="reason")
     org._objection_dismissed(objection_id=objection_id, meta=meta)
@@ -231,6 +238,7 @@ def approve_credit_repair(org: "Organization", *, application_id: str,
     """Approved: the listing is removed (``CreditListingRemoved``), if the rules allow it
     on the day the approval takes effect."""
     application = _pending_application(org, application_id)
+    _not_before(application["applied_on"], meta)
     if not meta.reason:
         raise InvalidValue("reason must say why the credit repair is approved",
                            field="reason")
@@ -241,7 +249,7 @@ def approve_credit_repair(org: "Organization", *, application_id: str,
 
 
 def refuse_credit_repair(org: "Organization", *, application_id: str, meta: Meta) -> None:
-    _pending_application(org, application_id)
+    _not_before(_pending_application(org, application_id)["applied_on"], meta)
     if not meta.reason:
         raise InvalidValue("reason must say why the credit repair is refused", field="reason")
     org._credit_repair_refused(application_id=application_id, meta=meta)

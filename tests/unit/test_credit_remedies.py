@@ -130,3 +130,15 @@ def test_a_state_of_version_2_reads_with_no_objections():
     Organization.upcast_v1_v2(state)
     Organization.upcast_v2_v3(state)
     assert state["objections"] == {} and state["repair_applications"] == {}
+
+
+def test_a_decision_does_not_take_effect_before_the_filing(app):
+    from domain.errors import InvalidValue
+
+    app.execute(code(1), "objection", entry="credit_listing", entry_id="CL1", evidence=None,
+                meta=own("2024-03-04"))
+    with pytest.raises(InvalidValue) as refused:
+        app.execute(code(1), "objection_dismissed", objection_id="OB1",
+                    meta=meta("2024-03-01", reason="x"))
+    assert refused.value.field == "effective_date"
+    assert app.get_organization(code(1)).objections["OB1"]["status"] == "pending"

@@ -18,7 +18,8 @@ from adapters.web import create_app
 from adapters.web.display import text, when
 from adapters.web.i18n import REFUSALS, TRANSLATIONS, compile_catalogs
 from adapters.web.labels import EVENTS, LABELS, event_label, label
-from domain import account, inspection_plan, meta, network, organization, person, rules
+from domain import (account, credit_remedies, inspection_plan, meta, network, organization,
+                    person, rules)
 from domain.texts import TEXTS, VALUES, recognize, render
 from projections.network import FLAGS
 from tests.conftest import memory_env
@@ -73,6 +74,9 @@ def test_every_code_of_the_domain_has_a_label():
         "rule": rules.CATALOG, "status": ("active", "suspended",
                                           *organization.CLOSED_STATUSES),
         "trigger": {trigger for _, trigger, _ in rules.CATALOG.values()},
+        "objection_entry": credit_remedies.OBJECTION_ENTRIES,
+        "remedy_status": ("pending", *credit_remedies.OBJECTION_OUTCOMES,
+                          *credit_remedies.REPAIR_OUTCOMES),
     }
     for kind, codes in expected.items():
         assert set(codes) <= set(LABELS[kind]), (kind, set(codes) - set(LABELS[kind]))
