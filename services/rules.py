@@ -504,6 +504,10 @@ class RulesEngine:
         return decided
 
     def listings_over_time(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """Rules 2 and 3 over time: the abnormal list escalates to the serious list, or
+        ends after ``auto_removal_months`` with nothing to rectify; the serious list ends
+        when removal is possible (``removal_blocked``, which a credit repair applies too:
+        ``removal_years`` since the listing or the latest penalty after it)."""
         abnormal = self.parameters("abnormal_activity_listing", org)
         serious = self.parameters("serious_dishonesty_listing", org)
         decided = []

@@ -142,3 +142,24 @@ def test_a_decision_does_not_take_effect_before_the_filing(app):
                     meta=meta("2024-03-01", reason="x"))
     assert refused.value.field == "effective_date"
     assert app.get_organization(code(1)).objections["OB1"]["status"] == "pending"
+
+
+def test_the_clock_proposes_the_serious_list_s_end_when_a_repair_would_be_possible(app):
+    from domain.network import Proposal
+    from tests.unit.test_rule_parameters import fired, tick
+
+    app.execute(code(1), "credit_listing", credit_list="serious_dishonesty",
+                meta=meta("2024-03-02", reason="罚款五万元以上"))
+    app.close_organization(code(1), "penalty", decision_number="CF2", kind="warning",
+                           legal_basis="条例", amount=None, decision_date=date(2025, 1, 6),
+                           suspended_until=None, meta=meta("2025-01-06"))
+    tick(app, date(2026, 3, 3), organizations=[code(1)])  # restarted by the penalty
+    assert [p for p in fired(app, Proposal, "serious_dishonesty_listing")
+            if p.kind == "delisting"] == []
+    with pytest.raises(RuleViolation) as refused:
+        app.execute(code(1), "credit_repair", listing_id="CL2", evidence=None,
+                    meta=own("2026-03-03"))
+    assert "possible from 2027-01-06" in refused.value.message
+    tick(app, date(2027, 1, 6), organizations=[code(1)])
+    assert [p.listing_id for p in fired(app, Proposal, "serious_dishonesty_listing")
+            if p.kind == "delisting"] == ["CL2"]
