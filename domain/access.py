@@ -13,7 +13,8 @@ STAFF_WRITES = frozenset({
     "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
     "term_election", "occupational_ban", "annual_report", "major_event_report",
     "record_community", "raise_warning", "handle_warning", "manage_rules",
-    "decide_proposal", "manage_network", "decide_objection", "decide_credit_repair",
+    "decide_proposal", "manage_network", "attach_document", "decide_objection",
+    "decide_credit_repair",
 })
 
 # Every account manages its own credentials: lists, issues and revokes its API tokens.
@@ -21,14 +22,16 @@ OWN = frozenset({"own_account"})
 
 POLICY: dict[str, frozenset[str]] = {
     "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
-    "supervisory_unit": frozenset({"read", "major_event_review"}) | OWN,
+    # upload a document (attach_document): whoever records case-file entries
+    "supervisory_unit": frozenset({"read", "major_event_review", "attach_document"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
-                                      "handle_warning"}) | OWN,
+                                      "handle_warning", "attach_document"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
     # objections and credit repair are the organization's own (issue 16)
     "organization": frozenset({"read", "annual_report", "major_event_report",
-                               "file_objection", "apply_credit_repair"}) | OWN,
+                               "attach_document", "file_objection",
+                               "apply_credit_repair"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",
