@@ -249,7 +249,7 @@ VALUE_KINDS = {
     "previous_status": "status", "closure.status": "status",
     "rectifications.status": "rectification_status", "warnings.status": "warning_status",
     "proposals.status": "proposal_status", "proposals.kind": "proposal_kind",
-    "objections.entry": "objection_entry", "objections.status": "remedy_status",
+    "entry": "objection_entry", "objections.status": "remedy_status",
     "repair_applications.status": "remedy_status",
 }
 
