@@ -223,3 +223,24 @@ def test_a_credit_repair_refused_as_premature_names_the_rule_and_the_date(api):
                          as_="org1")
     assert premature.status_code == 422
     assert "rectification ZG1" in premature.json["error"]["message"]
+
+
+def test_an_objection_s_evidence_documents_are_recorded_with_it(api):
+    """The organization attaches its evidence (a document, through the command's meta, as
+    every command may); the staff who decide read it."""
+    path = setup(api)
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    uploaded = api.post("/api/v1/documents", as_="org1", data=pdf,
+                        content_type="application/pdf")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    sha256 = uploaded.get_json()["sha256"]
+    filed = api.post(f"{path}/objections", {
+        "entry": "credit_listing", "entry_id": "CL1", "reason": "已按时报送",
+        "evidence": "邮寄回执", "documents": [{"sha256": sha256, "name": "回执.pdf"}]},
+        as_="org1")
+    assert filed.status_code == 201, filed.json
+    events = api.get(f"{path}/events").json["events"]
+    recorded = next(e for e in events if e["type"] == "ObjectionFiled")
+    assert [d["sha256"] for d in recorded["meta"]["documents"]] == [sha256]
+    got = api.get(f"{path}/documents/{sha256}")
+    assert got.status_code == 200 and got.data == pdf
