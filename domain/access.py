@@ -13,7 +13,8 @@ STAFF_WRITES = frozenset({
     "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
     "term_election", "occupational_ban", "annual_report", "major_event_report",
     "record_community", "raise_warning", "handle_warning", "manage_rules",
-    "decide_proposal", "manage_network", "attach_document",
+    "decide_proposal", "manage_network", "attach_document", "decide_objection",
+    "decide_credit_repair",
 })
 
 # Every account manages its own credentials: lists, issues and revokes its API tokens.
@@ -27,8 +28,10 @@ POLICY: dict[str, frozenset[str]] = {
                                       "handle_warning", "attach_document"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
+    # objections and credit repair are the organization's own (issue 16)
     "organization": frozenset({"read", "annual_report", "major_event_report",
-                               "attach_document"}) | OWN,
+                               "attach_document", "file_objection",
+                               "apply_credit_repair"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",

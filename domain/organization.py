@@ -61,14 +61,20 @@ class Organization(Aggregate):
     Version 2 of its state (snapshots, and the states the read models keep): each annual
     report holds ``full_time_staff`` (issue 17); a state of version 1 reads with None
     there, as its ``AnnualReportFiled`` events do (docs/EVENTS.md, "How to change an
-    event")."""
+    event"). Version 3 (issue 16): ``objections`` and ``repair_applications``, none in a
+    state of version 2."""
 
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict) -> None:
         for report in state["annual_reports"].values():
             report.setdefault("full_time_staff", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict) -> None:
+        state.setdefault("objections", {})
+        state.setdefault("repair_applications", {})
 
     class Event(StampedByRecordingClock, Aggregate.Event):
         """Every event after creation; it remembers the latest business date applied, so a
@@ -144,6 +150,8 @@ class Organization(Aggregate):
         self.term_elections: list[dict] = []
         self.certificate_renewals: list[dict] = []
         self.closure: dict | None = None
+        self.objections: dict[str, dict] = {}
+        self.repair_applications: dict[str, dict] = {}
 
     # ----------------------------------------------------------------- creation
 
@@ -965,6 +973,48 @@ class Organization(Aggregate):
             if leader is not None and leader.get("person_id") == person_id:
                 leader["name"] = erased(person_id)
                 leader["id_number_masked"] = erased(person_id)
+
+
+    # ------------------------------------- objections and credit repair (issue 16)
+    # Their rules are in domain.credit_remedies, which calls these; they only apply.
+
+    @event("ObjectionFiled")
+    def _objection_filed(self, objection_id: str, entry: str, entry_id: str,
+                         evidence: str | None, due_by: date, meta: Meta) -> None:
+        self.objections[objection_id] = {
+            "id": objection_id, "entry": entry, "entry_id": entry_id,
+            "reason": meta.reason, "evidence": evidence, "filed_on": meta.effective_date,
+            "filed_by": meta.actor_id, "due_by": due_by, "status": "pending",
+            "decision": None}
+
+    def _decided(self, item: dict, status: str, meta: Meta) -> None:
+        item["status"] = status
+        item["decision"] = {"by": meta.actor_id, "on": meta.effective_date,
+                            "reason": meta.reason}
+
+    @event("ObjectionUpheld")
+    def _objection_upheld(self, objection_id: str, meta: Meta) -> None:
+        self._decided(self.objections[objection_id], "upheld", meta)
+
+    @event("ObjectionDismissed")
+    def _objection_dismissed(self, objection_id: str, meta: Meta) -> None:
+        self._decided(self.objections[objection_id], "dismissed", meta)
+
+    @event("CreditRepairApplied")
+    def _credit_repair_applied(self, application_id: str, listing_id: str,
+                               evidence: str | None, meta: Meta) -> None:
+        self.repair_applications[application_id] = {
+            "id": application_id, "listing_id": listing_id, "reason": meta.reason,
+            "evidence": evidence, "applied_on": meta.effective_date,
+            "applied_by": meta.actor_id, "status": "pending", "decision": None}
+
+    @event("CreditRepairApproved")
+    def _credit_repair_approved(self, application_id: str, meta: Meta) -> None:
+        self._decided(self.repair_applications[application_id], "approved", meta)
+
+    @event("CreditRepairRefused")
+    def _credit_repair_refused(self, application_id: str, meta: Meta) -> None:
+        self._decided(self.repair_applications[application_id], "refused", meta)
 
 
 # The events that time travel replays (each carries meta.effective_date).

@@ -68,6 +68,10 @@ CATALOG: dict[str, tuple[str, str, dict[str, Any]]] = {
         N_("Escalation: not handled within 3 days at committee level goes to the "
            "sub-district, within 7 days at sub-district level to the district"), "clock",
         {"committee_days": 3, "sub_district_days": 7}),
+    "credit_objection": (
+        N_("Objections (异议) to credit information decided within 10 working days; an "
+           "objection past its deadline raises a warning"), "command+clock",
+        {"decision_working_days": 10, "severity_overdue": "medium"}),
     "timeliness": (
         N_("Credit information recorded within 5 working days of the decision; late entries "
            "are shown"), "events", {"working_days": 5}),

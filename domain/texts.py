@@ -47,6 +47,7 @@ TEXTS: dict[str, str] = {
     "abnormal_list_expired": N_("%(months)s months on the list with nothing to rectify"),
     "serious_list_expired": N_("%(years)s years on the list with no new trigger"),
     "removal_overdue": N_("removal overdue: rectification verified on %(date)s"),
+    "objection_overdue": N_("objection %(objection)s not decided by %(date)s"),
     "not_handled": N_("not handled within %(days)s days at %(level)s level"),
     "proposal_confirmed": N_("%(reason)s (proposed by %(actor)s, confirmed)"),
     "imported": N_("imported from register"),
@@ -63,7 +64,8 @@ VALUES = {"date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "due": r"[0-9]{4}-[0-9]{2}-[0-9
           "year": r"[0-9]{4}", "last_year": r"[0-9]{4}", "days": r"-?[0-9]+",
           "count": r"[0-9]+", "months": r"[0-9]+", "years": r"[0-9]+",
           "amount": r"-?[0-9]+(?:\.[0-9]+)?", "penalty_kind": r"[a-z_]+",
-          "status": r"[a-z_]+", "level": r"[a-z_]+", "actor": r"\S+"}
+          "status": r"[a-z_]+", "level": r"[a-z_]+", "actor": r"\S+",
+          "objection": r"OB[0-9]+"}
 
 
 def render(text_id: str, **params: object) -> str:

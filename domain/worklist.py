@@ -9,7 +9,10 @@ the parameters of the rule that sets it, for the item's jurisdiction.
   receives by the ``annual_inspection`` rule's ``registration_authority_deadline`` of the
   next year (rule 4);
 - a rectification's deadline is its notice's; it comes into the queue the ``timeliness``
-  rule's working days before it.
+  rule's working days before it;
+- an objection is decided by the day recorded when it was filed (the ``credit_objection``
+  rule's working days), a credit repair application within the ``timeliness`` rule's
+  (domain.credit_remedies).
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ from datetime import date, timedelta
 from domain.calendar import month_day, working_days_after, working_days_before
 from domain.rules import Parameters
 
-KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification")
+KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification",
+         "objection", "credit_repair")
 # who handles each kind: the action of the policy table (domain.access)
 HANDLED_BY = {"warning": "handle_warning", "proposal": "decide_proposal",
               "annual_report": "annual_inspection", "major_event": "major_event_review",
-              "rectification": "rectification"}
+              "rectification": "rectification", "objection": "decide_objection",
+              "credit_repair": "decide_credit_repair"}
+# what an organization's own account sees waiting on its case: what it filed, until
+# staff decide it (by the action with which it files it)
+FILED_BY = {"objection": "file_objection", "credit_repair": "apply_credit_repair"}
 
 
 def escalation_deadline(*, level: str, level_since: date, status: str,

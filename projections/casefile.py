@@ -114,12 +114,13 @@ class CaseFileView(StatefulView):
 
     @abstractmethod
     def waiting(self, *, prefix: str | None, kinds: Sequence[str],
-                major_events_sent_to: str, supervisory_unit: str | None = None
-                ) -> list[dict]:
+                major_events_sent_to: str, supervisory_unit: str | None = None,
+                organization: str | None = None) -> list[dict]:
         """What waits for staff on the case files of organizations not closed, within the
-        prefix (None: everywhere), of these ``kinds``: ``annual_report`` (filed, not
-        concluded), ``major_event`` (not reviewed, sent to ``major_events_sent_to``),
-        ``rectification`` (not completed); each {kind, identifier, code, name,
+        prefix (None: everywhere; ``organization``: that one only), of these ``kinds``:
+        ``annual_report`` (filed, not concluded), ``major_event`` (not reviewed, sent to
+        ``major_events_sent_to``), ``rectification`` (not completed), ``objection`` and
+        ``credit_repair`` (not decided); each {kind, identifier, code, name,
         jurisdiction, item: the document's entry}."""
 
 

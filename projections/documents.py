@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.credit_remedies import disputed_entries
 from domain.meta import Meta
 from domain.organization import Organization
 from domain.rules import Rule
@@ -56,7 +57,9 @@ def public_document(document: dict) -> dict:
     """What the public may see of a case file (``organization_document``): its registration
     data, conclusions by year, credit listings and penalties; nothing about persons (no
     leaders, no reasons or findings, which are free text). The public disclosure pages and
-    the open-data extract both show exactly this."""
+    the open-data extract both show exactly this. An entry that a pending objection
+    contests is marked ``disputed`` (issue 16)."""
+    disputed = disputed_entries(document.get("objections", []))
     return {"code": document["code"], "identifier": document["identifier"],
             "name": document["name"], "type": document["type"],
             "status": document["status"], "domicile": document["domicile"]["address"],
@@ -64,14 +67,18 @@ def public_document(document: dict) -> dict:
             "business_scope": document["business_scope"],
             "supervisory_unit": document["supervisory_unit"],
             "certificate_valid_until": document["certificate"]["valid_until"],
-            "conclusions": [{"year": c["year"], "result": c["result"]}
+            "conclusions": [{"year": c["year"], "result": c["result"],
+                             "disputed": ("annual_inspection", str(c["year"])) in disputed}
                             for c in document["annual_inspections"]],
             "credit_listings": [{"list": c["list"], "listed_on": c["listed_on"],
-                                 "removed_on": c["removed_on"]}
+                                 "removed_on": c["removed_on"],
+                                 "disputed": ("credit_listing", c["id"]) in disputed}
                                 for c in document["credit_listings"]],
             "penalties": [{"decision_number": p["decision_number"], "kind": p["kind"],
                            "decision_date": p["decision_date"],
-                           "rescinded": p["rescinded"]} for p in document["penalties"]]}
+                           "rescinded": p["rescinded"],
+                           "disputed": ("penalty", p["decision_number"]) in disputed}
+                          for p in document["penalties"]]}
 
 
 def certificate_state(valid_until: date | None, today: date,
@@ -91,8 +98,10 @@ def organization_document(org: Organization) -> dict:
     """The organization's state as a document (no identity numbers: leaders carry only the
     masked number). The certificate's expiring/expired state depends on the reading day
     and the certificate rule as it stands then, so ``with_certificate_state`` adds it when
-    the document is served."""
-    return plain({
+    the document is served. Its ``objections`` and ``repair_applications`` (issue 16) are
+    there only once it has some, so the documents of a case without any (all of them
+    before, and their audit entries, rebuilt) read exactly as they did."""
+    document = {
         "code": org.code,
         "identifier": org.identifier,
         "name": org.name,
@@ -126,7 +135,12 @@ def organization_document(org: Organization) -> dict:
         "term_elections": org.term_elections,
         "closure": org.closure,
         "version": org.version,
-    })
+    }
+    for name, items in (("objections", org.objections),
+                        ("repair_applications", org.repair_applications)):
+        if items:
+            document[name] = list(items.values())
+    return plain(document)
 
 
 def with_certificate_state(document: dict, today: date, certificate_expiry: Rule) -> dict:

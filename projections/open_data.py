@@ -35,6 +35,10 @@ class Table:
         return [c.name for c in self.columns]
 
 
+# an entry that the organization's pending objection (异议) contests (issue 16 item 2)
+DISPUTED = Column("disputed", "boolean", N_(
+    "Disputed: the organization's objection against this entry is pending"))
+
 IDENTIFIER = Column("identifier", "text", N_(
     "The organization's unified social credit code, or the record number of a community "
     "organization recorded without one"))
@@ -59,12 +63,14 @@ TABLES: tuple[Table, ...] = (
         IDENTIFIER,
         Column("year", "integer", N_("Year inspected")),
         Column("result", "text", N_("Conclusion"), "conclusion"),
+        DISPUTED,
     )),
     Table("credit_listings", N_("Credit listings"), (
         IDENTIFIER,
         Column("list", "text", N_("Credit list"), "credit_list"),
         Column("listed_on", "date", N_("Date listed")),
         Column("removed_on", "date", N_("Date removed (empty while listed)")),
+        DISPUTED,
     )),
     Table("penalties", N_("Administrative penalties"), (
         IDENTIFIER,
@@ -72,6 +78,7 @@ TABLES: tuple[Table, ...] = (
         Column("kind", "text", N_("Kind of penalty"), "penalty_kind"),
         Column("decision_date", "date", N_("Date of the decision")),
         Column("rescinded", "boolean", N_("Rescinded")),
+        DISPUTED,
     )),
 )
 BY_NAME = {t.name: t for t in TABLES}
@@ -86,9 +93,10 @@ def rows_of(public: dict, jurisdiction: str) -> Iterator[tuple[str, list[Any]]]:
                             public["business_scope"] or "",
                             public["certificate_valid_until"]]
     for c in public["conclusions"]:
-        yield "annual_conclusions", [key, c["year"], c["result"]]
+        yield "annual_conclusions", [key, c["year"], c["result"], c["disputed"]]
     for c in public["credit_listings"]:
-        yield "credit_listings", [key, c["list"], c["listed_on"], c["removed_on"]]
+        yield "credit_listings", [key, c["list"], c["listed_on"], c["removed_on"],
+                                  c["disputed"]]
     for p in public["penalties"]:
         yield "penalties", [key, p["decision_number"], p["kind"], p["decision_date"],
-                            p["rescinded"]]
+                            p["rescinded"], p["disputed"]]

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 from uuid import UUID
 
+from domain import credit_remedies
 from domain.meta import Meta
 from domain.organization import Organization
 from services.application import CommandResult
@@ -34,6 +35,16 @@ SIMPLE_COMMANDS = {
     "leader_replacement_order": "order_leader_replacement",
 }
 
+# the objections and credit repair (domain.credit_remedies): functions of the organization
+REMEDY_COMMANDS = {
+    "objection": credit_remedies.file_objection,
+    "objection_upheld": credit_remedies.uphold_objection,
+    "objection_dismissed": credit_remedies.dismiss_objection,
+    "credit_repair": credit_remedies.apply_for_credit_repair,
+    "credit_repair_approved": credit_remedies.approve_credit_repair,
+    "credit_repair_refused": credit_remedies.refuse_credit_repair,
+}
+
 
 class OrganizationUseCases:
     """Mixed into the application (services.casefiles.CaseFiles)."""
@@ -58,12 +69,14 @@ class OrganizationUseCases:
                 fingerprint: str = "", **args: Any) -> CommandResult:
         """Run one of the organization's single-aggregate commands by name, with the
         parameters of the rules it applies (services.rules) as they stand now."""
-        method = SIMPLE_COMMANDS[command]
+        remedy = REMEDY_COMMANDS.get(command)
+        method = None if remedy else SIMPLE_COMMANDS[command]
 
         def decide(org: Organization):
-            decision = getattr(org, method)
-            rules, applied = self.applying(decision, org.domicile["jurisdiction"], meta)
-            returned = decision(meta=applied, **args, **rules)
+            function = remedy or getattr(org, method)
+            rules, applied = self.applying(function, org.domicile["jurisdiction"], meta)
+            returned = (remedy(org, meta=applied, **args, **rules) if remedy
+                        else function(meta=applied, **args, **rules))
             return (), ({"id": returned} if returned is not None else {})
 
         return self._organization_command(identifier, decide, meta=meta,

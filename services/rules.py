@@ -34,6 +34,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.calendar import (add_years, month_day, months_later, schedule_status,
                              working_days_after)
+from domain.credit_remedies import overdue_objections, removal_blocked
 from domain.errors import DomainError, NotFound
 from domain.meta import Meta
 from domain.network import CLOCK_ID, Clock, EarlyWarning, Proposal
@@ -388,6 +389,19 @@ class RulesEngine:
         decided += self.zombie(org, day, corr)
         decided += self.listings_over_time(org, day, corr)
         decided += self.removals_overdue(org, day, corr)
+        decided += self.objections_overdue(org, day, corr)
+        return decided
+
+    def objections_overdue(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """An objection not decided by its deadline (the ``credit_objection`` rule's
+        working days after it was filed, recorded with it) raises a warning."""
+        decided = []
+        for objection in overdue_objections(org, day):
+            decided += self.warn(
+                "credit_objection", org, f"objection-overdue:{org.identifier}:"
+                f"{objection['id']}", "severity_overdue",
+                render("objection_overdue", objection=objection["id"],
+                       date=objection["due_by"]), day, corr)
         return decided
 
     def certificate(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
@@ -490,6 +504,10 @@ class RulesEngine:
         return decided
 
     def listings_over_time(self, org: Organization, day: date, corr: str) -> list[Aggregate]:
+        """Rules 2 and 3 over time: the abnormal list escalates to the serious list, or
+        ends after ``auto_removal_months`` with nothing to rectify; the serious list ends
+        when removal is possible (``removal_blocked``, which a credit repair applies too:
+        ``removal_years`` since the listing or the latest penalty after it)."""
         abnormal = self.parameters("abnormal_activity_listing", org)
         serious = self.parameters("serious_dishonesty_listing", org)
         decided = []
@@ -514,8 +532,7 @@ class RulesEngine:
                                months=abnormal["auto_removal_months"]),
                         day, corr, credit_list="abnormal_activity",
                         listing_id=listing["id"])
-            elif add_years(since, int(serious["removal_years"])) <= day and not later \
-                    and not open_rectifications:
+            elif removal_blocked(org, listing, day, serious_dishonesty_listing=serious) is None:
                 decided += self.propose(
                     "serious_dishonesty_listing", org,
                     f"delist:{org.identifier}:{listing['id']}", "delisting",

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from adapters.commands import validation as v
 from domain.codes import validate_jurisdiction
+from domain.credit_remedies import OBJECTION_ENTRIES
 from domain.documents import SHA256_RE
 from domain.errors import InvalidValue, NotFound
 from domain.inspection_plan import AUTHORITY_LEVELS, MAX_SEED, validate_plan_jurisdiction
@@ -265,6 +266,10 @@ APPOINTMENT = {"person": PERSON,
                "approval_reference": v.line(False, 100, True),
                "replaces": v.line(False, 64, True), "departure_audit_done": v.boolean(False)}
 
+# the evidence an organization offers (a description or a document's reference; attached
+# documents come through every command's meta once they exist)
+EVIDENCE = v.text(False, 4000, nullable=True)
+
 BAN = {"from": v.a_date(), "until": v.a_date(False, True)}
 
 
@@ -355,6 +360,30 @@ COMMANDS: list[Command] = [
                          (reason_required,)),
     organization_command("credit-listings/<listing_id>/removal", "credit_listing_removal",
                          "credit_listing", {}, renamed(listing_id="listing_id"),
+                         (reason_required,)),
+    # issue 16: objections (异议) and credit repair (信用修复), by the organization's own
+    # account, decided by the registration staff of its jurisdiction (domain.credit_remedies)
+    organization_command("objections", "objection", "file_objection",
+                         {"entry": v.enum(OBJECTION_ENTRIES), "entry_id": v.line(max_len=64),
+                          "evidence": EVIDENCE},
+                         defaults(evidence=None)(fields), (reason_required,)),
+    organization_command("objections/<objection_id>/upholding", "objection_upheld",
+                         "decide_objection",
+                         {"result": v.enum(CONCLUSIONS, required=False),
+                          "findings": v.text(False, nullable=True)},
+                         defaults(result=None, findings=None)(
+                             renamed(objection_id="objection_id")), (reason_required,)),
+    organization_command("objections/<objection_id>/dismissal", "objection_dismissed",
+                         "decide_objection", {}, renamed(objection_id="objection_id"),
+                         (reason_required,)),
+    organization_command("credit-repairs", "credit_repair", "apply_credit_repair",
+                         {"listing_id": v.line(max_len=64), "evidence": EVIDENCE},
+                         defaults(evidence=None)(fields), (reason_required,)),
+    organization_command("credit-repairs/<application_id>/approval",
+                         "credit_repair_approved", "decide_credit_repair", {},
+                         renamed(application_id="application_id"), (reason_required,)),
+    organization_command("credit-repairs/<application_id>/refusal", "credit_repair_refused",
+                         "decide_credit_repair", {}, renamed(application_id="application_id"),
                          (reason_required,)),
     organization_command("interviews", "interview", "interview",
                          {"person_name": v.line(max_len=100),

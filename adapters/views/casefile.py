@@ -191,7 +191,8 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
 
     # What waits for staff on the case files (the work queue's): the annual reports filed
     # and not concluded, the major-event reports not reviewed (sent to the recipient
-    # given), the rectifications not completed, of the organizations not closed.
+    # given), the rectifications not completed, the objections and credit repair
+    # applications not decided, of the organizations not closed (or of one of them).
     WAITING = (
         "SELECT 'annual_report' AS kind, identifier, code, name, jurisdiction, r AS item "
         "FROM {t}, jsonb_array_elements(document->'annual_reports') r WHERE {w} AND NOT "
@@ -202,12 +203,20 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
         "jsonb_typeof(e->'review') IS DISTINCT FROM 'object' AND e->'sent_to' ? %(to)s "
         "UNION ALL SELECT 'rectification' AS kind, identifier, code, name, jurisdiction, "
         "x AS item FROM {t}, jsonb_array_elements(document->'rectifications') x WHERE {w} AND "
-        "x->>'status' <> 'completed'")
+        "x->>'status' <> 'completed' "
+        "UNION ALL SELECT 'objection' AS kind, identifier, code, name, jurisdiction, o AS item "
+        "FROM {t}, jsonb_array_elements(COALESCE(document->'objections', '[]')) o WHERE {w} "
+        "AND o->>'status' = 'pending' "
+        "UNION ALL SELECT 'credit_repair' AS kind, identifier, code, name, jurisdiction, "
+        "a AS item FROM {t}, jsonb_array_elements(COALESCE(document->'repair_applications', "
+        "'[]')) a WHERE {w} AND a->>'status' = 'pending'")
 
     def waiting(self, *, prefix: str | None, kinds: Sequence[str],
-                major_events_sent_to: str, supervisory_unit: str | None = None
-                ) -> list[dict]:
+                major_events_sent_to: str, supervisory_unit: str | None = None,
+                organization: str | None = None) -> list[dict]:
         where = [SQL("status IN ('active', 'suspended')")]
+        if organization is not None:
+            where.append(SQL("identifier = %(org)s"))
         if prefix:
             where.append(SQL("jurisdiction LIKE %(like)s"))
         if supervisory_unit is not None:
@@ -221,7 +230,7 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
             curs.execute(SQL(" UNION ALL ".join(parts)).format(
                 t=self.rows_table, w=SQL(" AND ").join(where)),
                 {"like": (prefix or "") + "%", "unit": supervisory_unit,
-                 "to": major_events_sent_to})
+                 "to": major_events_sent_to, "org": organization})
             return curs.fetchall()
 
     def names(self, identifiers: Sequence[str]) -> dict[str, dict]:

@@ -170,6 +170,16 @@ REFUSALS = {
     "already_published": N_("This plan's results are published already."),
     "already_registered": N_("The organization is already registered."),
     "already_removed": N_("Already removed."),
+    "objection_decided": N_("The objection has already been decided."),
+    "unknown_objection": N_("There is no such objection."),
+    "application_decided": N_("The credit repair application has already been decided."),
+    "unknown_application": N_("There is no such credit repair application."),
+    "removal_premature": N_("Removal from the credit list is not yet possible under the "
+                            "rules of the credit lists (rectification first; the "
+                            "serious-dishonesty list: its period without a new trigger)."),
+    "revocation_not_objectionable": N_("A revocation is contested by administrative "
+                                       "reconsideration or in court, not by an "
+                                       "objection."),
     "already_rescinded": N_("The penalty is already rescinded."),
     "already_suspended": N_("The organization is already suspended."),
     "already_ticked": N_("That day has already been run."),
@@ -273,7 +283,11 @@ def translate_error(error: dict) -> str:
     status = error.get("status") or 422
     if code in REFUSALS or status == 422:  # a domain rule's refusal
         if chinese():
-            return gettext(REFUSALS.get(code, STATUS_MESSAGES[422]))
+            text = gettext(REFUSALS.get(code, STATUS_MESSAGES[422]))
+            possible = re.search(r"possible from ([0-9]{4}-[0-9]{2}-[0-9]{2})", message)
+            if possible:  # a premature credit repair: when it becomes possible
+                text += gettext("It becomes possible on %(date)s.", date=possible.group(1))
+            return text
         return message or gettext(STATUS_MESSAGES[422])
     return gettext(STATUS_MESSAGES.get(status, STATUS_MESSAGES[500 if status >= 500
                                                                else 400]))

@@ -100,7 +100,8 @@ LABELS: dict[str, dict[str, str]] = {
                         "rejected": N_("Rejected")},
     "trigger": {"principle": N_("Principle"), "events": N_("Follows events"),
                 "clock": N_("Daily clock"), "events+clock": N_("Events and daily clock"),
-                "command": N_("Checked by the command")},
+                "command": N_("Checked by the command"),
+                "command+clock": N_("Checked by the command and the daily clock")},
     "rule": {"record_not_changed_silently": N_("Rules never change the record silently"),
              "abnormal_activity_listing": N_("Abnormal-activity list"),
              "serious_dishonesty_listing": N_("Serious illegal-and-dishonest list"),
@@ -110,7 +111,8 @@ LABELS: dict[str, dict[str, str]] = {
              "leaders": N_("Leaders"), "major_event_reporting": N_("Major-event reporting"),
              "double_random_sampling": N_("Double-random sampling"),
              "warning_escalation": N_("Escalation of warnings"),
-             "timeliness": N_("Timeliness of credit information")},
+             "timeliness": N_("Timeliness of credit information"),
+             "credit_objection": N_("Objections to credit information")},
     "rule_parameter": {
         "annual_report_deadline": N_("Annual report due (month-day)"),
         "small_fine_limit": N_("A small fine is under (yuan)"),
@@ -149,7 +151,16 @@ LABELS: dict[str, dict[str, str]] = {
         "inspectors_per_check": N_("Inspectors per on-site check"),
         "committee_days": N_("Days at residents'-committee level before escalation"),
         "sub_district_days": N_("Days at sub-district level before escalation"),
-        "working_days": N_("Recorded within (working days)")},
+        "working_days": N_("Recorded within (working days)"),
+        "decision_working_days": N_("Objection decided within (working days)"),
+        "severity_overdue": N_("Severity of an objection past its deadline")},
+    # issue 16: what an objection contests, and where an objection or a credit repair
+    # application stands
+    "objection_entry": {"credit_listing": N_("Credit listing"), "penalty": N_("Penalty"),
+                        "annual_inspection": N_("Annual-inspection conclusion")},
+    "remedy_status": {"pending": N_("Pending"), "upheld": N_("Upheld"),
+                      "dismissed": N_("Dismissed"), "approved": N_("Approved"),
+                      "refused": N_("Refused")},
     "rule_event": {"defined": N_("Rule recorded with the catalog's defaults"),
                    "changed": N_("Rule changed")},
     "actor": {"system": N_("System"), "clock": N_("Daily clock"),
@@ -189,6 +200,12 @@ EVENTS: dict[str, str] = {
     "Organization.CreditListed": N_("Listed on a credit list"),
     "Organization.CreditListingRemoved": N_("Removed from a credit list"),
     "Organization.InterviewHeld": N_("Interview held"),
+    "Organization.ObjectionFiled": N_("Objection filed"),
+    "Organization.ObjectionUpheld": N_("Objection upheld"),
+    "Organization.ObjectionDismissed": N_("Objection dismissed"),
+    "Organization.CreditRepairApplied": N_("Credit repair applied for"),
+    "Organization.CreditRepairApproved": N_("Credit repair approved"),
+    "Organization.CreditRepairRefused": N_("Credit repair refused"),
     "Organization.LeaderAppointed": N_("Leader appointed"),
     "Organization.LeaderDeparted": N_("Leader departed"),
     "Organization.TermElectionHeld": N_("Term election held"),
@@ -232,6 +249,8 @@ VALUE_KINDS = {
     "previous_status": "status", "closure.status": "status",
     "rectifications.status": "rectification_status", "warnings.status": "warning_status",
     "proposals.status": "proposal_status", "proposals.kind": "proposal_kind",
+    "entry": "objection_entry", "objections.status": "remedy_status",
+    "repair_applications.status": "remedy_status",
 }
 
 
@@ -339,6 +358,13 @@ FIELD_LABELS = {
     "to": N_("To"), "topics": N_("Topics"), "type": N_("Type"), "until": N_("Until"),
     "username": N_("Username"), "valid_until": N_("Valid until"), "version": N_("Version"),
     "warnings": N_("Warnings"), "year": N_("Year"),
+    "entry": N_("Contested entry"),
+    "entry_id": N_("Entry (listing number, decision number or year)"),
+    "evidence": N_("Evidence"), "listing_id": N_("Credit listing number"),
+    "objections": N_("Objections"), "repair_applications": N_("Credit repair applications"),
+    "due_by": N_("Decide by"), "filed_by": N_("Filed by"), "applied_on": N_("Applied on"),
+    "applied_by": N_("Applied by"), "decision": N_("Decision"), "by": N_("By"),
+    "disputed": N_("Disputed"),
 }
 
 # Each command endpoint's form title.
@@ -390,6 +416,12 @@ FORM_TITLES = {
     "api.plan_inspection": N_("Draw a double-random inspection plan"),
     "api.publish_inspection_results": N_("Publish the plan's results"),
     "api.erase_person": N_("Erase a person's personal data"),
+    "api.command_objection": N_("File an objection to credit information"),
+    "api.command_objection_upheld": N_("Uphold an objection"),
+    "api.command_objection_dismissed": N_("Dismiss an objection"),
+    "api.command_credit_repair": N_("Apply for credit repair"),
+    "api.command_credit_repair_approved": N_("Approve a credit repair"),
+    "api.command_credit_repair_refused": N_("Refuse a credit repair"),
     # the administrators' account forms (adapters/web/accounts.py)
     "accounts.open": N_("Open an account"),
     "accounts.grant": N_("Change an account's role and scope"),

@@ -28,8 +28,9 @@ from domain.access import allowed, supervised_by
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_prefix
 from projections.documents import plain
-from domain.worklist import (HANDLED_BY, KINDS, conclusion_deadline, decision_deadline,
-                             escalation_deadline, rectification_waits)
+from domain.credit_remedies import repair_deadline
+from domain.worklist import (FILED_BY, HANDLED_BY, KINDS, conclusion_deadline,
+                             decision_deadline, escalation_deadline, rectification_waits)
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
@@ -86,12 +87,13 @@ def _network_items(kinds: set[str], prefix: str | None, unit: str | None, args,
 
 
 def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, actor, args,
-                     today: date) -> list[dict]:
-    wanted = [k for k in ("annual_report", "major_event", "rectification") if k in kinds]
+                     today: date, organization: str | None = None) -> list[dict]:
+    wanted = [k for k in ("annual_report", "major_event", "rectification", "objection",
+                          "credit_repair") if k in kinds]
     if not wanted:
         return []
     rows = fresh("casefiles", args).waiting(
-        prefix=prefix, kinds=wanted, supervisory_unit=unit,
+        prefix=prefix, kinds=wanted, supervisory_unit=unit, organization=organization,
         major_events_sent_to="supervisory_unit" if actor.role == "supervisory_unit"
         else "registration_authority")
     inspection = casefiles().rule("annual_inspection")
@@ -112,6 +114,24 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
                                _day(item.get("reported_on")) or planned, planned,
                                f"{forms}/major-events/{quote(item['id'])}/review", today,
                                category=item["category"], late=item["late"]))
+        elif row["kind"] == "objection":
+            # the organization's own account sees where it stands; staff decide it
+            items.append(_item("objection", f"{row['identifier']}:{item['id']}", row, where,
+                               f"{item['entry']} {item['entry_id']}",
+                               _day(item["filed_on"]), _day(item["due_by"]),
+                               f"{forms}/objections/{quote(item['id'])}/upholding", today,
+                               objection=item["id"], entry=item["entry"],
+                               entry_id=item["entry_id"], reason=item["reason"],
+                               dismiss=f"{forms}/objections/{quote(item['id'])}/dismissal"))
+        elif row["kind"] == "credit_repair":
+            applied = _day(item["applied_on"])
+            items.append(_item("credit_repair", f"{row['identifier']}:{item['id']}", row,
+                               where, item["listing_id"], applied,
+                               repair_deadline(applied, timeliness.parameters_for(where)),
+                               f"{forms}/credit-repairs/{quote(item['id'])}/approval", today,
+                               application=item["id"], listing_id=item["listing_id"],
+                               reason=item["reason"],
+                               refuse=f"{forms}/credit-repairs/{quote(item['id'])}/refusal"))
         else:
             deadline = _day(item["deadline"])
             if not rectification_waits(deadline, today, timeliness.parameters_for(where)):
@@ -143,13 +163,22 @@ def tasks(args: Mapping[str, str]) -> dict:
                        "kind")
     at = window(args)
     kinds = {k for k in KINDS if allowed(actor.role, HANDLED_BY[k])}
-    if actor.role != "auditor" and actor.jurisdiction is None:
+    own = None
+    if actor.role == "organization":
+        # an organization's own account: what it filed, waiting for staff's decision
+        kinds = {k for k, action in FILED_BY.items() if allowed(actor.role, action)}
+        own = actor.organization or ""
+    elif actor.role != "auditor" and actor.jurisdiction is None:
         kinds = set()  # an account without a jurisdiction handles nothing here
     prefix = jurisdiction_prefix(actor.jurisdiction) if actor.jurisdiction else None
     unit = supervised_by(actor.role, actor.organization)
     today = today_in_china()
-    items = (_network_items(kinds, prefix, unit, args, today)
-             + _case_file_items(kinds, prefix, unit, actor, args, today))
+    items = (([] if own is not None else _network_items(kinds, prefix, unit, args, today))
+             + _case_file_items(kinds, prefix, unit, actor, args, today, organization=own))
+    if own is not None:  # the organization decides nothing: its items lead to its case file
+        for item in items:
+            anchor = "objections" if item["kind"] == "objection" else "credit-repairs"
+            item["link"] = f"/organizations/{quote(own)}#{anchor}"
     counts = {k: 0 for k in KINDS if k in kinds}
     overdue = dict(counts)
     for item in items:
@@ -158,7 +187,7 @@ def tasks(args: Mapping[str, str]) -> dict:
     shown = sorted((i for i in items if kind is None or i["kind"] == kind), key=urgency)
     return plain(paged("tasks", len(shown), shown[at.offset:at.offset + at.limit], at,
                        kinds=[k for k in KINDS if k in kinds], counts=counts,
-                       overdue=overdue, today=today))
+                       overdue=overdue, today=today, own=own))
 
 
 @bp.get("/tasks")
@@ -167,6 +196,8 @@ def tasks(args: Mapping[str, str]) -> dict:
 def list_tasks():
     """The work queue: what waits for the signed-in account within its scope (warnings
     to handle, proposals to decide, annual reports to conclude, major-event reports to
-    review, rectifications due), each with its deadline from the rules, most urgent
-    first; ``counts`` and ``overdue`` per kind."""
+    review, rectifications due, objections and credit repair applications to decide),
+    each with its deadline from the rules, most urgent first; ``counts`` and ``overdue``
+    per kind. An organization's own account sees its objections and applications
+    waiting for a decision."""
     return jsonify(tasks(request.args))

@@ -77,6 +77,18 @@ ROUTES = [
     ("POST", f"/api/v1/organizations/{ORG}/credit-listings", "credit_listing", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/credit-listings/CL1/removal", "credit_listing",
      "org"),
+    # objections and credit repair: the organization's own account files, the staff of
+    # its jurisdiction decide (issue 16)
+    ("POST", f"/api/v1/organizations/{ORG}/objections", "file_objection", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/objections/OB1/upholding", "decide_objection",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/objections/OB1/dismissal", "decide_objection",
+     "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/credit-repairs", "apply_credit_repair", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/credit-repairs/CR1/approval",
+     "decide_credit_repair", "org"),
+    ("POST", f"/api/v1/organizations/{ORG}/credit-repairs/CR1/refusal",
+     "decide_credit_repair", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/interviews", "interview", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/leaders", "leadership", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/leaders/p1/departure", "leadership", "org"),

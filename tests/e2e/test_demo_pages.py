@@ -19,8 +19,8 @@ import pytest
 
 from adapters.commands.catalog import COMMANDS
 from adapters.commands import validation as v
-from domain import (access, inspection_plan, meta as domain_meta, network as domain_network,
-                    organization, person, account, rules)
+from domain import (access, credit_remedies, inspection_plan, meta as domain_meta,
+                    network as domain_network, organization, person, account, rules)
 from domain.rules import CATALOG
 from projections.network import FIGURES, FLAGS
 from tests.demo_site import DEMO_USERS, Page, open_demo_site
@@ -69,7 +69,9 @@ def known_codes() -> tuple[set[str], set[str]]:
                    inspection_plan.HIGH_RISK_FLAGS, FLAGS, FIGURES, CATALOG,
                    ("open", "acknowledged", "resolved", "proposed", "confirmed", "rejected",
                     "overdue", "completed", "expiring", "expired", "valid",
-                    "late_major_event", "open_rectification", "unqualified")):
+                    "late_major_event", "open_rectification", "unqualified"),
+                   credit_remedies.OBJECTION_ENTRIES, credit_remedies.OBJECTION_OUTCOMES,
+                   credit_remedies.REPAIR_OUTCOMES, ("pending",)):
         codes.update(values)
     for command in COMMANDS:
         _schema_codes(command.schema, codes)

@@ -60,7 +60,8 @@ def world(api, pg_app):
     return {"number": "F1", "code": code(1), "year": "2023", "report_id": "ME1", "notice_number": "N1",
             "listing_id": "CL1", "person_id": person_id, "decision_number": "P1",
             "warning_id": str(warning.id), "proposal_id": str(proposal.id),
-            "username": "officer", "name": "warning_escalation", "token_id": "t0"}
+            "username": "officer", "name": "warning_escalation", "token_id": "t0",
+            "objection_id": "OB1", "application_id": "CR1"}
 
 
 def api_path(rule: str, items: dict) -> str:
@@ -91,7 +92,7 @@ def test_every_command_endpoint_has_a_page_form_that_runs_the_api(api, pg_app, w
         assert action, f"{endpoint}: no policy action for its page form"
         assert endpoint in FORM_TITLES, f"{endpoint}: no form title"
         # an account whose role may run it (the staff member, else the administrator)
-        user = next(u for u in ("staff", "root") if allowed(roles[u], action))
+        user = next(u for u in ("staff", "root", "org1") if allowed(roles[u], action))
         if user not in clients:
             clients[user] = web.test_client()
             sign_in(clients[user], user)

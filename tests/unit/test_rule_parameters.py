@@ -147,6 +147,27 @@ def test_major_event_reporting__notice_days(memory_app, scope):
 
 
 @pytest.mark.parametrize("scope", SCOPES)
+def test_credit_objection__decision_working_days(memory_app, scope):
+    """An objection filed on Monday 4 March 2024 is due 10 working days later (18 March),
+    5 under the change (11 March); the clock of 13 March warns of the one past it."""
+    here, there = here_and_there(memory_app)
+    change(memory_app, "credit_objection", scope, decision_working_days=5)
+    for identifier in (here, there):
+        memory_app.execute(identifier, "credit_listing", credit_list="abnormal_activity",
+                           meta=meta("2024-03-01", reason="未年检"))
+        memory_app.execute(identifier, "objection", entry="credit_listing", entry_id="CL1",
+                           evidence=None, meta=meta("2024-03-04", actor="org",
+                                                    role="organization", reason="有误"))
+    due = {identifier: memory_app.get_organization(identifier).objections["OB1"]["due_by"]
+           for identifier in (here, there)}
+    assert due == {here: date(2024, 3, 11),
+                   there: date(2024, 3, 11) if changed_there(scope) else date(2024, 3, 18)}
+    tick(memory_app, date(2024, 3, 13))
+    assert [w.organization for w in fired(memory_app, EarlyWarning, "credit_objection")] \
+        == ([here, there] if changed_there(scope) else [here])
+
+
+@pytest.mark.parametrize("scope", SCOPES)
 def test_rating__valid_years(memory_app, scope):
     here, there = here_and_there(memory_app)
     change(memory_app, "rating", scope, valid_years=3)

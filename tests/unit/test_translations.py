@@ -18,7 +18,8 @@ from adapters.web import create_app
 from adapters.web.display import text, when
 from adapters.web.i18n import REFUSALS, TRANSLATIONS, compile_catalogs
 from adapters.web.labels import EVENTS, LABELS, event_label, label
-from domain import account, inspection_plan, meta, network, organization, person, rules
+from domain import (account, credit_remedies, inspection_plan, meta, network, organization,
+                    person, rules)
 from domain.texts import TEXTS, VALUES, recognize, render
 from projections.network import FLAGS
 from tests.conftest import memory_env
@@ -73,6 +74,9 @@ def test_every_code_of_the_domain_has_a_label():
         "rule": rules.CATALOG, "status": ("active", "suspended",
                                           *organization.CLOSED_STATUSES),
         "trigger": {trigger for _, trigger, _ in rules.CATALOG.values()},
+        "objection_entry": credit_remedies.OBJECTION_ENTRIES,
+        "remedy_status": ("pending", *credit_remedies.OBJECTION_OUTCOMES,
+                          *credit_remedies.REPAIR_OUTCOMES),
     }
     for kind, codes in expected.items():
         assert set(codes) <= set(LABELS[kind]), (kind, set(codes) - set(LABELS[kind]))
@@ -101,7 +105,7 @@ SAMPLES = {"date": "2024-03-01", "due": "2024-03-08", "year": "2023", "last_year
            "penalty_kind": "fine", "status": "revoked", "level": "committee",
            "actor": "rule:abnormal_activity_listing@v2", "report": "ME1",
            "notice": "杨民社整〔2024〕3号", "decision": "杨民罚〔2024〕1号",
-           "person": "0b06026f-6b02-5cf3-a3f4-10cc6028d998"}
+           "person": "0b06026f-6b02-5cf3-a3f4-10cc6028d998", "objection": "OB1"}
 
 
 @pytest.mark.parametrize("text_id", sorted(TEXTS))
