@@ -21,12 +21,16 @@ OWN = frozenset({"own_account"})
 
 POLICY: dict[str, frozenset[str]] = {
     "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
-    "supervisory_unit": frozenset({"read", "major_event_review"}) | OWN,
+    # the supervisory unit pre-reviews the annual reports of the organizations it
+    # supervises (approves or returns them); the organization drafts and submits its own
+    "supervisory_unit": frozenset({"read", "major_event_review",
+                                   "annual_report_review"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
                                       "handle_warning"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
-    "organization": frozenset({"read", "annual_report", "major_event_report"}) | OWN,
+    "organization": frozenset({"read", "annual_report", "annual_report_draft",
+                               "major_event_report"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",

@@ -91,8 +91,10 @@ def organization_document(org: Organization) -> dict:
     """The organization's state as a document (no identity numbers: leaders carry only the
     masked number). The certificate's expiring/expired state depends on the reading day
     and the certificate rule as it stands then, so ``with_certificate_state`` adds it when
-    the document is served."""
-    return plain({
+    the document is served. The online annual reports' drafts and reviews (issue 16) are
+    there only for an organization that has one, so the documents of every other read as
+    they did before them."""
+    document = plain({
         "code": org.code,
         "identifier": org.identifier,
         "name": org.name,
@@ -127,6 +129,11 @@ def organization_document(org: Organization) -> dict:
         "closure": org.closure,
         "version": org.version,
     })
+    if org.annual_report_reviews:
+        document["annual_report_reviews"] = plain([
+            {**entry, "stage": org.annual_report_stage(entry["year"])}
+            for _, entry in sorted(org.annual_report_reviews.items())])
+    return document
 
 
 def with_certificate_state(document: dict, today: date, certificate_expiry: Rule) -> dict:
