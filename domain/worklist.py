@@ -9,7 +9,11 @@ the parameters of the rule that sets it, for the item's jurisdiction.
   receives by the ``annual_inspection`` rule's ``registration_authority_deadline`` of the
   next year (rule 4);
 - a rectification's deadline is its notice's; it comes into the queue the ``timeliness``
-  rule's working days before it.
+  rule's working days before it;
+- an online annual report (issue 16) submitted to a supervisory unit waits for its
+  pre-review until the ``annual_inspection`` rule's ``supervisory_unit_deadline``; a
+  draft not submitted, or returned with comments, waits for its organization until the
+  deadline of its next step (domain.annual_report_review.due).
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from datetime import date, timedelta
 from domain.calendar import month_day, working_days_after, working_days_before
 from domain.rules import Parameters
 
-KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification")
+KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification",
+         "annual_report_review", "annual_report_draft")
 # who handles each kind: the action of the policy table (domain.access)
 HANDLED_BY = {"warning": "handle_warning", "proposal": "decide_proposal",
               "annual_report": "annual_inspection", "major_event": "major_event_review",
-              "rectification": "rectification"}
+              "rectification": "rectification",
+              "annual_report_review": "annual_report_review",
+              "annual_report_draft": "annual_report_draft"}
+# the kinds an organization's own account handles: on its own case file only
+OWN_KINDS = ("annual_report_draft",)
 
 
 def escalation_deadline(*, level: str, level_since: date, status: str,

@@ -112,13 +112,15 @@ class CaseFileView(StatefulView):
 
     @abstractmethod
     def waiting(self, *, prefix: str | None, kinds: Sequence[str],
-                major_events_sent_to: str, supervisory_unit: str | None = None
-                ) -> list[dict]:
+                major_events_sent_to: str, supervisory_unit: str | None = None,
+                organization: str | None = None) -> list[dict]:
         """What waits for staff on the case files of organizations not closed, within the
         prefix (None: everywhere), of these ``kinds``: ``annual_report`` (filed, not
         concluded), ``major_event`` (not reviewed, sent to ``major_events_sent_to``),
-        ``rectification`` (not completed); each {kind, identifier, code, name,
-        jurisdiction, item: the document's entry}."""
+        ``rectification`` (not completed), ``annual_report_review`` (an online report
+        submitted to the supervisory unit), ``annual_report_draft`` (an online report
+        drafted or returned, not submitted); ``organization``: that one's case file only;
+        each {kind, identifier, code, name, jurisdiction, item: the document's entry}."""
 
 
 class CaseFileProjection(OrganizationProjection[CaseFileView]):

@@ -28,8 +28,9 @@ from domain.access import allowed, supervised_by
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_prefix
 from projections.documents import plain
-from domain.worklist import (HANDLED_BY, KINDS, conclusion_deadline, decision_deadline,
-                             escalation_deadline, rectification_waits)
+from domain.annual_report_review import due, submission_deadline
+from domain.worklist import (HANDLED_BY, KINDS, OWN_KINDS, conclusion_deadline,
+                             decision_deadline, escalation_deadline, rectification_waits)
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
@@ -85,13 +86,39 @@ def _network_items(kinds: set[str], prefix: str | None, unit: str | None, args,
     return items
 
 
+def _online_report_item(kind: str, row: Mapping, item: Mapping, inspection, today: date
+                        ) -> dict:
+    """An online annual report (issue 16): submitted, waiting for the supervisory unit's
+    pre-review by its deadline; or drafted or returned, waiting for its organization by
+    the deadline of its next step. Each links to the form that takes that step."""
+    year, code, where = int(item["year"]), quote(row["identifier"]), row["jurisdiction"]
+    parameters = inspection.parameters_for(where)
+    forms = f"/organizations/{code}/forms/annual-reports/{year}"
+    if kind == "annual_report_review":
+        return _item(kind, f"{row['identifier']}:{year}", row, where, str(year),
+                     _day(item.get("submitted_on")) or today,
+                     submission_deadline(year, parameters), f"{forms}/approval", today,
+                     year=year, stage=item["state"], reject=f"{forms}/return")
+    returned = item.get("returned") or []
+    return _item(kind, f"{row['identifier']}:{year}", row, where, str(year),
+                 _day(returned[-1]["returned_on"] if item["state"] == "returned" and returned
+                      else item.get("saved_on")) or today,
+                 due(year, row.get("supervisory_unit"), parameters),
+                 f"/organizations/{code}/annual-reports", today, year=year,
+                 stage=item["state"],
+                 comments=returned[-1]["comments"] if item["state"] == "returned"
+                 and returned else None, submit=f"{forms}/submission")
+
+
 def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, actor, args,
                      today: date) -> list[dict]:
-    wanted = [k for k in ("annual_report", "major_event", "rectification") if k in kinds]
+    wanted = [k for k in ("annual_report", "major_event", "rectification",
+                          "annual_report_review", "annual_report_draft") if k in kinds]
     if not wanted:
         return []
+    own = (actor.organization or "") if actor.role == "organization" else None
     rows = fresh("casefiles", args).waiting(
-        prefix=prefix, kinds=wanted, supervisory_unit=unit,
+        prefix=prefix, kinds=wanted, supervisory_unit=unit, organization=own,
         major_events_sent_to="supervisory_unit" if actor.role == "supervisory_unit"
         else "registration_authority")
     inspection = casefiles().rule("annual_inspection")
@@ -100,7 +127,9 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
     for row in rows:
         item, code, where = row["item"], quote(row["identifier"]), row["jurisdiction"]
         forms = f"/organizations/{code}/forms"
-        if row["kind"] == "annual_report":
+        if row["kind"] in ("annual_report_review", "annual_report_draft"):
+            items.append(_online_report_item(row["kind"], row, item, inspection, today))
+        elif row["kind"] == "annual_report":
             year = int(item["year"])
             deadline = conclusion_deadline(year, inspection.parameters_for(where))
             items.append(_item("annual_report", f"{row['identifier']}:{year}", row, where,
@@ -143,7 +172,9 @@ def tasks(args: Mapping[str, str]) -> dict:
                        "kind")
     at = window(args)
     kinds = {k for k in KINDS if allowed(actor.role, HANDLED_BY[k])}
-    if actor.role != "auditor" and actor.jurisdiction is None:
+    if actor.role == "organization":
+        kinds &= set(OWN_KINDS)  # on its own case file (``_case_file_items``)
+    elif actor.role != "auditor" and actor.jurisdiction is None:
         kinds = set()  # an account without a jurisdiction handles nothing here
     prefix = jurisdiction_prefix(actor.jurisdiction) if actor.jurisdiction else None
     unit = supervised_by(actor.role, actor.organization)
@@ -167,6 +198,7 @@ def tasks(args: Mapping[str, str]) -> dict:
 def list_tasks():
     """The work queue: what waits for the signed-in account within its scope (warnings
     to handle, proposals to decide, annual reports to conclude, major-event reports to
-    review, rectifications due), each with its deadline from the rules, most urgent
+    review, rectifications due; a supervisory unit's annual reports to pre-review, an
+    organization's own reports to submit or correct), each with its deadline from the rules, most urgent
     first; ``counts`` and ``overdue`` per kind."""
     return jsonify(tasks(request.args))
