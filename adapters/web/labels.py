@@ -114,6 +114,16 @@ LABELS: dict[str, dict[str, str]] = {
     "actor": {"system": N_("System"), "clock": N_("Daily clock"),
               "demo-loader": N_("Demo data loader")},
     "bool": {"True": N_("Yes"), "False": N_("No")},
+    # the online annual report (domain.annual_report_review): where a year's report
+    # stands, and each step of its history
+    "report_stage": {"draft": N_("Draft, not submitted"),
+                     "submitted": N_("Submitted, awaiting the supervisory unit's pre-review"),
+                     "returned": N_("Returned with comments"),
+                     "approved": N_("Approved by the supervisory unit and filed"),
+                     "filed": N_("Filed with the registration authority"),
+                     "concluded": N_("Annual inspection concluded")},
+    "report_step": {"saved": N_("Draft saved"), "submitted": N_("Submitted"),
+                    "returned": N_("Returned with comments"), "approved": N_("Approved")},
     "account_status": {"active": N_("In use"), "locked": N_("Locked"),
                        "disabled": N_("Disabled")},
 }
@@ -125,6 +135,10 @@ EVENTS: dict[str, str] = {
     "Organization.Recorded": N_("Recorded (community organization)"),
     "Organization.ChangeRegistered": N_("Change registered"),
     "Organization.AnnualReportFiled": N_("Annual report filed"),
+    "Organization.AnnualReportDraftSaved": N_("Annual report's draft saved"),
+    "Organization.AnnualReportSubmitted": N_("Annual report submitted"),
+    "Organization.AnnualReportReturned": N_("Annual report returned with comments"),
+    "Organization.AnnualReportApproved": N_("Annual report approved by the supervisory unit"),
     "Organization.AnnualInspectionConcluded": N_("Annual inspection concluded"),
     "Organization.AnnualInspectionCorrected": N_("Annual-inspection conclusion corrected"),
     "Organization.LevelAssessed": N_("Level assessed"),
@@ -189,6 +203,8 @@ VALUE_KINDS = {
     "previous_status": "status", "closure.status": "status",
     "rectifications.status": "rectification_status", "warnings.status": "warning_status",
     "proposals.status": "proposal_status", "proposals.kind": "proposal_kind",
+    "annual_report_reviews.state": "report_stage", "annual_report_reviews.stage":
+    "report_stage", "stage": "report_stage", "history.step": "report_step",
 }
 
 
@@ -226,6 +242,11 @@ FIELD_LABELS = {
     "activities_held": N_("Activities held"), "address": N_("Address"),
     "amount": N_("Amount (yuan)"), "annual_inspections": N_("Annual inspections"),
     "annual_reports": N_("Annual reports"), "appointed_on": N_("Appointed on"),
+    "annual_report_reviews": N_("Online annual reports"), "report": N_("Report"),
+    "saved_on": N_("Saved on"), "submitted_on": N_("Submitted on"),
+    "returned": N_("Returned"), "returned_on": N_("Returned on"),
+    "approved_on": N_("Approved on"), "history": N_("History"), "comments": N_("Comments"),
+    "stage": N_("Stage"), "step": N_("Step"), "by": N_("By"), "actor": N_("By"),
     "approval_date": N_("Approval date"), "approval_reference": N_("Approval reference"),
     "assessed_on": N_("Assessed on"), "authority_level": N_("Authority level"),
     "business_scope": N_("Business scope"), "category": N_("Category"),
@@ -304,6 +325,10 @@ FORM_TITLES = {
     "api.record_community": N_("Record a community organization"),
     "api.command_change": N_("Record a change"),
     "api.command_annual_report": N_("File the annual report"),
+    "api.command_annual_report_draft": N_("Save the annual report's draft"),
+    "api.command_annual_report_submission": N_("Submit the annual report"),
+    "api.command_annual_report_return": N_("Return the annual report with comments"),
+    "api.command_annual_report_approval": N_("Approve the annual report"),
     "api.command_annual_inspection": N_("Conclude the annual inspection"),
     "api.command_annual_inspection_correction": N_("Correct an annual-inspection conclusion"),
     "api.command_level_assessment": N_("Record a level assessment"),
