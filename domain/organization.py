@@ -372,7 +372,20 @@ class Organization(Aggregate):
             activities_held=activities_held, party_organization=party_organization,
             full_time_staff=full_time_staff, meta=meta)
 
-    @event("AnnualReportDraftSaved")
+    class AnnualReportDraftSaved(Event):
+        """网上年报草稿: the organization saved its draft of a year's annual report.
+
+        A later save replaces it, while the draft is its own: not submitted, or returned."""
+
+        year: int
+        income: Decimal
+        expenditure: Decimal
+        net_assets: Decimal
+        activities_held: int
+        party_organization: bool
+        full_time_staff: int | None
+
+    @event(AnnualReportDraftSaved)
     def _annual_report_draft_saved(self, year: int, income: Decimal, expenditure: Decimal,
                                    net_assets: Decimal, activities_held: int,
                                    party_organization: bool, full_time_staff: int | None,
@@ -401,7 +414,17 @@ class Organization(Aggregate):
         if unit is None:
             self._file_reviewed(year, meta)
 
-    @event("AnnualReportSubmitted")
+    class AnnualReportSubmitted(Event):
+        """网上年报报送: the organization submitted its saved draft of a year's report.
+
+        It goes to its supervisory unit for the pre-review (``supervisory_unit``), or, with
+        none (null), straight to the registration authority: an ``AnnualReportFiled``
+        follows at once."""
+
+        year: int
+        supervisory_unit: str | None
+
+    @event(AnnualReportSubmitted)
     def _annual_report_submitted(self, year: int, supervisory_unit: str | None,
                                  meta: Meta) -> None:
         entry = self.annual_report_reviews[str(year)]
@@ -425,7 +448,15 @@ class Organization(Aggregate):
         review.check_reviewable(self._reviewed_report(year), year)
         self._annual_report_returned(year=year, comments=comments.strip(), meta=meta)
 
-    @event("AnnualReportReturned")
+    class AnnualReportReturned(Event):
+        """网上年报退回: the supervisory unit returned a submitted report with comments.
+
+        The organization corrects its draft and resubmits it."""
+
+        year: int
+        comments: str
+
+    @event(AnnualReportReturned)
     def _annual_report_returned(self, year: int, comments: str, meta: Meta) -> None:
         entry = self.annual_report_reviews[str(year)]
         entry["state"] = "returned"
@@ -443,7 +474,14 @@ class Organization(Aggregate):
         self._annual_report_approved(year=year, meta=meta)
         self._file_reviewed(year, meta)
 
-    @event("AnnualReportApproved")
+    class AnnualReportApproved(Event):
+        """网上年报初审同意: the supervisory unit approved a submitted report.
+
+        An ``AnnualReportFiled`` with the approved draft's figures follows at once."""
+
+        year: int
+
+    @event(AnnualReportApproved)
     def _annual_report_approved(self, year: int, meta: Meta) -> None:
         entry = self.annual_report_reviews[str(year)]
         entry["state"] = "approved"
