@@ -199,6 +199,6 @@ def list_tasks():
     """The work queue: what waits for the signed-in account within its scope (warnings
     to handle, proposals to decide, annual reports to conclude, major-event reports to
     review, rectifications due; a supervisory unit's annual reports to pre-review, an
-    organization's own reports to submit or correct), each with its deadline from the rules, most urgent
-    first; ``counts`` and ``overdue`` per kind."""
+    organization's own reports to submit or correct), each with its deadline from the
+    rules, most urgent first; ``counts`` and ``overdue`` per kind."""
     return jsonify(tasks(request.args))
