@@ -12,6 +12,7 @@ import pytest
 
 from domain.calendar import today_in_china
 from tests.conftest import meta
+from tests.e2e.test_casefile_pdf import pdf_text
 from tests.support import SUPERVISORY_UNIT, code, registration
 
 OTHER_UNIT = "杨浦区体育局"
@@ -103,6 +104,9 @@ def test_drafted_returned_resubmitted_approved_and_concluded(accounts):
                            "AnnualReportApproved", "AnnualReportFiled",
                            "AnnualInspectionConcluded"]
     assert events.count("AnnualReportFiled") == 1
+    # the printed case file shows the year's stage and history too
+    printed = pdf_text(api.get(f"{api.org(1)}/pdf"))
+    assert "网上年度工作报告" in printed and "净资产与审计报告不符" in printed
 
 
 def test_a_directly_registered_organization_files_at_submission(accounts):
