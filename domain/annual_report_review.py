@@ -71,13 +71,15 @@ def check_editable(review: dict | None, year: int) -> None:
                         rule="one_annual_report_per_year", field="year")
 
 
-def check_submittable(review: dict | None, year: int) -> None:
+def check_submittable(review: dict | None, year: int, supervisory_unit: str | None) -> None:
     """Only a saved draft (or a returned one, corrected) is submitted, and only once
-    until it is returned."""
+    until it is returned; but a report submitted to a supervisory unit that the
+    organization no longer has (a change registration removed it) is submitted again,
+    straight to the registration authority, rather than wait for a review nobody owes."""
     if review is None:
         raise RuleViolation(f"there is no draft of the annual report for {year} to submit: "
                             "save one first", rule="no_draft", field="year")
-    if review["state"] == "submitted":
+    if review["state"] == "submitted" and supervisory_unit:
         raise RuleViolation(f"the annual report for {year} was already submitted and awaits "
                             "the supervisory unit's pre-review", rule="already_submitted",
                             field="year")

@@ -407,9 +407,9 @@ class Organization(Aggregate):
         self._require_registered("an annual report")
         self._require_not_filed(year)
         entry = self._reviewed_report(year)
-        review.check_submittable(entry, year)
-        self._check_inspection_year(year, annual_inspection, meta)
         unit = (self.supervisory_unit or "").strip() or None
+        review.check_submittable(entry, year, unit)
+        self._check_inspection_year(year, annual_inspection, meta)
         self._annual_report_submitted(year=year, supervisory_unit=unit, meta=meta)
         if unit is None:
             self._file_reviewed(year, meta)
@@ -446,6 +446,7 @@ class Organization(Aggregate):
         if not (comments or "").strip():
             raise InvalidValue("comments must say what to correct", field="comments")
         review.check_reviewable(self._reviewed_report(year), year)
+        self._require_not_filed(year)  # (filed meanwhile by staff, from the paper report)
         self._annual_report_returned(year=year, comments=comments.strip(), meta=meta)
 
     class AnnualReportReturned(Event):

@@ -208,9 +208,9 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
         "FROM {t}, jsonb_array_elements(document->'rectifications') x WHERE {w} AND "
         "x->>'status' <> 'completed' "
         "UNION ALL SELECT 'annual_report_review' AS kind, {c}, v AS item "
-        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'state' = 'submitted' "
+        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'stage' = 'submitted' "
         "UNION ALL SELECT 'annual_report_draft' AS kind, {c}, v AS item "
-        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'state' IN ('draft', 'returned')")
+        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'stage' IN ('draft', 'returned')")
 
     def waiting(self, *, prefix: str | None, kinds: Sequence[str],
                 major_events_sent_to: str, supervisory_unit: str | None = None,

@@ -132,3 +132,33 @@ def test_deadlines_are_the_rule_parameters():
     assert filing_deadline(2023, INSPECTION) == date(2024, 5, 31)
     assert submission_deadline(2023, {**INSPECTION, "supervisory_unit_deadline": "04-15"}) \
         == date(2024, 4, 15)
+
+
+def test_submitted_to_a_unit_the_organization_no_longer_has_goes_straight_on():
+    org = registered()
+    save(org)
+    submit(org)
+    org.register_change(changes={"supervisory_unit": None}, approval_date=date(2024, 2, 15),
+                        meta=meta("2024-02-15"))
+    org.collect_events()
+    submit(org, on="2024-02-16")
+    assert then(org) == ["AnnualReportSubmitted", "AnnualReportFiled"]
+    assert org.annual_report_stage(2023) == "filed"
+
+
+def test_filed_by_staff_meanwhile_the_review_is_over():
+    org = registered()
+    save(org)
+    submit(org)
+    org.file_annual_report(year=2023, annual_inspection=INSPECTION, meta=meta("2024-02-20"),
+                           **FIGURES)
+    org.collect_events()
+    assert org.annual_report_stage(2023) == "filed"
+    for when in (lambda: org.approve_annual_report(year=2023, meta=meta("2024-03-01")),
+                 lambda: org.return_annual_report(year=2023, comments="x",
+                                                  meta=meta("2024-03-01")),
+                 lambda: submit(org), lambda: save(org)):
+        with pytest.raises(RuleViolation) as refused:
+            when()
+        assert refused.value.rule == "one_annual_report_per_year"
+    assert then(org) == []
