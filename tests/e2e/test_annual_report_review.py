@@ -150,3 +150,35 @@ def test_wrong_role_other_unit_other_organization_and_out_of_order(accounts):
     assert post(api, f"annual-reports/{YEAR}/approval", as_="supervisor").status_code == 200
     refused(api, f"annual-reports/{YEAR}/approval", {}, "supervisor", 422)  # twice
     refused(api, f"annual-reports/{YEAR}/return", {"comments": "x"}, "supervisor", 422)
+
+
+def test_the_pages_offer_each_reader_its_own_steps(accounts):
+    """The annual-reports page and the case file: the organization may edit and submit
+    its draft, its supervisory unit approve or return what was submitted; another
+    organization's account sees neither page."""
+    from tests.e2e.test_pages import sign_in
+
+    api = accounts
+    assert post(api, "annual-report-drafts", draft()).status_code == 200
+    clients = {}
+    for user in ("org1", "supervisor", "org2"):
+        clients[user] = api.client.application.test_client()
+        sign_in(clients[user], user)
+    reports = f"/organizations/{code(1)}/annual-reports"
+    own = clients["org1"].get(reports)
+    assert own.status_code == 200 and "草稿，尚未报送" in own.text
+    assert "/forms/annual-report-drafts?" in own.text and "income=100000" in own.text
+    assert f"/forms/annual-reports/{YEAR}/submission" in own.text
+    assert f"/forms/annual-reports/{YEAR}/approval" not in own.text
+    assert clients["org2"].get(reports).status_code == 403
+    assert post(api, f"annual-reports/{YEAR}/submission").status_code == 200
+    api.get(api.org(1))  # the read models have caught up
+    for path in (reports, f"/organizations/{code(1)}"):
+        unit = clients["supervisor"].get(path)
+        assert unit.status_code == 200, path
+        assert f"/forms/annual-reports/{YEAR}/approval" in unit.text
+        assert f"/forms/annual-reports/{YEAR}/return" in unit.text
+        assert "已报送，待业务主管单位初审" in unit.text
+        assert f"/forms/annual-reports/{YEAR}/submission" not in unit.text
+    english = clients["org1"].get(f"{reports}?lang=en")
+    assert "Submitted, awaiting the supervisory unit" in english.text
