@@ -182,3 +182,23 @@ def test_the_pages_offer_each_reader_its_own_steps(accounts):
         assert f"/forms/annual-reports/{YEAR}/submission" not in unit.text
     english = clients["org1"].get(f"{reports}?lang=en")
     assert "Submitted, awaiting the supervisory unit" in english.text
+
+
+def test_the_audit_trail_says_each_step_in_words(accounts):
+    from tests.e2e.test_pages import sign_in
+
+    api = accounts
+    assert post(api, "annual-report-drafts", draft()).status_code == 200
+    assert post(api, f"annual-reports/{YEAR}/submission").status_code == 200
+    assert post(api, f"annual-reports/{YEAR}/return", {"comments": "请补充"},
+                as_="supervisor").status_code == 200
+    api.get(api.org(1))  # the read models have caught up
+    client = api.client.application.test_client()
+    sign_in(client)
+    trail = client.get(f"/organizations/{code(1)}/audit")
+    assert trail.status_code == 200
+    for words in ("年度工作报告草稿已保存", "年度工作报告已报送", "年度工作报告被退回修改",
+                  "已退回修改", "请补充"):
+        assert words in trail.text, words
+    for code_ in (">returned<", ">submitted<", ">draft<", "annual_report_reviews"):
+        assert code_ not in trail.text, code_
