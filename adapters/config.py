@@ -145,6 +145,8 @@ def application_env(**overrides: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "10"),
         "POSTGRES_MAX_OVERFLOW": os.environ.get("POSTGRES_MAX_OVERFLOW", "20"),
     }
+    if os.environ.get("DOCUMENT_MAX_BYTES"):  # default: domain.documents.DEFAULT_MAX_BYTES
+        env["DOCUMENT_MAX_BYTES"] = os.environ["DOCUMENT_MAX_BYTES"]
     env.update(database_settings())
     env.update(overrides)
     return env

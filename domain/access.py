@@ -13,7 +13,7 @@ STAFF_WRITES = frozenset({
     "management_suggestion", "penalty", "credit_listing", "interview", "leadership",
     "term_election", "occupational_ban", "annual_report", "major_event_report",
     "record_community", "raise_warning", "handle_warning", "manage_rules",
-    "decide_proposal", "manage_network",
+    "decide_proposal", "manage_network", "attach_document",
 })
 
 # Every account manages its own credentials: lists, issues and revokes its API tokens.
@@ -22,15 +22,16 @@ OWN = frozenset({"own_account"})
 POLICY: dict[str, frozenset[str]] = {
     "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
     # the supervisory unit pre-reviews the annual reports of the organizations it
-    # supervises (approves or returns them); the organization drafts and submits its own
-    "supervisory_unit": frozenset({"read", "major_event_review",
-                                   "annual_report_review"}) | OWN,
+    # supervises (approves or returns them); the organization drafts and submits its own;
+    # upload a document (attach_document): whoever records case-file entries
+    "supervisory_unit": frozenset({"read", "major_event_review", "annual_report_review",
+                                   "attach_document"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
-                                      "handle_warning"}) | OWN,
+                                      "handle_warning", "attach_document"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
     "organization": frozenset({"read", "annual_report", "annual_report_draft",
-                               "major_event_report"}) | OWN,
+                               "major_event_report", "attach_document"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)
     "admin": frozenset({"manage_accounts", "erase_person", "manage_rules",

@@ -36,6 +36,10 @@ class Meta:
     # such wherever the event is. Written only when true, so real data's events (and
     # their audit hashes) read exactly as they did before it existed.
     demo: bool = False
+    # The documents the entry rests on (domain.documents.attachment: SHA-256, name, media
+    # type, size, public, personal), so the audit trail proves which documents a decision
+    # was based on. Written only when there are some, as ``rules`` and ``demo``.
+    documents: tuple[dict, ...] = ()
 
     def as_dict(self) -> dict:
         # every field is a plain value: no need for asdict()'s recursive deep copy, which
@@ -46,6 +50,8 @@ class Meta:
             d["rules"] = list(self.rules)
         if self.demo:
             d["demo"] = True
+        if self.documents:
+            d["documents"] = [dict(document) for document in self.documents]
         return d
 
     @classmethod
@@ -53,6 +59,8 @@ class Meta:
         d = {**d, "effective_date": date.fromisoformat(d["effective_date"])}
         if "rules" in d:
             d["rules"] = tuple(d["rules"])
+        if "documents" in d:
+            d["documents"] = tuple(dict(document) for document in d["documents"])
         return cls(**d)
 
     def applying(self, *rules: str) -> "Meta":
@@ -63,5 +71,5 @@ class Meta:
 
 
 # The fields every meta writes; ``rules`` only when the command applied some, ``demo``
-# only on demo data.
-FIELDS = tuple(f.name for f in fields(Meta) if f.name not in ("rules", "demo"))
+# only on demo data, ``documents`` only when some are attached.
+FIELDS = tuple(f.name for f in fields(Meta) if f.name not in ("rules", "demo", "documents"))

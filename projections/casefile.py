@@ -50,6 +50,8 @@ def timeline_entry(event: Any, position: int | None = None, *,
         "reference": event.meta.reference, "late": recorded_late(event, timeliness)})
     if event.meta.demo:  # (only then: real data's entries read as they did)
         entry["demo"] = True
+    if event.meta.documents:  # the documents it rests on (only then, likewise)
+        entry["documents"] = [dict(document) for document in event.meta.documents]
     return entry
 
 

@@ -1,5 +1,5 @@
-"""The early-warning network's read model: warnings, proposals and nodes as rows, and the
-network view's figures.
+"""The early-warning network's read model: warnings, proposals, nodes and inspection plans
+as rows, and the network view's figures.
 
 Organization-level figures (certificates, overdue rectifications, credit listings,
 high-risk major events) come from the case-file rows; warnings and zombie candidates from
@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from domain.codes import jurisdiction_level
+from domain.inspection_plan import InspectionPlan
 from domain.network import EarlyWarning, NetworkNode, Proposal
 from domain.organization import Organization
 from domain.rules import Rule
@@ -83,12 +84,19 @@ class NetworkView(StatefulView):
         ...
 
     @abstractmethod
+    def plans(self, *, prefix: str | None, limit: int, offset: int
+              ) -> tuple[int, list[dict]]:
+        """The inspection plans over jurisdictions under the prefix (None: every plan),
+        the latest drawn first."""
+
+    @abstractmethod
     def open_warning_ids(self) -> list:
         ...
 
 
 class NetworkProjection(OrganizationProjection[NetworkView]):
-    """Follows warnings, proposals and nodes (organization events need no rows here)."""
+    """Follows warnings, proposals, nodes and inspection plans (organization events need
+    no rows here)."""
 
     name = "network"
     keeps_states = False
@@ -129,6 +137,17 @@ class NetworkProjection(OrganizationProjection[NetworkView]):
                 "status": "confirmed" if name == "Confirmed" else "rejected",
                 "decided_on": on, "decided_by": meta.actor_id,
                 "version": event.originator_version, "position": position})]
+        if isinstance(event, InspectionPlan.Planned):
+            return [Row("plans", wid, {
+                "plan_id": wid, "number": event.number, "jurisdiction": event.jurisdiction,
+                "authority_level": event.authority_level, "population": len(event.population),
+                "high_risk": len(event.high_risk), "drawn": len(event.drawn),
+                "on_site": len(event.on_site), "inspectors": len(event.inspectors),
+                "rule_version": event.rule_version, "planned_on": on,
+                "planned_by": meta.actor_id, "published_on": None, "position": position},
+                insert=True)]
+        if isinstance(event, InspectionPlan.ResultsPublished):
+            return [Row("plans", wid, {"published_on": on, "position": position})]
         if isinstance(event, NetworkNode.Established):
             return [Row("nodes", wid, {"node_id": wid, "code": event.code, "name": event.name,
                                        "level": event.level, "parent": event.parent},

@@ -30,6 +30,13 @@ class StatisticsView(StatefulView):
                ) -> dict[int, dict[str, int]]:
         """{year: {kind: count}} for every committee under the prefix."""
 
+    @abstractmethod
+    def totals_by_child(self, *, jurisdiction_prefix: str, child_digits: int,
+                        year: int | None = None) -> dict[str, dict[str, int]]:
+        """{child: {kind: count}} over the years (or one year), the committees under the
+        prefix rolled up to their first ``child_digits`` digits (a child's code is those
+        digits padded with zeros to 12)."""
+
 
 class StatisticsProjection(OrganizationProjection[StatisticsView]):
     name = "statistics"

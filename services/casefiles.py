@@ -8,6 +8,7 @@ from __future__ import annotations
 from domain.organization import Organization
 from domain.person import Person
 from services.accounts import AccountUseCases
+from services.documents import DocumentUseCases
 from services.application import CaseFileApplication
 from services.network import NetworkUseCases
 from services.organizations import OrganizationUseCases
@@ -17,8 +18,9 @@ from services.time_travel import TimeTravelUseCases
 
 
 class CaseFiles(OrganizationUseCases, PersonUseCases, AccountUseCases, TimeTravelUseCases,
-                NetworkUseCases, RuleUseCases, CaseFileApplication):
-    """The case-management application: organizations, persons and accounts."""
+                NetworkUseCases, RuleUseCases, DocumentUseCases, CaseFileApplication):
+    """The case-management application: organizations, persons, accounts and the
+    documents their entries rest on."""
 
     name = "casefile"  # (the tables' prefix: the library names an application by its class)
     snapshotting_intervals = {Organization: 50, Person: 50}

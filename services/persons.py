@@ -186,6 +186,7 @@ class PersonUseCases:
         person = self.get_person(person_id)
         if person.is_erased:
             self.person_keys.destroy(str(person_id))
+            self.documents.erase(self.personal_documents(person))  # if the first stopped
             raise Conflict("this person's personal data is already erased",
                            rule="already_erased", field="person")
 
@@ -206,4 +207,7 @@ class PersonUseCases:
                                idempotency_key=idempotency_key, fingerprint=fingerprint)
         # The saved (and cached) aggregates already hold the erased markers.
         self.person_keys.destroy(str(person_id))
+        # and the documents attached as the person's personal data: their content goes,
+        # the events' record of their hashes stays
+        self.documents.erase(self.personal_documents(person))
         return result

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from domain.documents import StoredDocument
+
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
@@ -122,3 +124,15 @@ class TokenUsage(Protocol):
     def touch(self, username: str, token_id: str) -> None: ...
 
     def last_used(self, username: str) -> dict[str, datetime]: ...
+
+
+class DocumentStore(Protocol):
+    """The documents, stored once by SHA-256 beside the events (adapters.store.documents)."""
+
+    def put(self, sha256: str, media_type: str, content: bytes) -> StoredDocument: ...
+
+    def find(self, sha256: str) -> StoredDocument | None: ...
+
+    def content(self, sha256: str) -> bytes | None: ...
+
+    def erase(self, sha256s: Iterable[str]) -> None: ...

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from adapters.commands import validation as v
 from domain.codes import validate_jurisdiction
+from domain.documents import SHA256_RE
 from domain.errors import InvalidValue, NotFound
 from domain.inspection_plan import AUTHORITY_LEVELS, MAX_SEED, validate_plan_jurisdiction
 from domain.network import SEVERITIES, SOURCES
@@ -34,6 +35,24 @@ from services.inspection_plans import draw_inspection_plan, publish_plan_results
 META_SCHEMA = {"effective_date": v.a_date(required=False, nullable=True),
                "reason": v.text(False, 1000, nullable=True),
                "reference": v.line(False, 100, nullable=True)}
+
+
+def sha256_hex(value: str, path: str) -> str:
+    if not SHA256_RE.fullmatch(value):
+        raise v.BadRequest(f"{path} must be a SHA-256 in 64 lowercase hex digits", field=path)
+    return value
+
+
+# The documents an entry rests on (issue 16 item 6), uploaded first (POST
+# /api/v1/documents); ``public``: the public may download it with a public entry;
+# ``personal``: it is the personal data of the person the command is about, erased with
+# theirs. Only the commands that record a case-file entry take it (``Command.meta_schema``).
+DOCUMENTS = v.F("list", False, maximum=20, item=v.obj({
+    "sha256": v.F("str", True, max_len=64, check=sha256_hex, identifier=True),
+    "name": v.line(max_len=200), "public": v.boolean(False), "personal": v.boolean(False)}))
+ENTRY_META_SCHEMA = {**META_SCHEMA, "documents": DOCUMENTS}
+# The targets of the commands that record an entry of an organization's case file.
+ENTRY_TARGETS = ("organization", "domicile")
 
 Args = Callable[[dict, dict], dict]  # (body fields, URL arguments) -> keyword arguments
 Check = Callable[[dict, dict], None]  # (body fields, meta fields): raises BadRequest
@@ -77,6 +96,14 @@ class Command:
     summary: str | None = None
     checks: tuple[Check, ...] = ()
     parse: Callable[[Any], tuple[dict, dict]] | None = None  # a body beyond the schema
+
+    @property
+    def meta_schema(self) -> dict[str, v.F]:
+        """The meta fields its body takes: with ``documents`` where it records a case-file
+        entry."""
+        if self.target in ENTRY_TARGETS and "meta" in self.context:
+            return ENTRY_META_SCHEMA
+        return META_SCHEMA
 
     @property
     def endpoint(self) -> str:
@@ -153,7 +180,7 @@ def reason_required(body: dict, meta: dict) -> None:
 
 
 def until_not_before_from(body: dict, meta: dict) -> None:
-    if body.get("until") and body["until"] < body["from"]:
+    if body.get("until") and body.get("from") and body["until"] < body["from"]:
         raise v.BadRequest("until must not be before from", field="until")
 
 

@@ -1,7 +1,11 @@
 """Request bodies: declared field by field, checked before anything reaches the domain.
 
 A malformed body is refused with 400 and a message naming the field. Unknown fields are
-refused too, so a misspelt field never silently records a default.
+refused too, so a misspelt field never silently records a default. Every field is
+checked, so a body with several bad fields is refused once with all of them: the first is
+raised, carrying the others in its ``errors`` (``refused``), so the JSON API answers the
+first as its ``error`` and all of them as ``errors``, and a page form shows each next to
+its field.
 
 No text may hold an identity number (``IdentityNumberInText``, 422): every string field
 but the identifiers (a credit code, a division code, a person's identity number, whose
@@ -20,7 +24,7 @@ from typing import Any, Callable
 
 from domain.codes import (find_id_numbers, validate_committee, validate_credit_code,
                           validate_id_number, validate_jurisdiction)
-from domain.errors import InvalidValue, RuleViolation
+from domain.errors import DomainError, InvalidValue, RuleViolation
 
 MAX_TEXT = 4000
 MAX_LINE = 200
@@ -114,24 +118,58 @@ def id_number() -> F:
     return F("str", True, max_len=18, check=validate_id_number, identifier=True)
 
 
+def every_error(error: DomainError) -> list[DomainError]:
+    """The refusals an error stands for: those it carries (``refused``), else itself."""
+    return getattr(error, "errors", None) or [error]
+
+
+def refused(errors: list[DomainError]) -> DomainError:
+    """The first of several refusals, carrying all of them (one per field: the first
+    found for each), to raise."""
+    kept: list[DomainError] = []
+    fields: set[str] = set()
+    for error in (e for found in errors for e in every_error(found)):
+        if error.field is not None and error.field in fields:
+            continue
+        if error.field is not None:
+            fields.add(error.field)
+        kept.append(error)
+    first = kept[0]
+    first.errors = kept
+    return first
+
+
 def parse(body: Any, schema: dict[str, F], prefix: str = "") -> dict[str, Any]:
-    """Check a JSON object against its schema; return the converted values."""
+    """Check a JSON object against its schema; return the converted values, or raise the
+    first refusal carrying every field's (``refused``)."""
+    out, errors = parse_all(body, schema, prefix)
+    if errors:
+        raise refused(errors)
+    return out
+
+
+def parse_all(body: Any, schema: dict[str, F],
+              prefix: str = "") -> tuple[dict[str, Any], list[DomainError]]:
+    """The values that passed their checks, and the refusals of those that did not
+    (unknown fields first, then in the schema's order)."""
     if not isinstance(body, dict):
-        raise BadRequest(f"{prefix.rstrip('.') or 'the body'} must be a JSON object",
-                         field=prefix.rstrip(".") or None)
-    unknown = sorted(set(body) - set(schema))
-    if unknown:
-        raise BadRequest(f"unknown field {prefix}{unknown[0]}; expected: "
-                         f"{', '.join(sorted(schema))}", field=prefix + unknown[0])
+        return {}, [BadRequest(f"{prefix.rstrip('.') or 'the body'} must be a JSON object",
+                               field=prefix.rstrip(".") or None)]
+    errors: list[DomainError] = [
+        BadRequest(f"unknown field {prefix}{name}; expected: {', '.join(sorted(schema))}",
+                   field=prefix + name) for name in sorted(set(body) - set(schema))]
     out: dict[str, Any] = {}
     for name, spec in schema.items():
         path = prefix + name
         if name not in body:
             if spec.required:
-                raise BadRequest(f"{path} is required", field=path)
+                errors.append(BadRequest(f"{path} is required", field=path))
             continue
-        out[name] = convert(body[name], spec, path)
-    return out
+        try:
+            out[name] = convert(body[name], spec, path)
+        except DomainError as e:
+            errors.extend(every_error(e))
+    return out, errors
 
 
 def convert(value: Any, spec: F, path: str) -> Any:
@@ -205,7 +243,15 @@ def convert(value: Any, spec: F, path: str) -> Any:
             raise BadRequest(f"{path} must be a list", field=path)
         if len(value) > spec.maximum:
             raise BadRequest(f"{path} has more than {spec.maximum} items", field=path)
-        return [convert(v, spec.item, f"{path}[{i}]") for i, v in enumerate(value)]
+        items, errors = [], []
+        for i, item in enumerate(value):
+            try:
+                items.append(convert(item, spec.item, f"{path}[{i}]"))
+            except DomainError as e:
+                errors.extend(every_error(e))
+        if errors:
+            raise refused(errors)
+        return items
     if kind == "object":
         return parse(value, spec.schema, path + ".")
     raise AssertionError(kind)

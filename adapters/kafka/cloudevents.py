@@ -3,7 +3,8 @@
 What is published (docs/EVENTS.md): organization events with their data and meta, and
 person events without identity numbers or birth dates. Account events (password and
 token hashes) are never published. Leaders' names are published unless
-``KAFKA_REDACT_NAMES=yes``. Once a person is erased (``PersonalDataErased``, and
+``KAFKA_REDACT_NAMES=yes``. The documents an event's meta records are published
+(hash, type, size, public, personal) with their names, except a personal one's. Once a person is erased (``PersonalDataErased``, and
 ``LeaderPersonalDataErased`` on each organization they led) their personal fields are
 published as ``[erased]``, also when older events are published again; consumers should
 drop what they kept of that person when they see either event.
@@ -92,6 +93,11 @@ def to_cloudevent(event: Any, position: int, subject: str,
     # Demo data says so in an extension attribute of the envelope, not in ``data``: the
     # types' schemas (closed, docs/EVENTS.md) stay as they are.
     demo = isinstance(payload.get("meta"), dict) and payload["meta"].pop("demo", False)
+    if isinstance(payload.get("meta"), dict) and payload["meta"].get("documents"):
+        # a personal document's name may name the person: published without it
+        payload["meta"]["documents"] = [
+            {k: v for k, v in document.items() if not (k == "name" and document["personal"])}
+            for document in payload["meta"]["documents"]]
     payload.update({"aggregate_id": str(event.originator_id),
                     "version": event.originator_version, "position": position})
     cloudevent = {

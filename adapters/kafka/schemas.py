@@ -30,7 +30,19 @@ META_SCHEMA = {
         "reason": {"type": ["string", "null"]}, "reference": {"type": ["string", "null"]},
         "imported": {"type": "boolean"},
         # the rule versions the command applied ("major_event_reporting@v2"), when any
-        "rules": {"type": "array", "items": {"type": "string"}}},
+        "rules": {"type": "array", "items": {"type": "string"}},
+        # the documents the entry rests on, when any (a personal one's name is left out)
+        "documents": {"type": "array", "items": {
+            "type": "object", "required": ["sha256", "media_type", "size", "public",
+                                           "personal"],
+            "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                           "name": {"type": "string"},
+                           "media_type": {"type": "string",
+                                          "enum": ["application/pdf", "image/jpeg",
+                                                   "image/png"]},
+                           "size": {"type": "integer", "minimum": 0},
+                           "public": {"type": "boolean"}, "personal": {"type": "boolean"}},
+            "additionalProperties": False}}},
     "additionalProperties": False,
 }
 # Fields an event gained after events of its type were stored: absent from the older ones,

@@ -36,7 +36,7 @@ READ_MODELS = {m.name: m for m in (
     ReadModel(AuditProjection, PostgresAuditView, ("states", "entries")),
     ReadModel(StatisticsProjection, PostgresStatisticsView, ("states", "counts")),
     ReadModel(NetworkProjection, PostgresNetworkView,
-              ("states", "warnings", "proposals", "nodes")),
+              ("states", "warnings", "proposals", "nodes", "plans")),
 )}
 
 

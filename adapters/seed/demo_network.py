@@ -1,6 +1,7 @@
 """The demo district's early-warning network: nodes, officers, warnings raised by hand,
 the rules run over the demo's history and the clock run over the last two weeks, so every
-rule has fired and every indicator of the network view has something to show."""
+rule has fired and every indicator of the network view has something to show; and this
+year's double-random inspection plans, with the inspections recorded against them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from typing import Any, Callable
 from adapters.bootstrap import open_view
 from adapters.runtime.catch_up import catch_up
 from adapters.runtime.clock import clock_tick
-from adapters.seed.demo_plan import DEMO_SUPERVISORY_UNIT, DISTRICT, SUB_DISTRICT_NAMES
+from adapters.seed.demo_plan import (DEMO_SUPERVISORY_UNIT, DISTRICT, INSPECTION_ITEMS,
+                                     INSPECTORS, SUB_DISTRICT_NAMES)
+from adapters.views.register import ReadModelRegister
 from domain.errors import DomainError
 from domain.meta import Meta
 from domain.network import SEVERITIES
+from services.inspection_plans import draw_inspection_plan, publish_plan_results
 from services.rules import RulesEngine
 
 CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is raised
@@ -141,9 +145,61 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
             continue
         reported += 1
     engine.process_pending()
+    plans = inspection_plans(casefiles, env, today, rng)
     summary = {"nodes": 1 + len({c[:9] for c in committees}) + len(committees),
                "warnings_raised_by_hand": raised, "clock_days": len(days) + 1,
                "proposals_confirmed": confirmed, "proposals_rejected": rejected,
-               "major_events_awaiting_review": reported}
+               "major_events_awaiting_review": reported, "inspection_plans": plans}
     echo(f"early-warning network: {summary}")
     return summary
+
+
+PLAN_DAYS_AGO = 30  # this year's plans were drawn a month ago; half their checks are done
+
+
+def inspection_plans(casefiles: Any, env: dict[str, str], today: date, rng: Random) -> int:
+    """The district's double-random plan of this year and one of a sub-district's, drawn
+    from the register as the read models show it, and the inspections recorded against
+    them (with the inspectors the draw assigned): the first half of the district plan's
+    drawn organizations, all of the sub-district's, whose results are then published.
+    Returns how many plans were drawn."""
+    for name in ("casefiles", "network"):
+        catch_up(env, name)
+    models = {name: open_view(env, name) for name in ("casefiles", "network")}
+    drawn_on = today - timedelta(days=PLAN_DAYS_AGO)
+    plans = []
+    try:
+        register = ReadModelRegister(models, lambda: casefiles.rule("certificate_expiry"),
+                                     lambda: today)
+        for number, jurisdiction, reason in (
+                (f"{today.year}-SJ-01", DISTRICT, f"{today.year}年度双随机一公开抽查"),
+                (f"{today.year}-SJ-02", "310110001000", "定海路街道社区社会组织专项抽查")):
+            try:
+                plans.append(draw_inspection_plan(
+                    casefiles, register=register, number=number, jurisdiction=jurisdiction,
+                    seed=rng.randrange(2 ** 53), inspectors=INSPECTORS, authority_level=None,
+                    meta=_meta("demo-staff", "registration_staff", drawn_on, reason)))
+            except DomainError:
+                continue  # no active organization to draw from (a tiny demo)
+    finally:
+        for view in models.values():
+            view.datastore.close()
+    for plan in plans:
+        done = len(plan.drawn) if plan.jurisdiction != DISTRICT else (len(plan.drawn) + 1) // 2
+        for i, identifier in enumerate(plan.drawn[:done]):
+            on = min(drawn_on + timedelta(days=3 + i), today)
+            try:
+                casefiles.execute(
+                    identifier, "inspection", items=rng.sample(INSPECTION_ITEMS, 4),
+                    findings="未发现问题" if rng.random() < 0.6 else "财务凭证不齐全",
+                    on_site=identifier in plan.on_site,
+                    inspectors=plan.assignments[identifier], plan_id=plan.number,
+                    meta=_meta("demo-staff", "registration_staff", on, "双随机一公开抽查"))
+            except DomainError:
+                continue
+        try:  # a plan whose drawn organizations are all inspected publishes its results
+            publish_plan_results(casefiles, number=plan.number, meta=_meta(
+                "demo-staff", "registration_staff", today, "双随机一公开：公示抽查结果"))
+        except DomainError:
+            pass  # some still wait for their inspection
+    return len(plans)

@@ -9,6 +9,7 @@ the service's use cases on the batch.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -18,6 +19,7 @@ from adapters.seed.demo_plan import (INSPECTION_ITEMS, INSPECTORS, ISSUES, LEGAL
                                      PENALTY_NAMES, RECTIFY, RISK_WEIGHTS, STAFF, SUPERVISOR,
                                      OVERDUE_RULE)
 from domain.calendar import add_years, months_later
+from domain.documents import attachment
 from domain.organization import LEADERSHIP_CATEGORIES
 
 
@@ -99,10 +101,15 @@ class Supervision:
                                        "违反规定收取费用、接受捐赠",
                                        "不按照规定办理变更登记", "未按规定报送年度工作报告",
                                        "财务管理混乱，账目不清"))
+        # the decision letter, public with the penalty (a stand-in PDF, one per decision)
+        letter = self.casefiles.store_document(
+            b"%PDF-1.4\n% " + f"{org.identifier} {decision}".encode() + b"\n%%EOF\n")
         self.casefiles.close_organization(
             org.identifier, "penalty", decision_number=decision, kind=kind,
             legal_basis=LEGAL_BASIS[org.org_type], amount=amount, decision_date=on,
-            suspended_until=suspended_until, meta=self.meta(STAFF, on, reason, decision))
+            suspended_until=suspended_until, meta=replace(
+                self.meta(STAFF, on, reason, decision),
+                documents=(attachment(letter, f"{decision}处罚决定书.pdf", True, False),)))
         org = self.org
         if kind == "suspension":
             self.at(self.days(suspended_until, 1, 10), self.resume)

@@ -12,6 +12,7 @@ from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import resolve_topic, strtobool
 from psycopg.sql import SQL, Identifier
 
+from adapters.store.documents import InMemoryDocuments, PostgresDocuments
 from adapters.store.mapper import RowBoundMapper
 from adapters.store.memory import InMemoryPersonKeys
 from adapters.store.person_keys import PostgresPersonKeys
@@ -33,6 +34,8 @@ class StoredCaseFiles(CaseFiles):
         self.person_keys.store = self.construct_person_key_store()
         self.token_usage = (InMemoryTokenUsage() if isinstance(self.factory, POPOFactory)
                             else PostgresTokenUsage(self.recorder))
+        self.documents = (InMemoryDocuments() if isinstance(self.factory, POPOFactory)
+                          else PostgresDocuments(self.recorder))
 
     def construct_transcoder(self) -> SealingJSONTranscoder:
         master = self.env.get("CIPHER_KEY")

@@ -36,11 +36,15 @@ class MetaAsDict(Transcoding):
             encoded["rules"] = list(obj.rules)
         if obj.demo:  # omitted unless demo data, likewise
             encoded["demo"] = True
+        if obj.documents:  # omitted unless documents are attached, likewise
+            encoded["documents"] = [dict(document) for document in obj.documents]
         return encoded
 
     def decode(self, data: dict) -> Meta:
         if "rules" in data:
             data = {**data, "rules": tuple(data["rules"])}
+        if "documents" in data:
+            data = {**data, "documents": tuple(data["documents"])}
         return Meta(**data)
 
 

@@ -242,6 +242,18 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
                              "ANY(%s)").format(t=self.rows_table), (list(identifiers),))
             return {row["identifier"]: row for row in curs.fetchall()}
 
+    def summaries(self, identifiers: list[str]) -> dict[str, dict]:
+        """Name, status, jurisdiction and inspections of these organizations (one query:
+        an inspection plan's drawn organizations), by identifier."""
+        if not identifiers:
+            return {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT identifier, name, status, jurisdiction, "
+                             "document->'inspections' AS inspections FROM {t} "
+                             "WHERE identifier = ANY(%s)").format(t=self.rows_table),
+                         (list(identifiers),))
+            return {row["identifier"]: row for row in curs.fetchall()}
+
     def open_identifiers(self) -> list[str]:
         """Every organization that is not closed (for the daily clock)."""
         with self.datastore.transaction(commit=False) as curs:

@@ -1,4 +1,5 @@
-"""The supervision network in PostgreSQL: warnings, proposals and nodes, and the figures
+"""The supervision network in PostgreSQL: warnings, proposals, nodes and inspection plans,
+and the figures
 per committee counted with the live case-file rows of the same schema."""
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
         "nodes": ("node_id", "node_id uuid PRIMARY KEY, code text NOT NULL UNIQUE, "
                   "name text NOT NULL, level text NOT NULL, parent text, "
                   "officers text[] NOT NULL DEFAULT '{{}}'"),
+        "plans": ("plan_id", "plan_id uuid PRIMARY KEY, number text NOT NULL UNIQUE, "
+                  "jurisdiction text NOT NULL, authority_level text NOT NULL, "
+                  "population int NOT NULL, high_risk int NOT NULL, drawn int NOT NULL, "
+                  "on_site int NOT NULL, inspectors int NOT NULL, rule_version int NOT NULL, "
+                  "planned_on date NOT NULL, planned_by text NOT NULL, published_on date, "
+                  "position bigint NOT NULL"),
     }
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
@@ -330,6 +337,15 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                          (prefix + "%",))
             return curs.fetchall()
 
+    def plans(self, *, prefix: str | None, limit: int, offset: int
+              ) -> tuple[int, list[dict]]:
+        where, params = [], []
+        if prefix:
+            where.append(SQL("jurisdiction LIKE %s"))
+            params.append(prefix + "%")
+        return self._page("plans", where, params, "planned_on DESC, position DESC", limit,
+                          offset)
+
     def open_warning_ids(self) -> list:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT warning_id FROM {t} WHERE status = 'open' AND "
@@ -341,5 +357,6 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
         return self._digest(SQL(
             "SELECT count(*) AS n, md5(string_agg(t, '|' ORDER BY t)) AS digest FROM ("
             "SELECT w::text AS t FROM {w} w UNION ALL SELECT p::text FROM {p} p "
-            "UNION ALL SELECT n::text FROM {n} n) x").format(
-                w=self.table("warnings"), p=self.table("proposals"), n=self.table("nodes")))
+            "UNION ALL SELECT n::text FROM {n} n UNION ALL SELECT i::text FROM {i} i) x").format(
+                w=self.table("warnings"), p=self.table("proposals"), n=self.table("nodes"),
+                i=self.table("plans")))

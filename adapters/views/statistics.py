@@ -49,6 +49,21 @@ class PostgresStatisticsView(PostgresStatefulView, StatisticsView):
                     result.setdefault(row["year"], {})[row["kind"]] = row["n"]
             return result
 
+    def totals_by_child(self, *, jurisdiction_prefix: str, child_digits: int,
+                        year: int | None = None) -> dict[str, dict[str, int]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(
+                "SELECT rpad(left(jurisdiction, %s), 12, '0') AS child, kind, "
+                "sum(count)::bigint AS n FROM {t} "
+                "WHERE jurisdiction LIKE %s AND (%s::int IS NULL OR year = %s::int) "
+                "GROUP BY 1, 2 ORDER BY 1, 2").format(t=self.counts_table),
+                (child_digits, jurisdiction_prefix + "%", year, year))
+            result: dict[str, dict[str, int]] = {}
+            for row in curs.fetchall():
+                if row["n"]:
+                    result.setdefault(row["child"], {})[row["kind"]] = row["n"]
+            return result
+
     def checksum(self, up_to: int | None = None) -> tuple[int, str]:
         return self._digest(SQL(
             "SELECT count(*) AS n, md5(string_agg(jurisdiction || ':' || year || ':' || kind "

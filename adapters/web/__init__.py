@@ -20,11 +20,12 @@ from adapters.config import application_env, session_cookie_secure
 from adapters.kafka.relay import KafkaSettings, relay_tracking
 from adapters.runtime.registry import READ_MODELS
 from adapters.runtime.replica import ReadReplica
-from adapters.web import (accounts, api, display, forms, health, import_pages, metrics,
-                          network, openapi, pages, paging, plans, printing, public, reads,
-                          tasks)
+from adapters.web import (accounts, api, confirmation, display, documents, forms, health,
+                          import_pages, metrics, network, openapi, pages, paging, plan_pages,
+                          plans, printing, public, reads, rule_pages, statistics, tasks)
 from adapters.web.i18n import init_babel
-from adapters.web.requests import ApiError, error_document, error_response, status_of
+from adapters.web.requests import (ApiError, domain_refusal, error_document, error_response,
+                                   status_of)
 from adapters.web.sessions import SessionStore
 from adapters.web.signin import init_signin
 from domain.errors import DomainError
@@ -42,8 +43,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 CACHEABLE_PATHS = ("/static/", "/public/", "/docs", "/openapi.json")
 # Paths that answer JSON, errors too; every other path is a page, and its errors pages.
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz", "/readyz")
-MODULES = (api, reads, network, plans, printing, health, openapi, pages, forms, import_pages,
-           accounts, public, tasks)  # one blueprint each
+MODULES = (api, reads, network, plans, printing, documents, health, openapi, pages, forms,
+           import_pages, accounts, public, plan_pages, rule_pages, tasks)  # one blueprint each
+           # (statistics: two)
 
 __all__ = ["close_app", "create_app", "error_response", "status_of"]
 
@@ -73,8 +75,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_babel(app)
     display.register(app)
     paging.register(app)
+    confirmation.register(app)
     for module in MODULES:
         app.register_blueprint(module.bp)
+    app.register_blueprint(statistics.api_bp)
+    app.register_blueprint(statistics.bp)
     metrics.init_app(app)
     if "read_models" in app.extensions:
         app.extensions["sessions"] = SessionStore(casefiles.recorder.datastore)
@@ -120,8 +125,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
-        status, code = status_of(e)
-        return error_answer(status, code, e.message, e.field)
+        status, document = domain_refusal(e)
+        first = document["error"]
+        return error_answer(status, first["code"], first["message"], first["field"],
+                            document["errors"])
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -153,11 +160,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def error_answer(status: int, code: str, message: str, field: str | None = None):
+def error_answer(status: int, code: str, message: str, field: str | None = None,
+                 errors: list[dict] | None = None):
     """An error as the JSON API answers it, or, for a page, as a page in the reader's
     language (templates/error.html), never the API's JSON."""
     if request.path.startswith(JSON_PATHS):
-        return error_response(status, code, message, field)
+        return error_response(status, code, message, field, errors)
     return make_response(render_template("error.html", error=error_document(
         status, code, message, field)["error"]), status)
 

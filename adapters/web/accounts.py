@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, requ
 from flask_babel import gettext as _
 
 from adapters.commands import validation as v
+from adapters.web.confirmation import recorded
 from adapters.web.i18n import translate_error
 from adapters.web.paging import paged, window
 from adapters.web.requests import (ApiError, authorize, casefiles, correlation_header,
@@ -156,7 +157,8 @@ def account_action():
     except DomainError as e:
         return page("accounts.html", 400, data=accounts_page(request.args),
                     error=_password_error(e), values=values)
-    return redirect(url_for("accounts.list_accounts"))
+    return recorded(redirect(url_for("accounts.list_accounts")), f"accounts.{action}",
+                    {"username": form.get("username", "").strip()})
 
 
 def _password_error(error: DomainError) -> str:

@@ -36,6 +36,7 @@ from services.inspection_plans import get_plan
 from domain.errors import DomainError
 from projections.documents import organization_document, plain, with_certificate_state
 from services.application import CommandResult, checking_scope
+from services.errors import OrganizationNotFound
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,7 @@ def run(command: Command, url: dict, submitted: Submission):
     _check_path_target(command, url)
     fields: dict | None = None
     try:
-        data = submitted.body()
-        fields, meta_fields = (command.parse(data) if command.parse
-                               else parse_body(data, command.schema))
-        for check in command.checks:
-            check(fields, meta_fields)
+        fields, meta_fields = read_body(command, submitted.body())
         _check_body_target(command, fields, actor)
         context = _context(command, actor, meta_fields, submitted)
         args = command.args(fields, url)
@@ -87,14 +84,30 @@ def run(command: Command, url: dict, submitted: Submission):
     use_case = (getattr(app, command.use_case) if isinstance(command.use_case, str)
                 else partial(command.use_case, app))
     scope = SCOPES.get(command.target)
-    if scope is not None:
-        with checking_scope(partial(scope, actor)):
+    try:
+        if scope is not None:
+            with checking_scope(partial(scope, actor)):
+                result = use_case(**context, **args)
+        else:
             result = use_case(**context, **args)
-    else:
-        result = use_case(**context, **args)
+    except OrganizationNotFound as e:
+        if command.target == "warned":  # the body's field names it
+            e.field = "organization"
+        raise
     if not getattr(result, "replayed", False):
         metrics.count_command(command.name)
     return ANSWERS[command.answer](command, result, args)
+
+
+def read_body(command: Command, data: Any) -> tuple[dict, dict]:
+    """The command's fields and meta fields from its body, checked against its schema and
+    its checks; every refusal is raised at once (adapters.commands.validation.refused)."""
+    if command.parse:  # a body beyond the schema: its own reading, then the checks
+        fields, meta_fields = command.parse(data)
+        for check in command.checks:
+            check(fields, meta_fields)
+        return fields, meta_fields
+    return parse_body(data, command.schema, command.checks, command.meta_schema)
 
 
 def attempt(command: Command, url: dict, submitted: Submission) -> tuple[int, dict]:
@@ -113,11 +126,22 @@ def _check_item_scope(actor, item) -> None:
     check_scope_of(actor, item.organization, item.jurisdiction)
 
 
+def _check_warned_scope(actor, org) -> None:
+    """The organization a warning is raised about lies within the actor's scope; a
+    refusal names the body's field."""
+    try:
+        check_scope(actor, org)
+    except ApiError as e:
+        e.field = "organization"
+        raise
+
+
 # The targets whose scope the use case checks on the aggregate it loads (checking_scope):
 # the path's organization, the body's organization (a warning raised about it), the
 # path's warning or proposal.
 SCOPES: dict[str | None, Callable[[Any, Any], None]] = {
-    "organization": check_scope, "warned": check_scope, "warning": _check_item_scope,
+    "organization": check_scope, "warned": _check_warned_scope,
+    "warning": _check_item_scope,
     "proposal": _check_item_scope, "person": check_person_scope,
     "named_person": check_person_scope}
 
@@ -129,7 +153,12 @@ def _look_up(command: Command, url: dict, actor, fields: dict | None) -> None:
     if command.target == "organization":
         check_scope(actor, app.get_organization(url["code"], shared=True))
     elif command.target == "warned" and fields is not None:
-        check_scope(actor, app.get_organization(fields["organization"], shared=True))
+        try:
+            org = app.get_organization(fields["organization"], shared=True)
+        except OrganizationNotFound as e:
+            e.field = "organization"
+            raise
+        _check_warned_scope(actor, org)
     elif command.target == "warning":
         _check_item_scope(actor, app.get_warning(item_id(url["warning_id"], "warning")))
     elif command.target == "proposal":

@@ -5,7 +5,13 @@ authorization, rules and recording are the JSON API's own.
 
 A form lives at /forms/<the API path after /api/v1/>; an organization's own commands also
 at /organizations/<code>/forms/<name>, linked from its case file for the roles the policy
-table allows (``may``)."""
+table allows (``may``).
+
+A form shows labels, never the API's path or field names; marks the fields the command
+requires; offers an organization, a leader or a node to choose by name within the
+user's scope (adapters.web.pickers); refuses a submission with every error at once, each
+next to its field in the page's language; and after a recorded command shows what was
+recorded on the page it goes on to (adapters.web.confirmation)."""
 
 from __future__ import annotations
 
@@ -15,18 +21,25 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound as HTTPNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from adapters.commands import validation as v
-from adapters.commands.catalog import BY_ENDPOINT, COMMANDS, META_SCHEMA, Command
-from adapters.web.commands import Submission, attempt
+from adapters.commands.catalog import (BY_ENDPOINT, COMMANDS, META_SCHEMA, Command,
+                                       reason_required)
+from adapters.web import pickers
+from adapters.web.commands import Submission, attempt, read_body
+from adapters.web.confirmation import confirmation, recorded, subject_of
+from adapters.web.documents import allow_form_uploads, form_documents, form_too_large
 from adapters.web.i18n import translate_error
 from adapters.web.labels import field_label, form_title
 from adapters.web.reads import case_file
 from adapters.web.requests import (ApiError, answer_or_refusal, authorize, login_redirect,
-                                   not_found, page, same_site_path, signed_in)
+                                   not_found, page, refusal, same_site_path, signed_in)
+from domain.errors import DomainError
 from domain.access import allowed
 from domain.codes import validate_id_number
+from domain.errors import DomainError
 
 bp = Blueprint("forms", __name__, template_folder="templates")
 
@@ -34,6 +47,10 @@ WRITE_METHODS = ("POST", "PUT")
 ORGANIZATION_PREFIX = "/api/v1/organizations/<code>/"
 # The commands' routes, for a form's path: the catalog's own, not the application's map.
 ROUTES = Map([Rule(c.rule, endpoint=c.endpoint, methods=[c.method]) for c in COMMANDS])
+
+
+bp.before_request(allow_form_uploads)  # documents ride on the form (multipart)
+bp.register_error_handler(RequestEntityTooLarge, form_too_large)
 
 
 # ------------------------------------------------------------- who sees which form
@@ -108,6 +125,27 @@ def flatten(schema: dict[str, v.F], prefix: str = "") -> list[tuple[str, v.F]]:
     return fields
 
 
+def required_fields(command: Command) -> set[str]:
+    """The fields the command's declaration requires: required ones whose parents are
+    required too, and ``reason`` where a check demands it. A checkbox is never marked (not
+    ticked is an answer too), nor a field that may be empty (null)."""
+    def walk(schema: dict[str, v.F], prefix: str) -> set[str]:
+        found = set()
+        for name, spec in schema.items():
+            if not spec.required:
+                continue
+            if spec.kind == "object":
+                found |= walk(spec.schema, f"{prefix}{name}.")
+            elif spec.kind != "bool" and not spec.nullable:
+                found.add(prefix + name)
+        return found
+
+    required = walk(form_schema(command), "")
+    if reason_required in command.checks:
+        required.add("reason")
+    return required
+
+
 def is_identity_number(spec: v.F) -> bool:
     return spec.check is validate_id_number
 
@@ -146,7 +184,9 @@ def form_to_body(schema: dict[str, v.F], form) -> dict:
             if not value:
                 continue
         elif not raw.strip():
-            continue
+            if not (spec.required and spec.nullable):
+                continue
+            value = None  # a field the body must hold, empty: none (a unit, for one)
         elif spec.kind == "int":
             value = int(raw) if re.fullmatch(r"-?[0-9]{1,12}", raw.strip()) else raw
         elif spec.kind == "decimal":
@@ -175,6 +215,35 @@ def _error_field(error: dict, fields: list[tuple[str, v.F]]) -> str:
     return field if field in names else "_form"
 
 
+def shown_errors(document: dict, fields: list[tuple[str, v.F]],
+                 picked: dict[str, str] | None = None) -> dict:
+    """Every refusal of an error document, in the page's language: the first of each
+    field next to it (a picker's own finding first), those of no field under ``_form``
+    (a list)."""
+    errors: dict[str, Any] = {"_form": []}
+    for name, text in (picked or {}).items():
+        errors[name] = {"text": text, "original": ""}
+    for error in document.get("errors") or [document.get("error", {})]:
+        field = _error_field(error, fields)
+        shown = {"text": translate_error(error), "original": error.get("message", "")}
+        if field == "_form":
+            if shown not in errors["_form"]:
+                errors["_form"].append(shown)
+        else:
+            errors.setdefault(field, shown)
+    return errors
+
+
+def _checked_only(command: Command, body: dict) -> dict:
+    """The error document of a body's refusals, without running the command (a form
+    whose picker named nothing is not sent, but its other fields are checked)."""
+    try:
+        read_body(command, body)
+    except (ApiError, DomainError) as e:
+        return refusal(e)[1]
+    return {"errors": []}
+
+
 def _shown_result(result: dict) -> dict:
     """The top-level plain values of the answer (never an identity number: the answer
     holds only the masked one)."""
@@ -188,32 +257,50 @@ def run_form(api_path: str, found: tuple[Command, dict], *, cancel: str,
              default_next: str | None = None, context: dict | None = None):
     """Show the form of the command at ``api_path``, or submit it."""
     command, url_args = found
+    context = context or {}
     schema = form_schema(command)
     fields = flatten(schema)
     secret = {name for name, spec in fields if is_identity_number(spec)}
-    shown = dict(endpoint=command.endpoint, fields=fields, cancel=cancel,
-                 api_path=api_path, method=command.method, **(context or {}))
+    documents = "documents" in command.meta_schema  # the entry may carry documents
     next_url = same_site_path(request.values.get("next")) or default_next
+
+    def render(status: int = 200, **shown: Any):
+        choices = {name: pickers.choices(pickers.picker(name), context)
+                   for name, _spec in fields if pickers.picker(name)}
+        errors = shown.get("errors", {})
+        count = sum(len(x) if k == "_form" else 1 for k, x in errors.items())
+        return page("form.html", status, endpoint=command.endpoint, fields=fields,
+                    cancel=cancel, required=required_fields(command), pickers=choices,
+                    error_count=count, documents=documents,
+                    next=next_url, **{k: x for k, x in context.items() if k != "org"},
+                    **shown)
+
     if request.method == "POST":
         values = {k: (request.form.getlist(k) if len(request.form.getlist(k)) > 1 else x)
                   for k, x in request.form.items() if k not in secret}
-        status, result = attempt(command, url_args,
-                                 Submission.from_form(form_to_body(schema, request.form)))
+        body, picked = pickers.resolve_all(form_to_body(schema, request.form), context)
+        if picked:  # a name that names nothing: checked, not sent
+            status, result = 400, _checked_only(command, body)
+        else:
+            try:  # the files chosen (multipart), stored, then attached as the documents
+                if documents and (attached := form_documents(request.files,
+                                                             request.form)):
+                    body["documents"] = attached
+                status, result = attempt(command, url_args, Submission.from_form(body))
+            except (ApiError, DomainError) as e:  # a file refused: its type, its size
+                status, result = refusal(e)
         if status < 300:
-            if next_url:
-                return redirect(next_url)
-            if isinstance(result.get("organization"), dict):
-                return redirect(url_for("pages.case_file",
-                                        code=result["organization"]["identifier"]))
-            return page("form.html", 200, errors={}, values={}, result=_shown_result(result),
-                        next=next_url, **shown)
-        error = result.get("error", {})
-        errors = {_error_field(error, fields): {"text": translate_error(error),
-                                                "original": error.get("message", "")}}
-        return page("form.html", 400 if status < 500 else status, errors=errors,
-                    values=values, result=None, next=next_url, **shown)
+            target = next_url
+            if not target and isinstance(result.get("organization"), dict):
+                target = url_for("pages.case_file", code=result["organization"]["identifier"])
+            if target:
+                return recorded(redirect(target), command.endpoint, result)
+            return render(errors={}, values={}, result=_shown_result(result),
+                          done=confirmation(command.endpoint, subject_of(result)))
+        return render(400 if status < 500 else status, values=values, result=None,
+                      errors=shown_errors(result, fields, picked))
     values = {k: x for k, x in request.args.items() if k not in secret and k != "next"}
-    return page("form.html", errors={}, values=values, result=None, next=next_url, **shown)
+    return render(errors={}, values=values, result=None)
 
 
 @bp.route("/organizations/<code>/forms/<path:name>", methods=["GET", "POST"])
@@ -228,7 +315,7 @@ def command_form(code: str, name: str):
     if status != 200:
         return page("error.html", status, error=org.get("error", {}))
     return run_form(api_path, found, cancel=url_for("pages.case_file", code=code),
-                    context={"code": code, "org_name": org.get("name")})
+                    context={"code": code, "org_name": org.get("name"), "org": org})
 
 
 @bp.route("/forms/<path:target>", methods=["GET", "POST"])

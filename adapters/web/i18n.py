@@ -244,6 +244,12 @@ REFUSALS = {
     "year_not_ended": N_("That year has not ended."),
     "demo_already_loaded": N_("The demo data is loaded already."),
     "already_erased": N_("This person's personal data is erased already."),
+    "unsupported_media_type": N_("Only PDF, JPEG and PNG files may be attached (the type is "
+                                 "read from the file's content)."),
+    "document_too_large": N_("The file is larger than the size limit for documents."),
+    "document_erased": N_("This document was erased with a person's personal data."),
+    "unknown_document": N_("No such document is stored: upload the file first."),
+    "personal_document_public": N_("A document holding personal data cannot be public."),
     "personal_data_erased": N_("This person's personal data is erased."),
     "warning_exists": N_("This warning exists already."),
 }

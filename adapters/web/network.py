@@ -15,13 +15,14 @@ from flask import Blueprint, jsonify, request
 from adapters.web.openapi import NETWORK_CODE, query
 from adapters.web.paging import PAGING, paged, window
 from adapters.commands.catalog import item_id
-from adapters.web.requests import (ApiError, authorize, casefiles, check_scope, fresh,
-                                   node_in_scope)
+from adapters.web.requests import (ApiError, authorize, casefiles, check_scope,
+                                   current_actor, fresh, node_in_scope)
 from domain.calendar import today_in_china
-from domain.access import may_change_rule, supervised_by
-from domain.codes import jurisdiction_prefix, validate_jurisdiction
+from domain.access import allowed, may_change_rule, supervised_by
+from domain.codes import jurisdiction_contains, jurisdiction_prefix, validate_jurisdiction
 from domain.errors import InvalidValue
 from domain.network import SEVERITIES
+from domain.rules import CATALOG, defaults, rule_id
 from domain.worklist import escalation_deadline
 from projections.documents import plain
 from projections.network import FLAGS, roll_up
@@ -224,6 +225,85 @@ def list_rules():
     years; ``warning`` when a count starting today can reach a year it does not know,
     which is counted Monday to Friday)."""
     return jsonify(rules())
+
+
+def _sees_jurisdiction(actor, jurisdiction: str | None) -> bool:
+    """Whether a reader sees a rule's override (or its change) for a jurisdiction: the
+    global defaults everyone; an override on the way to the reader's jurisdiction (in
+    force there) or within it; every one for the auditor and the administrator."""
+    if jurisdiction is None or actor.role in ("auditor", "admin"):
+        return True
+    own = actor.jurisdiction
+    return bool(own) and (jurisdiction_contains(own, jurisdiction)
+                          or jurisdiction_contains(jurisdiction, own))
+
+
+def may_read_rules():
+    """The acting account, if it may read the rules: any reader, and an administrator
+    (who changes their global defaults); otherwise 403."""
+    actor = current_actor()
+    if not allowed(actor.role, "manage_rules"):
+        authorize("read")
+    return actor
+
+
+def rule_history(name: str) -> dict:
+    """A rule: each parameter's catalog default, its current global value, the
+    overrides the reader may see and the value in force in the reader's jurisdiction;
+    and its history from its events, newest first: who changed it, when, why, where, and
+    each parameter's old and new value (an override's old value is the one in force
+    there before)."""
+    actor = may_read_rules()
+    if name not in CATALOG:
+        raise ApiError(404, "not_found", f"no rule {name}", "name")
+    rule = casefiles().rule(name)
+    catalog = defaults(name)
+    overrides = {j: values for j, values in sorted(rule.overrides.items())
+                 if _sees_jurisdiction(actor, j)}
+    in_force = rule.parameters_for(actor.jurisdiction)
+    parameters = [{"key": key, "default": catalog.get(key), "current": value,
+                   "in_force": in_force.get(key),
+                   "overrides": {j: v[key] for j, v in overrides.items() if key in v}}
+                  for key, value in rule.parameters.items()]
+    history, state = [], None
+    events = list(casefiles().events.get(rule_id(name)))
+    # a change the reader may not see: the rule's definition recorded with it (the first
+    # change records the catalog's defaults first, with the change's meta) keeps its why
+    hidden = {e.meta.correlation_id for e in events
+              if not _sees_jurisdiction(actor, getattr(e, "jurisdiction", None))}
+    for event in events:
+        jurisdiction = getattr(event, "jurisdiction", None)
+        was = None if state is None else dict(
+            state.parameters if jurisdiction is None else state.parameters_for(jurisdiction))
+        state = event.mutate(state)  # (the same object, changed)
+        meta = event.meta
+        if was is None:
+            changes = {k: {"old": None, "new": x} for k, x in state.parameters.items()}
+        else:
+            changes = {k: {"old": was.get(k), "new": x}
+                       for k, x in event.parameters.items()}
+        if not _sees_jurisdiction(actor, jurisdiction):
+            continue
+        history.append({"version": state.rule_version,
+                        "event": "defined" if was is None else "changed",
+                        "recorded_at": event.timestamp, "effective_date": meta.effective_date,
+                        "actor": meta.actor_id, "actor_role": meta.actor_role,
+                        **({"reason": None, "reference": None}
+                           if meta.correlation_id in hidden else
+                           {"reason": meta.reason, "reference": meta.reference}),
+                        "jurisdiction": jurisdiction, "parameters": changes})
+    history.reverse()
+    return plain({**rule_document(rule), "overrides": overrides,
+                  "reader_jurisdiction": actor.jurisdiction, "parameters": parameters,
+                  "history": history})
+
+
+@bp.get("/rules/<name>")
+def read_rule(name: str):
+    """A rule: each parameter's catalog default, current value and overrides, and the
+    rule's history (who changed it, when, why, where, old and new values), newest
+    first."""
+    return jsonify(rule_history(name))
 
 
 # ---------------------------------------------------------------------- proposals

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from adapters.commands import validation as v
 from adapters.commands.catalog import (BY_ENDPOINT, META_SCHEMA, Command, plan_jurisdiction,
-                                       plan_number, reason_required)
+                                       plan_number, reason_required, sha256_hex)
 from adapters.web.requests import IDEMPOTENCY_KEY_RE
 from domain.calendar import today_in_china
 from domain.codes import (validate_committee, validate_credit_code, validate_id_number,
@@ -39,24 +39,34 @@ PATTERNS = {
 WHITE = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3000 + 1)) if c.isspace())
 NO_NUL = "^[^\\u0000]*$"
 TEXT = f"^[^\\u0000]*[^\\u0000{WHITE}][^\\u0000]*$"
+PATTERNS[sha256_hex] = "^[0-9a-f]{64}$"
 PATTERNS[plan_number] = f"^[^\\u0000/]*[^\\u0000/{WHITE}][^\\u0000/]*$"  # a path segment
 IF_MATCH = '^\\s*(W/)?"?[0-9]{1,12}"?\\s*$'
 # Path parameters by name (and, for a code, the path it is in): what the route accepts.
 PATH_PARAMETERS = {
     "code": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
     "year": {"type": "integer", "minimum": 1980, "maximum": 2100},
+    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},  # a document's
 }
 NETWORK_CODE = {"type": "string", "pattern": PATTERNS[validate_jurisdiction]}
 META = {"effective_date": "the business date it takes effect (default today, China time; "
                           "not in the future)",
         "reason": "why (the paper process's reason)",
-        "reference": "decision or notice number"}
-ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["status", "code", "message"],
-    "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
-                   "message": {"type": "string"},
-                   "field": {"type": ["string", "null"]}}}}}
-ERRORS = {"400": "malformed input (the message names the field)",
+        "reference": "decision or notice number",
+        "documents": "the documents the entry rests on, each uploaded first (POST "
+                     "/api/v1/documents): its sha256, file name, public (the public may "
+                     "download it with a public entry) and personal (the personal data of "
+                     "the person the command is about: erased with theirs)"}
+REFUSAL = {"type": "object", "required": ["status", "code", "message"],
+           "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
+                          "message": {"type": "string"},
+                          "field": {"type": ["string", "null"]}}}
+ERROR = {"type": "object", "required": ["error"], "properties": {
+    "error": {**REFUSAL, "description": "the first refusal"},
+    "errors": {"type": "array", "items": REFUSAL, "minItems": 1,
+               "description": "every refusal, one for each bad field of the body (the "
+                              "first is error)"}}}
+ERRORS = {"400": "malformed input (every bad field in errors, the first as error)",
           "401": "no or unknown API token", "403": "role or jurisdiction refuses it",
           "404": "unknown organization, person or item", "409": "version conflict or duplicate",
           "413": "body over 64 KiB", "415": "not application/json",
@@ -73,11 +83,20 @@ def query(**parameters: tuple[dict, str]):
     return declare
 
 
-def responds(media_type: str, description: str):
-    """Declare that a read answers ``media_type`` (not JSON) on success, for
-    /openapi.json; its errors are JSON as everywhere."""
+def responds(media_type: str | tuple[str, ...], description: str):
+    """Declare that a read answers ``media_type`` (not JSON; or one of several) on
+    success, for /openapi.json; its errors are JSON as everywhere."""
     def declare(view):
         view.response_content = (media_type, description)
+        return view
+    return declare
+
+
+def accepts(content: dict[str, dict]):
+    """Declare a route's request body that is not a JSON command body: media type ->
+    {"schema": ...}, for /openapi.json (an upload's file)."""
+    def declare(view):
+        view.request_content = content
         return view
     return declare
 
@@ -121,12 +140,14 @@ def object_schema(fields: dict[str, v.F]) -> dict:
 def body_schema(command: Command | None) -> dict:
     """A command's body: its fields and the meta fields; a command that needs a reason
     (``reason_required``) requires it, not null."""
-    fields = {**(command.schema if command else {}), **META_SCHEMA}
+    fields = {**(command.schema if command else {}),
+              **(command.meta_schema if command else META_SCHEMA)}
     if command is not None and reason_required in command.checks:
         fields["reason"] = v.text(True, META_SCHEMA["reason"].max_len)
     body = object_schema(fields)
     for name, text in META.items():
-        body["properties"][name]["description"] = text
+        if name in body["properties"]:
+            body["properties"][name]["description"] = text
     return body
 
 
@@ -158,7 +179,7 @@ def operation_id(endpoint: str, method: str) -> str:
     return f"{'api' if blueprint in API_BLUEPRINTS else blueprint}.{view}.{method.lower()}"
 
 
-API_BLUEPRINTS = ("api", "reads", "network", "plans", "printing")
+API_BLUEPRINTS = ("api", "reads", "network", "plans", "printing", "statistics", "documents")
 
 
 def build(app) -> dict:
@@ -171,10 +192,14 @@ def build(app) -> dict:
         parameters = [path_parameter(name, conv, rule.rule)
                       for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)]
         command = BY_ENDPOINT.get(rule.endpoint)
-        media_type, described = getattr(view, "response_content", ("application/json",
-                                                                   "success"))
-        answer = {"schema": {"type": "object"}} if media_type == "application/json" else \
-            {"schema": {"type": "string", "format": "binary"}}
+        media_types, described = getattr(view, "response_content", ("application/json",
+                                                                    "success"))
+        if isinstance(media_types, str):
+            media_types = (media_types,)
+        success = {media_type: {"schema": {"type": "object"}}
+                   if media_type == "application/json"
+                   else {"schema": {"type": "string", "format": "binary"}}
+                   for media_type in media_types}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             doc = (view.__doc__ or "").strip().split("\n")[0]
             operation: dict[str, Any] = {
@@ -182,7 +207,7 @@ def build(app) -> dict:
                 "summary": (command.summary if command else doc) or rule.endpoint,
                 "parameters": parameters,
                 "responses": {"200" if method == "GET" else "2XX": {
-                    "description": described, "content": {media_type: answer}},
+                    "description": described, "content": success},
                     **{code: {"description": text, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}}
                        for code, text in ERRORS.items()}}}
@@ -194,9 +219,9 @@ def build(app) -> dict:
                      "schema": query_schema(schema), "description": text}
                     for name, (schema, text) in getattr(view, "query_parameters", {}).items()]
             if method in ("POST", "PUT"):
-                body = body_schema(command)
-                operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": body}}}
+                operation["requestBody"] = {"required": True, "content": getattr(
+                    view, "request_content", None) or {
+                    "application/json": {"schema": body_schema(command)}}}
                 operation["parameters"] = parameters + [
                     {"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string",
@@ -267,8 +292,8 @@ def docs_page():
     operations = []
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
-            schema = op.get("requestBody", {}).get("content", {}).get(
-                "application/json", {}).get("schema")
+            content = op.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
             fields = (schema or {}).get("properties", {})
             required = set((schema or {}).get("required", []))
             operations.append({
@@ -279,5 +304,6 @@ def docs_page():
                                   if p["in"] == "query"),
                 "fields": [(n, n in required) for n in fields],
                 "body": json.dumps(example(schema), ensure_ascii=False, indent=2)
-                if schema else None})
+                if schema else None,
+                "file": bool(content) and not schema})  # a file as the body (an upload)
     return render_template("docs.html", operations=operations)

@@ -12,7 +12,9 @@ from flask_babel import gettext
 from adapters.store.open_data import OpenDataStore
 from adapters.web.labels import LABELS, label
 from adapters.web.paging import paged, window
-from adapters.web.requests import ApiError, fresh_view, not_found, page, refusal
+from adapters.web.documents import document_response
+from adapters.web.requests import (ApiError, fresh_view, not_found, page, refusal,
+                                   status_of)
 from domain.errors import DomainError
 from projections.documents import organization_document, public_document
 from projections.open_data import TABLES
@@ -30,7 +32,24 @@ def public_organization(code: str):
     if request.args.get("format") == "json":
         return current_app.response_class(json.dumps(document, ensure_ascii=False),
                                           mimetype="application/json")
-    return page("public_org.html", org=document)
+    return page("public_org.html", org=document,
+                documents=current_app.extensions["casefiles"].public_documents(code))
+
+
+@bp.get("/organizations/<code>/documents/<sha256>")
+def public_document_download(code: str, sha256: str):
+    """A document marked public of one of the entries the public disclosure shows (a
+    penalty, a credit listing, an annual-inspection conclusion); any other: 404."""
+    app = current_app.extensions["casefiles"]
+    try:
+        document, _event = app.attached_document(code, sha256, public=True)
+        content = app.document_content(sha256)
+    except DomainError as e:
+        status = status_of(e)[0]
+        return page("error.html", status if status in (404, 410) else 404,
+                    error={"message": gettext("Not found.") if status != 410 else
+                           gettext("This document was erased.")})
+    return document_response(document, content, cache="public, max-age=3600")
 
 
 @bp.get("/organizations")

@@ -341,6 +341,14 @@ def audit_checkpoint():
 def figures(args: Mapping[str, str]) -> dict:
     """Counts per year and kind for a jurisdiction (rolled up), with pass rates."""
     actor = authorize("read")
+    if actor.role != "auditor" and not actor.jurisdiction:  # an organization's account
+        raise ApiError(403, "forbidden_jurisdiction", "your account has no jurisdiction")
+    if actor.role == "supervisory_unit":
+        # the statistics count a jurisdiction's organizations, not a unit's: a supervisory
+        # unit would see those it does not supervise (its own are on the network page)
+        raise ApiError(403, "forbidden", "the statistics count whole jurisdictions; a "
+                                         "supervisory unit sees its organizations' figures "
+                                         "on the network page")
     jurisdiction = args.get("jurisdiction") or actor.jurisdiction
     if jurisdiction is None:
         raise ApiError(400, "invalid_value", "jurisdiction is required", "jurisdiction")
@@ -359,12 +367,6 @@ def figures(args: Mapping[str, str]) -> dict:
     return {"jurisdiction": jurisdiction, "years": {
         str(y): {"counts": counts, "inspection_pass_rates": pass_rates(counts)}
         for y, counts in totals.items()}}
-
-
-@bp.get("/statistics")
-def statistics():
-    """Counts per year and kind for a jurisdiction (rolled up), with pass rates."""
-    return jsonify(figures(request.args))
 
 
 # ------------------------------------------------------------------------ persons

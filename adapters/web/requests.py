@@ -31,6 +31,7 @@ from adapters.web.sessions import COOKIE
 from domain.access import allowed, in_scope, person_in_scope
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_contains, validate_jurisdiction
+from domain.documents import DocumentErased, DocumentTooLarge, UnsupportedDocumentType
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, RuleViolation
 from domain.meta import Meta
 from services.casefiles import CaseFiles
@@ -57,6 +58,12 @@ def casefiles() -> CaseFiles:
 # ----------------------------------------------------------------------- errors
 
 def status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, UnsupportedDocumentType):
+        return 415, "unsupported_media_type"
+    if isinstance(error, DocumentTooLarge):
+        return 413, "document_too_large"
+    if isinstance(error, DocumentErased):
+        return 410, "document_erased"
     if isinstance(error, (OrganizationNotFound, PersonNotFound)):
         return 404, "not_found"
     if isinstance(error, NotFound):
@@ -74,14 +81,31 @@ def status_of(error: DomainError) -> tuple[int, str]:
     return 400, "invalid_value"
 
 
-def error_document(status: int, code: str, message: str, field: str | None = None) -> dict:
-    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+def error_document(status: int, code: str, message: str, field: str | None = None,
+                   errors: list[dict] | None = None) -> dict:
+    """The API's error: the first refusal as ``error``, and every refusal (a body with
+    several bad fields has one each) as ``errors``."""
+    first = {"status": status, "code": code, "message": message, "field": field}
+    return {"error": first, "errors": errors or [first]}
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None):
-    response = jsonify(error_document(status, code, message, field))
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   errors: list[dict] | None = None):
+    response = jsonify(error_document(status, code, message, field, errors))
     response.status_code = status
     return response
+
+
+def domain_refusal(error: DomainError) -> tuple[int, dict]:
+    """The status and JSON document of a domain error and every refusal it carries
+    (adapters.commands.validation.refused); the first gives the status."""
+    status, code = status_of(error)
+    errors = []
+    for each in v.every_error(error):
+        each_status, each_code = status_of(each)
+        errors.append({"status": each_status, "code": each_code, "message": each.message,
+                       "field": each.field})
+    return status, error_document(status, code, error.message, error.field, errors)
 
 
 def refusal(error: ApiError | DomainError) -> tuple[int, dict]:
@@ -89,8 +113,7 @@ def refusal(error: ApiError | DomainError) -> tuple[int, dict]:
     if isinstance(error, ApiError):
         return error.status, error_document(error.status, error.code, error.message,
                                             error.field)
-    status, code = status_of(error)
-    return status, error_document(status, code, error.message, error.field)
+    return domain_refusal(error)
 
 
 def as_json(data: Any) -> Any:
@@ -340,12 +363,31 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return found
 
 
-def parse_body(data: Any, schema: dict[str, v.F]) -> tuple[dict, dict]:
-    """Check a body against a command's schema; split it into the command's fields and
-    the meta fields."""
-    parsed = v.parse(data, {**schema, **META_SCHEMA})
-    meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in META_SCHEMA}
+def parse_body(data: Any, schema: dict[str, v.F],
+               checks: tuple[Callable[[dict, dict], None], ...] = (),
+               meta_schema: dict[str, v.F] = META_SCHEMA) -> tuple[dict, dict]:
+    """Check a body against a command's schema and its checks (each given what passed
+    the schema); split it into the command's fields and the meta fields (``meta_schema``:
+    the command's, Command.meta_schema). Every refusal is found, and raised at once
+    (adapters.commands.validation.refused)."""
+    parsed, errors = v.parse_all(data, {**schema, **meta_schema})
+    meta_fields = {k: parsed.pop(k) for k in list(parsed) if k in meta_schema}
+    for check in (*checks, effective_date_not_in_future):
+        try:
+            check(parsed, meta_fields)
+        except DomainError as e:
+            errors.extend(v.every_error(e))
+    if errors:
+        raise v.refused(errors)
     return parsed, meta_fields
+
+
+def effective_date_not_in_future(fields: dict, meta_fields: dict) -> None:
+    """Only what has taken effect is recorded (make_meta holds to it as well)."""
+    effective = meta_fields.get("effective_date")
+    if effective is not None and effective > today_in_china():
+        raise v.BadRequest(f"effective_date {effective} is in the future; record what has "
+                           "taken effect", field="effective_date")
 
 
 def correlation_header() -> str | None:
@@ -361,10 +403,12 @@ def make_meta(actor, meta_fields: dict, correlation_id: str | None = None) -> Me
         raise ApiError(400, "invalid_value", f"effective_date {effective} is in the future; "
                        "record what has taken effect", "effective_date")
     correlation = correlation_id or str(uuid.uuid4())
+    documents = (casefiles().attachments(meta_fields["documents"])
+                 if meta_fields.get("documents") else ())
     return Meta(actor_id=actor.username, actor_role=actor.role,
                 effective_date=effective or today,
                 correlation_id=correlation[:100], reason=meta_fields.get("reason"),
-                reference=meta_fields.get("reference"))
+                reference=meta_fields.get("reference"), documents=documents)
 
 
 def expected_version() -> int | None:

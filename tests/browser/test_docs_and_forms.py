@@ -57,7 +57,7 @@ def test_an_officer_raises_a_warning_through_its_form(live_server, page, artifac
     page.goto(f"{live_server.url}/organizations/{code(1)}")
     page.get_by_role("link", name="对该组织发起预警").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("发起预警")
-    expect(page.get_by_label("社会组织（统一社会信用代码）")).to_have_value(code(1))
+    expect(page.get_by_label("社会组织")).to_have_value(code(1))
     page.get_by_label("级别").select_option("medium")
     page.get_by_label("情况描述").fill("居民反映该组织长期无活动")
     page.get_by_role("button", name="录入").click()

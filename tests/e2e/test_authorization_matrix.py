@@ -11,12 +11,14 @@ test fails on any route it does not list, so a new endpoint has to be placed in 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from domain.access import allowed
 from domain.codes import jurisdiction_contains
+from domain.documents import attachment
 from tests.conftest import meta
 from tests.support import code, post_signin, registration
 
@@ -95,6 +97,10 @@ ROUTES = [
     ("POST", f"/api/v1/organizations/{ORG}/deregistration", "deregister", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/revocation", "revoke", "org"),
     ("POST", f"/api/v1/organizations/{ORG}/ban", "ban", "org"),
+    # documents: an upload by whoever records entries (a JSON body is no PDF: 415 when
+    # allowed); a download by whoever may read the organization an entry of holds it
+    ("POST", "/api/v1/documents", "attach_document", None),
+    ("GET", f"/api/v1/organizations/{ORG}/documents/{{document}}", "read", "org"),
     # a person serves the organization; an admin erases anyone's personal data
     ("POST", "/api/v1/persons/lookup", "read_persons", "org"),
     ("GET", "/api/v1/persons/{person}", "read_persons", "org"),
@@ -103,7 +109,7 @@ ROUTES = [
     ("POST", "/api/v1/persons/{person}/erasure", "erase_person", None),
     ("GET", "/api/v1/audit/verify", "read_all", None),
     ("GET", "/api/v1/audit/checkpoint", "read_all", None),
-    ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "node"),
+    ("GET", "/api/v1/statistics?jurisdiction={node}", "read", "figures"),
     ("GET", "/api/v1/network/{node}", "read", "node"),
     ("GET", "/api/v1/network/{node}/organizations?flag=warning", "read", "node"),
     ("PUT", "/api/v1/network/{node}", "manage_network", "node"),
@@ -126,6 +132,9 @@ ROUTES = [
     # its results are published by inspection staff of its jurisdiction (a rule refuses
     # it while drawn organizations wait for their inspection)
     ("POST", "/api/v1/inspection-plans/PLAN-{node}/publication", "inspection", "node"),
+    ("GET", "/api/v1/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
+    # a rule and its history: every reader, and the administrator who changes it
+    ("GET", "/api/v1/rules/warning_escalation", "read|manage_rules", None),
     # one's own account and tokens: every role; other accounts: admins
     ("GET", "/api/v1/account", "own_account", None),
     ("GET", "/api/v1/account/tokens", "own_account", None),
@@ -157,10 +166,18 @@ ROUTES = [
     ("PAGE", "/import", "register", None),  # each row's jurisdiction is checked on upload
     # the generated form of any command endpoint: offered to the roles that may run it
     ("PAGE", "/forms/warnings", "raise_warning", None),
+    ("PAGE", "/inspection-plans?jurisdiction={node}", "inspection|read_all", "node"),
+    ("PAGE", "/inspection-plans/PLAN-{node}", "inspection|read_all", "node"),
+    ("PAGE", "/statistics?jurisdiction={node}", "read", "figures"),
+    ("PAGE", "/statistics/inspections.csv?jurisdiction={node}", "read", "figures"),
+    ("PAGE", "/rules", "read|manage_rules", None),
+    ("PAGE", "/rules/warning_escalation", "read|manage_rules", None),
+    # the rule's form: for the roles that change rules (where: checked when it posts)
+    ("PAGE", "/rules/warning_escalation/change", "manage_rules", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
           "/public/organizations", "/public/organizations/<code>", "/public/open-data",
-          "/public/open-data/files/<name>"}
+          "/public/open-data/files/<name>", "/public/organizations/<code>/documents/<sha256>"}
 # the form posts of the pages run the API endpoints listed above; /metrics has a rule of
 # its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)
 LISTED_ELSEWHERE = {"/warnings/<warning_id>/<action>", "/metrics"}
@@ -230,6 +247,10 @@ def world(api, pg_app):
         roles=["legal_representative"], term_start=date(2021, 1, 1),
         term_end=date(2025, 12, 31), meta=meta("2021-01-01"))
     person_id = appointed.result["person_id"]
+    letter = pg_app.store_document(b"%PDF-1.4 matrix")
+    pg_app.execute(OWN_ORG, command="interview", person_name="王", person_role="秘书长",
+                   topics=["t"], meta=replace(meta("2021-02-01"), documents=(
+                       attachment(letter, "约谈记录.pdf", False, False),)))
     accounts = {}
     for role, (own, other_scope) in SCOPES.items():
         variants = {"own": own, "other": other_scope} if own else {"none": None}
@@ -249,7 +270,7 @@ def world(api, pg_app):
             accounts[(role, variant)] = (username, pg_app.issue_token(username, meta()))
     api.get(api.org(1))  # the read models have caught up
     return {"accounts": accounts, "warnings": warnings, "proposals": proposals,
-            "person": person_id}
+            "person": person_id, "document": letter.sha256}
 
 
 def expected_denied(role: str, variant: str, action: str, scope_kind: str | None) -> bool:
@@ -259,6 +280,10 @@ def expected_denied(role: str, variant: str, action: str, scope_kind: str | None
         return True
     if scope_kind is None or role == "auditor":
         return False
+    if scope_kind == "figures":  # a jurisdiction's statistics: whole jurisdictions, which
+        if role == "supervisory_unit":  # a supervisory unit does not see (its own
+            return True  # organizations' figures are on the network page)
+        scope_kind = "node"
     if scope_kind == "own-node":  # the reader's own node: any account that has one
         return SCOPES[role][0] is None
     if role == "organization":
@@ -286,7 +311,8 @@ def test_every_cell_of_the_matrix_follows_the_policy_table(api, world, caplog):
             org, committee = OWN_ORG, OWN_COMMITTEE
             node = SCOPES[role][0] or "310110000000"
             path = template.format(org=org, node=node, warning=world["warnings"][org],
-                                   proposal=world["proposals"][org], person=world["person"])
+                                   proposal=world["proposals"][org], person=world["person"],
+                                   document=world["document"])
             body = bodies(org, node, committee).get(template.split("?")[0].replace(
                 "{org}", ORG)) or bodies(org, node, committee).get(
                 template.split("?")[0]) or {}

@@ -131,6 +131,36 @@ def test_every_message_fits_the_asyncapi_document_with_its_kafka_key(api, postgr
         jsonschema.validate("1043", spec["payload"]["properties"]["sequence"])
 
 
+def test_an_entrys_documents_are_published_without_a_personal_ones_name(api, postgres_env):
+    """The meta's documents travel with the event (hash, type, size, flags) and fit the
+    type's schema; a personal document's name, which may name the person, does not."""
+    pdf, jpeg = b"%PDF-1.4 decision", b"\xff\xd8\xff\xe0 id card copy"
+    hashes = []
+    for content in (pdf, jpeg):
+        response = api.post(f"{API}/documents", data=content,
+                            content_type="application/octet-stream")
+        assert response.status_code == 201
+        hashes.append(response.get_json()["sha256"])
+    assert api.post(f"{API}/organizations", registration(1)).status_code == 201
+    appoint(api, 1, "甄士隐", id_number("19500101", 11), documents=[
+        {"sha256": hashes[0], "name": "理事会决议.pdf", "public": False},
+        {"sha256": hashes[1], "name": "甄士隐身份证.jpg", "personal": True}])
+    messages, _ = published(postgres_env)
+    schemas = {p.stem: json.loads(p.read_text())
+               for p in (ROOT / "docs" / "events").glob("*.json")}
+    with_documents = [m for _, m in messages if m["data"]["meta"].get("documents")]
+    assert {m["type"].split(".")[-2] for m in with_documents} >= {"LeaderAppointed",
+                                                                   "PostTaken"}
+    for message in with_documents:
+        jsonschema.validate(message["data"], schemas[message["type"]])
+        assert message["data"]["meta"]["documents"] == [
+            {"sha256": hashes[0], "name": "理事会决议.pdf", "media_type": "application/pdf",
+             "size": len(pdf), "public": False, "personal": False},
+            {"sha256": hashes[1], "media_type": "image/jpeg", "size": len(jpeg),
+             "public": False, "personal": True}]
+    assert "甄士隐身份证" not in json.dumps([m for _, m in messages], ensure_ascii=False)
+
+
 def test_the_online_annual_reports_steps_fit_their_schemas(api, pg_app, postgres_env):
     """Issue 16: drafted, submitted, returned, resubmitted and approved (then filed), and a
     directly registered organization's submission (then filed): every message fits its

@@ -33,6 +33,11 @@
                        credentials: "omit"};
       try {
         url = buildUrl(op, form);
+        var file = form.querySelector("input.file");
+        if (file && file.files.length) {  // an upload: the file itself is the body
+          init.body = file.files[0];
+          init.headers["Content-Type"] = file.files[0].type || "application/octet-stream";
+        }
         var body = form.querySelector("textarea.body");
         if (body) {
           JSON.parse(body.value);  // say so here rather than send malformed JSON
