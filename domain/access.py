@@ -22,15 +22,18 @@ OWN = frozenset({"own_account"})
 
 POLICY: dict[str, frozenset[str]] = {
     "registration_staff": STAFF_WRITES | {"read", "read_persons"} | OWN,
+    # the supervisory unit pre-reviews the annual reports of the organizations it
+    # supervises (approves or returns them); the organization drafts and submits its own;
     # upload a document (attach_document): whoever records case-file entries
-    "supervisory_unit": frozenset({"read", "major_event_review", "attach_document"}) | OWN,
+    "supervisory_unit": frozenset({"read", "major_event_review", "annual_report_review",
+                                   "attach_document"}) | OWN,
     "sub_district_office": frozenset({"read", "record_community", "raise_warning",
                                       "handle_warning", "attach_document"}) | OWN,
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
     # objections and credit repair are the organization's own (issue 16)
-    "organization": frozenset({"read", "annual_report", "major_event_report",
-                               "attach_document", "file_objection",
+    "organization": frozenset({"read", "annual_report", "annual_report_draft",
+                               "major_event_report", "attach_document", "file_objection",
                                "apply_credit_repair"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import annual_report_review as review
 from domain.calendar import add_years, months_later
 from domain.codes import CIVIL_AFFAIRS_CATEGORIES, validate_committee, validate_credit_code
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
@@ -61,8 +62,10 @@ class Organization(Aggregate):
     Version 2 of its state (snapshots, and the states the read models keep): each annual
     report holds ``full_time_staff`` (issue 17); a state of version 1 reads with None
     there, as its ``AnnualReportFiled`` events do (docs/EVENTS.md, "How to change an
-    event"). Version 3 (issue 16): ``objections`` and ``repair_applications``, none in a
-    state of version 2."""
+    event"). Version 3 (issue 16): ``objections`` and ``repair_applications`` (the credit
+    remedies, domain.credit_remedies) and ``annual_report_reviews`` (the online annual
+    report's drafts and pre-review, domain.annual_report_review), none in a state of
+    version 2."""
 
     class_version = 3
 
@@ -75,6 +78,7 @@ class Organization(Aggregate):
     def upcast_v2_v3(state: dict) -> None:
         state.setdefault("objections", {})
         state.setdefault("repair_applications", {})
+        state.setdefault("annual_report_reviews", {})
 
     class Event(StampedByRecordingClock, Aggregate.Event):
         """Every event after creation; it remembers the latest business date applied, so a
@@ -136,6 +140,7 @@ class Organization(Aggregate):
         self.suspension_decision: str | None = None
         self.changes: list[dict] = []
         self.annual_reports: dict[str, dict] = {}
+        self.annual_report_reviews: dict[str, dict] = {}
         self.conclusions: dict[str, dict] = {}
         self.level: dict | None = None
         self.major_events: dict[str, dict] = {}
@@ -289,11 +294,7 @@ class Organization(Aggregate):
                            meta: Meta, full_time_staff: int | None = None) -> None:
         """年度工作报告: one per year; none for a year that is exempt or not yet over. The
         number of full-time staff is optional (None: not reported)."""
-        if full_time_staff is not None and (
-                isinstance(full_time_staff, bool) or not isinstance(full_time_staff, int)
-                or full_time_staff < 0):
-            raise InvalidValue("full_time_staff must be a whole number, 0 or more",
-                               field="full_time_staff")
+        review.check_full_time_staff(full_time_staff)
         self._require_open("annual report")
         self._require_registered("an annual report")
         if str(year) in self.annual_reports:
@@ -348,6 +349,155 @@ class Organization(Aggregate):
             "net_assets": net_assets, "activities_held": activities_held,
             "party_organization": party_organization, "full_time_staff": full_time_staff,
             "filed_on": meta.effective_date}
+
+    # ------------------------------------------ the online annual report and its review
+
+    def _reviewed_report(self, year: int) -> dict | None:
+        return self.annual_report_reviews.get(str(year))
+
+    def _require_not_filed(self, year: int) -> None:
+        if str(year) in self.annual_reports:
+            raise RuleViolation(f"the annual report for {year} was already filed",
+                                rule="one_annual_report_per_year", field="year")
+
+    def save_annual_report_draft(self, *, year: int, income: Decimal, expenditure: Decimal,
+                                 net_assets: Decimal, activities_held: int,
+                                 party_organization: bool, annual_inspection: Parameters,
+                                 meta: Meta, full_time_staff: int | None = None) -> None:
+        """The organization saves its draft of a year's report (saving again replaces
+        it), while the draft is its own: not submitted, or returned with comments."""
+        review.check_full_time_staff(full_time_staff)
+        self._require_open("annual report")
+        self._require_registered("an annual report")
+        self._require_not_filed(year)
+        review.check_editable(self._reviewed_report(year), year)
+        self._check_inspection_year(year, annual_inspection, meta)
+        self._annual_report_draft_saved(
+            year=year, income=income, expenditure=expenditure, net_assets=net_assets,
+            activities_held=activities_held, party_organization=party_organization,
+            full_time_staff=full_time_staff, meta=meta)
+
+    class AnnualReportDraftSaved(Event):
+        """网上年报草稿: the organization saved its draft of a year's annual report.
+
+        A later save replaces it, while the draft is its own: not submitted, or returned."""
+
+        year: int
+        income: Decimal
+        expenditure: Decimal
+        net_assets: Decimal
+        activities_held: int
+        party_organization: bool
+        full_time_staff: int | None
+
+    @event(AnnualReportDraftSaved)
+    def _annual_report_draft_saved(self, year: int, income: Decimal, expenditure: Decimal,
+                                   net_assets: Decimal, activities_held: int,
+                                   party_organization: bool, full_time_staff: int | None,
+                                   meta: Meta) -> None:
+        entry = self.annual_report_reviews.setdefault(str(year), review.new_review(year))
+        entry["report"] = {"income": income, "expenditure": expenditure,
+                           "net_assets": net_assets, "activities_held": activities_held,
+                           "party_organization": party_organization,
+                           "full_time_staff": full_time_staff}
+        entry["saved_on"] = meta.effective_date
+        review.step(entry, "saved", meta.effective_date, meta.actor_id, meta.actor_role)
+
+    def submit_annual_report(self, *, year: int, annual_inspection: Parameters,
+                             meta: Meta) -> None:
+        """The organization submits its saved draft: to its supervisory unit for the
+        pre-review, or, without one (directly registered), straight to the registration
+        authority, where it is filed (``AnnualReportFiled``)."""
+        self._require_open("annual report")
+        self._require_registered("an annual report")
+        self._require_not_filed(year)
+        entry = self._reviewed_report(year)
+        unit = (self.supervisory_unit or "").strip() or None
+        review.check_submittable(entry, year, unit)
+        self._check_inspection_year(year, annual_inspection, meta)
+        self._annual_report_submitted(year=year, supervisory_unit=unit, meta=meta)
+        if unit is None:
+            self._file_reviewed(year, meta)
+
+    class AnnualReportSubmitted(Event):
+        """网上年报报送: the organization submitted its saved draft of a year's report.
+
+        It goes to its supervisory unit for the pre-review (``supervisory_unit``), or, with
+        none (null), straight to the registration authority: an ``AnnualReportFiled``
+        follows at once."""
+
+        year: int
+        supervisory_unit: str | None
+
+    @event(AnnualReportSubmitted)
+    def _annual_report_submitted(self, year: int, supervisory_unit: str | None,
+                                 meta: Meta) -> None:
+        entry = self.annual_report_reviews[str(year)]
+        # without a supervisory unit it goes straight to the registration authority
+        entry["state"] = "submitted" if supervisory_unit else "filed"
+        entry["submitted_on"] = meta.effective_date
+        entry["supervisory_unit"] = supervisory_unit
+        review.step(entry, "submitted", meta.effective_date, meta.actor_id, meta.actor_role)
+
+    def _file_reviewed(self, year: int, meta: Meta) -> None:
+        report = self.annual_report_reviews[str(year)]["report"]
+        self._annual_report_filed(year=year, meta=meta,
+                                  **{f: report[f] for f in review.REPORT_FIELDS})
+
+    def return_annual_report(self, *, year: int, comments: str, meta: Meta) -> None:
+        """The supervisory unit returns a submitted report with its comments; the
+        organization corrects its draft and resubmits."""
+        self._require_open("annual report review")
+        if not (comments or "").strip():
+            raise InvalidValue("comments must say what to correct", field="comments")
+        review.check_reviewable(self._reviewed_report(year), year)
+        self._require_not_filed(year)  # (filed meanwhile by staff, from the paper report)
+        self._annual_report_returned(year=year, comments=comments.strip(), meta=meta)
+
+    class AnnualReportReturned(Event):
+        """网上年报退回: the supervisory unit returned a submitted report with comments.
+
+        The organization corrects its draft and resubmits it."""
+
+        year: int
+        comments: str
+
+    @event(AnnualReportReturned)
+    def _annual_report_returned(self, year: int, comments: str, meta: Meta) -> None:
+        entry = self.annual_report_reviews[str(year)]
+        entry["state"] = "returned"
+        entry["returned"].append({"comments": comments, "returned_on": meta.effective_date,
+                                  "by": meta.actor_id})
+        review.step(entry, "returned", meta.effective_date, meta.actor_id, meta.actor_role,
+                    comments)
+
+    def approve_annual_report(self, *, year: int, meta: Meta) -> None:
+        """The supervisory unit approves a submitted report: it reaches the registration
+        authority as filed (``AnnualReportFiled``, with the approved draft's figures)."""
+        self._require_open("annual report review")
+        review.check_reviewable(self._reviewed_report(year), year)
+        self._require_not_filed(year)
+        self._annual_report_approved(year=year, meta=meta)
+        self._file_reviewed(year, meta)
+
+    class AnnualReportApproved(Event):
+        """网上年报初审同意: the supervisory unit approved a submitted report.
+
+        An ``AnnualReportFiled`` with the approved draft's figures follows at once."""
+
+        year: int
+
+    @event(AnnualReportApproved)
+    def _annual_report_approved(self, year: int, meta: Meta) -> None:
+        entry = self.annual_report_reviews[str(year)]
+        entry["state"] = "approved"
+        entry["approved_on"] = meta.effective_date
+        review.step(entry, "approved", meta.effective_date, meta.actor_id, meta.actor_role)
+
+    def annual_report_stage(self, year: int) -> str | None:
+        """Where the year's report stands (domain.annual_report_review.STAGES)."""
+        return review.stage(self._reviewed_report(year), str(year) in self.annual_reports,
+                            str(year) in self.conclusions)
 
     def conclude_annual_inspection(self, *, year: int, result: str, findings: str,
                                    annual_inspection: Parameters, meta: Meta) -> None:

@@ -12,7 +12,11 @@ the parameters of the rule that sets it, for the item's jurisdiction.
   rule's working days before it;
 - an objection is decided by the day recorded when it was filed (the ``credit_objection``
   rule's working days), a credit repair application within the ``timeliness`` rule's
-  (domain.credit_remedies).
+  (domain.credit_remedies);
+- an online annual report (issue 16) submitted to a supervisory unit waits for its
+  pre-review until the ``annual_inspection`` rule's ``supervisory_unit_deadline``; a
+  draft not submitted, or returned with comments, waits for its organization until the
+  deadline of its next step (domain.annual_report_review.due).
 """
 
 from __future__ import annotations
@@ -23,15 +27,19 @@ from domain.calendar import month_day, working_days_after, working_days_before
 from domain.rules import Parameters
 
 KINDS = ("warning", "proposal", "annual_report", "major_event", "rectification",
-         "objection", "credit_repair")
+         "objection", "credit_repair", "annual_report_review", "annual_report_draft")
 # who handles each kind: the action of the policy table (domain.access)
 HANDLED_BY = {"warning": "handle_warning", "proposal": "decide_proposal",
               "annual_report": "annual_inspection", "major_event": "major_event_review",
               "rectification": "rectification", "objection": "decide_objection",
-              "credit_repair": "decide_credit_repair"}
+              "credit_repair": "decide_credit_repair",
+              "annual_report_review": "annual_report_review",
+              "annual_report_draft": "annual_report_draft"}
 # what an organization's own account sees waiting on its case: what it filed, until
 # staff decide it (by the action with which it files it)
 FILED_BY = {"objection": "file_objection", "credit_repair": "apply_credit_repair"}
+# the kinds an organization's own account handles: on its own case file only
+OWN_KINDS = ("annual_report_draft",)
 
 
 def escalation_deadline(*, level: str, level_since: date, status: str,

@@ -99,7 +99,8 @@ def organization_document(org: Organization) -> dict:
     masked number). The certificate's expiring/expired state depends on the reading day
     and the certificate rule as it stands then, so ``with_certificate_state`` adds it when
     the document is served. Its ``objections`` and ``repair_applications`` (issue 16) are
-    there only once it has some, so the documents of a case without any (all of them
+    there only once it has some, and the online annual reports' drafts and reviews only for
+    an organization that has one, so the documents of a case without any (all of them
     before, and their audit entries, rebuilt) read exactly as they did."""
     document = {
         "code": org.code,
@@ -140,6 +141,10 @@ def organization_document(org: Organization) -> dict:
                         ("repair_applications", org.repair_applications)):
         if items:
             document[name] = list(items.values())
+    if org.annual_report_reviews:
+        document["annual_report_reviews"] = [
+            {**entry, "stage": org.annual_report_stage(entry["year"])}
+            for _, entry in sorted(org.annual_report_reviews.items())]
     return plain(document)
 
 

@@ -15,6 +15,10 @@ from services.application import CommandResult
 SIMPLE_COMMANDS = {
     "change": "register_change",
     "annual_report": "file_annual_report",
+    "annual_report_draft": "save_annual_report_draft",
+    "annual_report_submission": "submit_annual_report",
+    "annual_report_return": "return_annual_report",
+    "annual_report_approval": "approve_annual_report",
     "annual_inspection": "conclude_annual_inspection",
     "annual_inspection_correction": "correct_annual_inspection",
     "level_assessment": "assess_level",

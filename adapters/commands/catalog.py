@@ -319,6 +319,18 @@ COMMANDS: list[Command] = [
             201, ("meta", "idempotency"), "Record a community organization (备案)."),
     organization_command("changes", "change", "change", CHANGES),
     organization_command("annual-reports", "annual_report", "annual_report", REPORT_FIELDS),
+    # the online annual report (issue 16): the organization drafts and submits, its
+    # supervisory unit pre-reviews; an approved (or directly registered organization's
+    # submitted) report is filed as by annual-reports above
+    organization_command("annual-report-drafts", "annual_report_draft",
+                         "annual_report_draft", REPORT_FIELDS),
+    organization_command("annual-reports/<int:year>/submission", "annual_report_submission",
+                         "annual_report_draft", {}, renamed(year="year")),
+    organization_command("annual-reports/<int:year>/return", "annual_report_return",
+                         "annual_report_review", {"comments": v.text(max_len=4000)},
+                         renamed(year="year")),
+    organization_command("annual-reports/<int:year>/approval", "annual_report_approval",
+                         "annual_report_review", {}, renamed(year="year")),
     organization_command("annual-inspections", "annual_inspection", "annual_inspection",
                          {"year": v.integer(1980, 2100), "result": v.enum(CONCLUSIONS),
                           "findings": v.text()}),

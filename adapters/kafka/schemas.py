@@ -185,9 +185,10 @@ def asyncapi(topic: str, classes: dict[str, tuple[type, int]]) -> dict:
     return {
         "asyncapi": "3.0.0",
         # 1.1.0: AnnualReportFiled v2 (issue 17); 1.2.0: the servers, the Kafka bindings and
-        # the zero-padded sequence; a new type or version is a minor change of this
-        # document, a type's removal would be a major one (docs/EVENTS.md)
-        "info": {"title": "Social-organization case files: event stream", "version": "1.2.0",
+        # the zero-padded sequence; 1.3.0: the online annual report's events (issue 16); a
+        # new type or version is a minor change of this document, a type's removal would
+        # be a major one (docs/EVENTS.md)
+        "info": {"title": "Social-organization case files: event stream", "version": "1.3.0",
                  "description": "Every recorded event, as a CloudEvent 1.0 in JSON "
                                 "structured mode, keyed by aggregate id (per-organization "
                                 "order). Identity numbers are never published. A type "

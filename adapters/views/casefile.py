@@ -189,34 +189,42 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
                     t=self.rows_table, c=condition), [*params, limit, offset])
             return total, curs.fetchall()
 
-    # What waits for staff on the case files (the work queue's): the annual reports filed
-    # and not concluded, the major-event reports not reviewed (sent to the recipient
-    # given), the rectifications not completed, the objections and credit repair
-    # applications not decided, of the organizations not closed (or of one of them).
+    # What waits on the case files (the work queue's): the annual reports filed and not
+    # concluded, the major-event reports not reviewed (sent to the recipient given), the
+    # rectifications not completed, the objections and credit repair applications not
+    # decided, the online annual reports submitted for pre-review, and those drafted or
+    # returned, of the organizations not closed (or of one of them).
+    COLUMNS_WAITING = ("identifier, code, name, jurisdiction, "
+                       "document->>'supervisory_unit' AS supervisory_unit")
+    REVIEWS = "jsonb_array_elements(COALESCE(document->'annual_report_reviews', '[]'::jsonb))"
     WAITING = (
-        "SELECT 'annual_report' AS kind, identifier, code, name, jurisdiction, r AS item "
+        "SELECT 'annual_report' AS kind, {c}, r AS item "
         "FROM {t}, jsonb_array_elements(document->'annual_reports') r WHERE {w} AND NOT "
         "EXISTS (SELECT 1 FROM jsonb_array_elements(document->'annual_inspections') i "
         "WHERE i->'year' = r->'year') "
-        "UNION ALL SELECT 'major_event' AS kind, identifier, code, name, jurisdiction, "
-        "e AS item FROM {t}, jsonb_array_elements(document->'major_events') e WHERE {w} AND "
+        "UNION ALL SELECT 'major_event' AS kind, {c}, e AS item "
+        "FROM {t}, jsonb_array_elements(document->'major_events') e WHERE {w} AND "
         "jsonb_typeof(e->'review') IS DISTINCT FROM 'object' AND e->'sent_to' ? %(to)s "
-        "UNION ALL SELECT 'rectification' AS kind, identifier, code, name, jurisdiction, "
-        "x AS item FROM {t}, jsonb_array_elements(document->'rectifications') x WHERE {w} AND "
+        "UNION ALL SELECT 'rectification' AS kind, {c}, x AS item "
+        "FROM {t}, jsonb_array_elements(document->'rectifications') x WHERE {w} AND "
         "x->>'status' <> 'completed' "
-        "UNION ALL SELECT 'objection' AS kind, identifier, code, name, jurisdiction, o AS item "
+        "UNION ALL SELECT 'objection' AS kind, {c}, o AS item "
         "FROM {t}, jsonb_array_elements(COALESCE(document->'objections', '[]')) o WHERE {w} "
         "AND o->>'status' = 'pending' "
-        "UNION ALL SELECT 'credit_repair' AS kind, identifier, code, name, jurisdiction, "
-        "a AS item FROM {t}, jsonb_array_elements(COALESCE(document->'repair_applications', "
-        "'[]')) a WHERE {w} AND a->>'status' = 'pending'")
+        "UNION ALL SELECT 'credit_repair' AS kind, {c}, a AS item "
+        "FROM {t}, jsonb_array_elements(COALESCE(document->'repair_applications', "
+        "'[]')) a WHERE {w} AND a->>'status' = 'pending' "
+        "UNION ALL SELECT 'annual_report_review' AS kind, {c}, v AS item "
+        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'stage' = 'submitted' "
+        "UNION ALL SELECT 'annual_report_draft' AS kind, {c}, v AS item "
+        f"FROM {{t}}, {REVIEWS} v WHERE {{w}} AND v->>'stage' IN ('draft', 'returned')")
 
     def waiting(self, *, prefix: str | None, kinds: Sequence[str],
                 major_events_sent_to: str, supervisory_unit: str | None = None,
                 organization: str | None = None) -> list[dict]:
         where = [SQL("status IN ('active', 'suspended')")]
         if organization is not None:
-            where.append(SQL("identifier = %(org)s"))
+            where.append(SQL("identifier = %(organization)s"))
         if prefix:
             where.append(SQL("jurisdiction LIKE %(like)s"))
         if supervisory_unit is not None:
@@ -228,9 +236,10 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
             return []
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL(" UNION ALL ".join(parts)).format(
-                t=self.rows_table, w=SQL(" AND ").join(where)),
+                t=self.rows_table, w=SQL(" AND ").join(where),
+                c=SQL(self.COLUMNS_WAITING)),
                 {"like": (prefix or "") + "%", "unit": supervisory_unit,
-                 "to": major_events_sent_to, "org": organization})
+                 "to": major_events_sent_to, "organization": organization})
             return curs.fetchall()
 
     def names(self, identifiers: Sequence[str]) -> dict[str, dict]:

@@ -164,6 +164,12 @@ REFUSALS = {
     "account_disabled": N_("This account is disabled."),
     "already_a_leader": N_("This person already leads the organization."),
     "already_acknowledged": N_("The warning is already acknowledged."),
+    "already_submitted": N_("The annual report is submitted already and awaits the "
+                            "supervisory unit's pre-review."),
+    "no_draft": N_("There is no saved draft of that year's annual report: save one first."),
+    "not_submitted": N_("Only a submitted annual report awaits the pre-review."),
+    "report_under_review": N_("The annual report is with the supervisory unit: it can be "
+                              "edited once returned."),
     "already_assigned": N_("This information officer is already assigned."),
     "already_listed": N_("The organization is already on this credit list."),
     "already_overdue": N_("Already overdue."),

@@ -28,6 +28,7 @@ from adapters.web.requests import (ApiError, answer_or_refusal, login_redirect, 
 from adapters.web.sessions import COOKIE
 from adapters.web.tasks import tasks as read_tasks
 from domain.access import allowed
+from domain.annual_report_review import due
 from domain.calendar import today_in_china
 from domain.errors import DomainError
 from services.errors import AuthenticationFailed
@@ -161,6 +162,54 @@ def case_file(code: str):
     return page("casefile.html", org=org, warnings=org_warnings, as_of=as_of,
                 known_at=known_at, forms=command_forms(code),
                 pdf_link=url_for("pages.case_file_pdf", code=code, **args))
+
+
+@bp.get("/organizations/<code>/annual-reports")
+def annual_reports(code: str):
+    """The organization's annual reports by year (issue 16): where each stands (draft,
+    submitted, returned with the comments, approved, filed, concluded), its deadline by
+    the annual-inspection rule, its history, and the steps the reader may take: the
+    organization edits (the draft form, filled with the draft) and submits, its
+    supervisory unit approves or returns."""
+    if signed_in() is None:
+        return login_redirect()
+    status, org = answer_or_refusal(lambda: read_case_file(code, {}).as_dict())
+    if status != 200:
+        return page("error.html", status, error=org.get("error", {}))
+    inspection = current_app.extensions["casefiles"].rule("annual_inspection") \
+        .parameters_for(org["domicile"]["jurisdiction"])
+    return page("annual_reports.html", org=org,
+                years=report_years(org, inspection, today_in_china()))
+
+
+def report_years(org: dict, inspection, today) -> list[dict]:
+    """Each year with a report drafted, filed or concluded, and last year (to start its
+    draft), the latest first."""
+    reviews = {r["year"]: r for r in org.get("annual_report_reviews", [])}
+    filed = {r["year"]: r for r in org["annual_reports"]}
+    concluded = {c["year"]: c for c in org["annual_inspections"]}
+    years = set(reviews) | set(filed) | set(concluded)
+    if org["type"] != "community_organization" and org["status"] in ("active", "suspended") \
+            and int(org["registered_on"][:4]) < today.year:
+        years.add(today.year - 1)
+    rows = []
+    for year in sorted(years, reverse=True):
+        review = reviews.get(year)
+        stage = (review or {}).get("stage") or (
+            "concluded" if year in concluded else "filed" if year in filed else None)
+        draft = (review or {}).get("report") or {}
+        prefill = {"year": year, **{k: v for k, v in draft.items()
+                                    if v is not None and k != "party_organization"}}
+        if draft.get("party_organization"):
+            prefill["party_organization"] = "on"
+        rows.append({"year": year, "stage": stage, "review": review,
+                     "filed": filed.get(year), "conclusion": concluded.get(year),
+                     "prefill": prefill,
+                     "due": due(year, org.get("supervisory_unit"), inspection),
+                     "editable": stage in (None, "draft", "returned"),
+                     "submittable": stage in ("draft", "returned"),
+                     "reviewable": stage == "submitted"})
+    return rows
 
 
 @bp.get("/organizations/<code>/pdf")

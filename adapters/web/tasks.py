@@ -28,8 +28,9 @@ from domain.access import allowed, supervised_by
 from domain.calendar import today_in_china
 from domain.codes import jurisdiction_prefix
 from projections.documents import plain
+from domain.annual_report_review import due, submission_deadline
 from domain.credit_remedies import repair_deadline
-from domain.worklist import (FILED_BY, HANDLED_BY, KINDS, conclusion_deadline,
+from domain.worklist import (FILED_BY, HANDLED_BY, KINDS, OWN_KINDS, conclusion_deadline,
                              decision_deadline, escalation_deadline, rectification_waits)
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
@@ -86,10 +87,35 @@ def _network_items(kinds: set[str], prefix: str | None, unit: str | None, args,
     return items
 
 
+def _online_report_item(kind: str, row: Mapping, item: Mapping, inspection, today: date
+                        ) -> dict:
+    """An online annual report (issue 16): submitted, waiting for the supervisory unit's
+    pre-review by its deadline; or drafted or returned, waiting for its organization by
+    the deadline of its next step. Each links to the form that takes that step."""
+    year, code, where = int(item["year"]), quote(row["identifier"]), row["jurisdiction"]
+    parameters = inspection.parameters_for(where)
+    forms = f"/organizations/{code}/forms/annual-reports/{year}"
+    if kind == "annual_report_review":
+        return _item(kind, f"{row['identifier']}:{year}", row, where, str(year),
+                     _day(item.get("submitted_on")) or today,
+                     submission_deadline(year, parameters), f"{forms}/approval", today,
+                     year=year, stage=item["state"], reject=f"{forms}/return")
+    returned = item.get("returned") or []
+    return _item(kind, f"{row['identifier']}:{year}", row, where, str(year),
+                 _day(returned[-1]["returned_on"] if item["state"] == "returned" and returned
+                      else item.get("saved_on")) or today,
+                 due(year, row.get("supervisory_unit"), parameters),
+                 f"/organizations/{code}/annual-reports", today, year=year,
+                 stage=item["state"],
+                 comments=returned[-1]["comments"] if item["state"] == "returned"
+                 and returned else None, submit=f"{forms}/submission")
+
+
 def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, actor, args,
                      today: date, organization: str | None = None) -> list[dict]:
     wanted = [k for k in ("annual_report", "major_event", "rectification", "objection",
-                          "credit_repair") if k in kinds]
+                          "credit_repair", "annual_report_review", "annual_report_draft")
+              if k in kinds]
     if not wanted:
         return []
     rows = fresh("casefiles", args).waiting(
@@ -102,7 +128,9 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
     for row in rows:
         item, code, where = row["item"], quote(row["identifier"]), row["jurisdiction"]
         forms = f"/organizations/{code}/forms"
-        if row["kind"] == "annual_report":
+        if row["kind"] in ("annual_report_review", "annual_report_draft"):
+            items.append(_online_report_item(row["kind"], row, item, inspection, today))
+        elif row["kind"] == "annual_report":
             year = int(item["year"])
             deadline = conclusion_deadline(year, inspection.parameters_for(where))
             items.append(_item("annual_report", f"{row['identifier']}:{year}", row, where,
@@ -165,8 +193,10 @@ def tasks(args: Mapping[str, str]) -> dict:
     kinds = {k for k in KINDS if allowed(actor.role, HANDLED_BY[k])}
     own = None
     if actor.role == "organization":
-        # an organization's own account: what it filed, waiting for staff's decision
-        kinds = {k for k, action in FILED_BY.items() if allowed(actor.role, action)}
+        # an organization's own account: what it filed, waiting for staff's decision,
+        # and the online annual reports it has to submit or correct
+        kinds = ({k for k, action in FILED_BY.items() if allowed(actor.role, action)}
+                 | (kinds & set(OWN_KINDS)))
         own = actor.organization or ""
     elif actor.role != "auditor" and actor.jurisdiction is None:
         kinds = set()  # an account without a jurisdiction handles nothing here
@@ -175,8 +205,8 @@ def tasks(args: Mapping[str, str]) -> dict:
     today = today_in_china()
     items = (([] if own is not None else _network_items(kinds, prefix, unit, args, today))
              + _case_file_items(kinds, prefix, unit, actor, args, today, organization=own))
-    if own is not None:  # the organization decides nothing: its items lead to its case file
-        for item in items:
+    if own is not None:  # the organization decides nothing it filed: those lead to its case
+        for item in (i for i in items if i["kind"] in FILED_BY):  # file
             anchor = "objections" if item["kind"] == "objection" else "credit-repairs"
             item["link"] = f"/organizations/{quote(own)}#{anchor}"
     counts = {k: 0 for k in KINDS if k in kinds}
@@ -196,8 +226,9 @@ def tasks(args: Mapping[str, str]) -> dict:
 def list_tasks():
     """The work queue: what waits for the signed-in account within its scope (warnings
     to handle, proposals to decide, annual reports to conclude, major-event reports to
-    review, rectifications due, objections and credit repair applications to decide),
-    each with its deadline from the rules, most urgent first; ``counts`` and ``overdue``
-    per kind. An organization's own account sees its objections and applications
-    waiting for a decision."""
+    review, rectifications due, objections and credit repair applications to decide; a
+    supervisory unit's annual reports to pre-review), each with its deadline from the
+    rules, most urgent first; ``counts`` and ``overdue`` per kind. An organization's own
+    account sees its objections and applications waiting for a decision and its online
+    annual reports to submit or correct."""
     return jsonify(tasks(request.args))

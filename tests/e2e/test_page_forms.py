@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from tests.conftest import meta, stored_event_count
 from tests.e2e.test_pages import PASSWORD, csrf, sign_in
-from tests.support import DISTRICT, code, id_number, registration
+from tests.support import DISTRICT, SUPERVISORY_UNIT, code, id_number, registration
 
 NODE = "310110001001"
 
@@ -26,8 +26,9 @@ def world(api, pg_app):
     and a person."""
     from domain.network import Proposal
 
-    assert api.post("/api/v1/organizations", registration(1, effective_date="2024-01-10")
-                    ).status_code == 201
+    # supervised: its supervisory unit's forms (the annual report's pre-review) run too
+    assert api.post("/api/v1/organizations", registration(
+        1, effective_date="2024-01-10", supervisory_unit=SUPERVISORY_UNIT)).status_code == 201
     org = api.org(1)
     ordered = api.post(f"{org}/rectifications", {"notice_number": "N1", "issues": ["账目不清"],
                                                  "deadline": "2024-06-30",
@@ -91,8 +92,10 @@ def test_every_command_endpoint_has_a_page_form_that_runs_the_api(api, pg_app, w
         action = action_of(endpoint)
         assert action, f"{endpoint}: no policy action for its page form"
         assert endpoint in FORM_TITLES, f"{endpoint}: no form title"
-        # an account whose role may run it (the staff member, else the administrator)
-        user = next(u for u in ("staff", "root", "org1") if allowed(roles[u], action))
+        # an account whose role may run it (the staff member, else the administrator,
+        # else the organization's own account or its supervisory unit's)
+        user = next(u for u in ("staff", "root", "org1", "supervisor")
+                    if allowed(roles[u], action))
         if user not in clients:
             clients[user] = web.test_client()
             sign_in(clients[user], user)

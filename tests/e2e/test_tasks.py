@@ -132,15 +132,18 @@ def test_the_queue_holds_what_waits_within_the_readers_scope(api, pg_app):
     other = api.get(f"{TASKS}?limit=500", as_="other_staff").json
     assert {o for _, o in ids(other)} == {code(3, division="310230")}
     # the supervisory unit: the major-event reports sent to it by what it supervises
+    # (and the online annual reports submitted to it: none here, issue 16)
     supervisor = api.get(TASKS, as_="supervisor").json
-    assert supervisor["kinds"] == ["major_event"]
+    assert supervisor["kinds"] == ["major_event", "annual_report_review"]
     assert ids(supervisor) == [("major_event", own)]
     # an auditor handles nothing here
     assert api.get(TASKS, as_="auditor").json["total"] == 0
     # an organization's own account: its objections and credit repair applications
-    # waiting for a decision (none here; tests/e2e/test_credit_remedies.py)
+    # waiting for a decision (none here; tests/e2e/test_credit_remedies.py), and its own
+    # online annual reports to submit (none here: tests/e2e/test_annual_report_review.py)
     mine = api.get(TASKS, as_="org1").json
-    assert mine["kinds"] == ["objection", "credit_repair"] and mine["tasks"] == []
+    assert mine["kinds"] == ["objection", "credit_repair", "annual_report_draft"]
+    assert mine["tasks"] == [] and mine["total"] == 0
 
     # a kind, a page; a handled item leaves the queue
     page = api.get(f"{TASKS}?kind=rectification&limit=1").json

@@ -159,3 +159,45 @@ def test_an_entrys_documents_are_published_without_a_personal_ones_name(api, pos
             {"sha256": hashes[1], "media_type": "image/jpeg", "size": len(jpeg),
              "public": False, "personal": True}]
     assert "甄士隐身份证" not in json.dumps([m for _, m in messages], ensure_ascii=False)
+
+
+def test_the_online_annual_reports_steps_fit_their_schemas(api, pg_app, postgres_env):
+    """Issue 16: drafted, submitted, returned, resubmitted and approved (then filed), and a
+    directly registered organization's submission (then filed): every message fits its
+    type's schema in docs/events, and the filing is the usual AnnualReportFiled.v2."""
+    from domain.calendar import today_in_china
+    from tests.conftest import meta
+    from tests.support import SUPERVISORY_UNIT
+
+    year = today_in_china().year - 1
+    figures = {"year": year, "income": 1000, "expenditure": 900, "net_assets": 100,
+               "activities_held": 2, "party_organization": False}
+    assert api.post(f"{API}/organizations", registration(
+        1, supervisory_unit=SUPERVISORY_UNIT)).status_code == 201
+    assert api.post(f"{API}/organizations", registration(2)).status_code == 201
+    pg_app.open_account(username="org2", password="correct horse battery",
+                        display_name="org2", role="organization", jurisdiction=None,
+                        organization=code(2), meta=meta("2020-01-01"))
+    api.tokens["org2"] = pg_app.issue_token("org2", meta("2020-01-01"))
+    steps = [(1, "annual-report-drafts", figures, "org1"),
+             (1, f"annual-reports/{year}/submission", {}, "org1"),
+             (1, f"annual-reports/{year}/return", {"comments": "请补充"}, "supervisor"),
+             (1, f"annual-reports/{year}/submission", {}, "org1"),
+             (1, f"annual-reports/{year}/approval", {}, "supervisor"),
+             (2, "annual-report-drafts", figures, "org2"),
+             (2, f"annual-reports/{year}/submission", {}, "org2")]
+    for n, path, body, who in steps:
+        answer = api.post(f"{api.org(n)}/{path}", body, as_=who)
+        assert answer.status_code == 200, (path, answer.json)
+    messages, _ = published(postgres_env)
+    schemas = {p.stem: json.loads(p.read_text())
+               for p in (ROOT / "docs" / "events").glob("*.json")}
+    kinds = []
+    for _, message in messages:
+        jsonschema.validate(message["data"], schemas[message["type"]])
+        kinds.append((message["subject"], message["type"].split(".")[-2]))
+    assert [k for s, k in kinds if s == code(1) and k.startswith("AnnualReport")] == [
+        "AnnualReportDraftSaved", "AnnualReportSubmitted", "AnnualReportReturned",
+        "AnnualReportSubmitted", "AnnualReportApproved", "AnnualReportFiled"]
+    assert [k for s, k in kinds if s == code(2) and k.startswith("AnnualReport")] == [
+        "AnnualReportDraftSaved", "AnnualReportSubmitted", "AnnualReportFiled"]
