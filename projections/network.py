@@ -22,6 +22,7 @@ from domain.network import EarlyWarning, NetworkNode, Proposal
 from domain.organization import Organization
 from domain.rules import Rule
 from projections.base import OrganizationProjection, StatefulView
+from projections.documents import plain
 
 FIGURES = (
     "organizations", "warnings_active", "warnings_low", "warnings_medium", "warnings_high",
@@ -84,10 +85,11 @@ class NetworkView(StatefulView):
         ...
 
     @abstractmethod
-    def plans(self, *, prefix: str | None, limit: int, offset: int
-              ) -> tuple[int, list[dict]]:
+    def plans(self, *, prefix: str | None, limit: int, offset: int,
+              published: bool = False) -> tuple[int, list[dict]]:
         """The inspection plans over jurisdictions under the prefix (None: every plan),
-        the latest drawn first."""
+        the latest drawn first; ``published``: only those whose results are published,
+        the latest published first."""
 
     @abstractmethod
     def open_warning_ids(self) -> list:
@@ -147,7 +149,8 @@ class NetworkProjection(OrganizationProjection[NetworkView]):
                 "planned_by": meta.actor_id, "published_on": None, "position": position},
                 insert=True)]
         if isinstance(event, InspectionPlan.ResultsPublished):
-            return [Row("plans", wid, {"published_on": on, "position": position})]
+            return [Row("plans", wid, {"published_on": on, "results": plain(event.results),
+                                       "position": position})]
         if isinstance(event, NetworkNode.Established):
             return [Row("nodes", wid, {"node_id": wid, "code": event.code, "name": event.name,
                                        "level": event.level, "parent": event.parent},

@@ -4,8 +4,9 @@ the kind of code, whose values the dictionary page lists), and an organization's
 each, taken from its public document (``projections.documents.public_document``), so the
 extract shows exactly what the public disclosure shows and nothing about persons.
 
-Every table is keyed by ``identifier``: the unified social credit code, or for a community
-organization recorded without one, its record number.
+The published inspection results come from the plans whose results are published
+(``plan_rows``). Every table holds ``identifier``: the unified social credit code, or for
+a community organization recorded without one, its record number.
 """
 
 from __future__ import annotations
@@ -80,8 +81,26 @@ TABLES: tuple[Table, ...] = (
         Column("rescinded", "boolean", N_("Rescinded")),
         DISPUTED,
     )),
+    Table("published_inspections", N_("Published inspection results"), (
+        Column("plan", "text", N_("Number of the double-random inspection plan")),
+        Column("plan_jurisdiction", "text", N_("Code of the jurisdiction the plan covers")),
+        Column("published_on", "date", N_("Date the plan's results were published")),
+        IDENTIFIER,
+        Column("inspected_on", "date", N_("Date of the inspection under the plan")),
+        Column("on_site", "boolean", N_("Inspected on site")),
+        Column("outcome", "text", N_("Outcome"), "outcome"),
+    )),
 )
 BY_NAME = {t.name: t for t in TABLES}
+
+
+def plan_rows(plan: dict) -> Iterator[tuple[str, list[Any]]]:
+    """(table name, row) for each drawn organization of a published plan (its ``number``,
+    ``jurisdiction``, ``published_on`` and ``results``), as the public page shows it."""
+    for r in sorted(plan["results"] or (), key=lambda r: r["identifier"]):
+        yield "published_inspections", [plan["number"], plan["jurisdiction"],
+                                         plan["published_on"], r["identifier"],
+                                         r["inspected_on"], r["on_site"], r["outcome"]]
 
 
 def rows_of(public: dict, jurisdiction: str) -> Iterator[tuple[str, list[Any]]]:

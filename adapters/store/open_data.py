@@ -26,7 +26,7 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.store.ddl import DDL_LOCK
 from projections.documents import public_document
-from projections.open_data import TABLES, rows_of
+from projections.open_data import TABLES, plan_rows, rows_of
 
 CHUNK = 256 * 1024
 KEEP = 7
@@ -132,6 +132,7 @@ class OpenDataStore:
         self.extracts, self.files = table("open_data_extracts"), table("open_data_files")
         self.chunks = table("open_data_chunks")
         self.casefiles, self.tracking = table("casefiles_rows"), table("casefiles_tracking")
+        self.plans = table("network_plans")
         with datastore.transaction(commit=True) as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
             for statement in (
@@ -193,6 +194,7 @@ class OpenDataStore:
                         done += 1
                         if progress is not None and done % READ_BATCH == 0:
                             progress(done, total)
+                self._published_plans(read, tables)
             for writer in tables.values():
                 writer.close()
             extract.seconds = time.monotonic() - started
@@ -209,6 +211,23 @@ class OpenDataStore:
         if progress is not None:
             progress(done, total)
         return extract
+
+    def _published_plans(self, read: Any, tables: dict) -> None:
+        """The published plans' results, in the same snapshot (none where the network
+        view's plans table does not exist)."""
+        exists = read.execute("SELECT to_regclass(%s) AS t",
+                              (f'"{self.datastore.schema}".network_plans',)).fetchone()["t"]
+        if exists is None:
+            return
+        with read.cursor(name="open_data_plans") as plans:
+            plans.itersize = READ_BATCH
+            plans.execute(SQL("SELECT number, jurisdiction, published_on, results FROM {t} "
+                              "WHERE published_on IS NOT NULL ORDER BY number").format(
+                                  t=self.plans))
+            for plan in plans:
+                plan["published_on"] = plan["published_on"].isoformat()
+                for name, values in plan_rows(plan):
+                    tables[name].add(values)
 
     def produce_daily(self, today: date) -> Extract | None:
         """Today's extract, unless there is one already (the worker asks every so often)."""

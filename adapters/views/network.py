@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from eventsourcing.postgres import PostgresDatastore
+from psycopg.types.json import Jsonb
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
 from adapters.views.base import PostgresStatefulView
@@ -37,6 +38,11 @@ def expiring(certificate_expiry: Rule, table: str | None = None) -> Composable:
         until, Literal(most), cases, Literal(int(default)))
 
 
+def _adapted(value: Any) -> Any:
+    """A row's value for its column: a list or dict (a plan's published results) as JSON."""
+    return Jsonb(value) if isinstance(value, (list, dict)) else value
+
+
 class PostgresNetworkView(PostgresStatefulView, NetworkView):
     """Warnings, proposals and nodes; figures counted per committee with the live
     case-file rows (``casefiles_rows``) of the same schema."""
@@ -63,7 +69,7 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                   "population int NOT NULL, high_risk int NOT NULL, drawn int NOT NULL, "
                   "on_site int NOT NULL, inspectors int NOT NULL, rule_version int NOT NULL, "
                   "planned_on date NOT NULL, planned_by text NOT NULL, published_on date, "
-                  "position bigint NOT NULL"),
+                  "results jsonb, position bigint NOT NULL"),
     }
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
@@ -95,12 +101,12 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                 curs.execute(SQL("INSERT INTO {t} ({c}) VALUES ({p})").format(
                     t=self.table(row.table), c=SQL(", ").join(map(Identifier, columns)),
                     p=SQL(", ").join(SQL("%s") for _ in columns)),
-                    [row.values[c] for c in columns])
+                    [_adapted(row.values[c]) for c in columns])
             else:
                 sets = SQL(", ").join(SQL("{0} = %s").format(Identifier(c)) for c in row.values)
                 curs.execute(SQL("UPDATE {t} SET {s} WHERE {k} = %s").format(
                     t=self.table(row.table), s=sets, k=Identifier(key_column)),
-                    [*row.values.values(), row.key])
+                    [*map(_adapted, row.values.values()), row.key])
 
     ACTIVE = "status IN ('active', 'suspended')"
     RISKS = "ARRAY['open_rectification', 'overdue_rectification', 'high_risk_major_event']"
@@ -337,14 +343,17 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
                          (prefix + "%",))
             return curs.fetchall()
 
-    def plans(self, *, prefix: str | None, limit: int, offset: int
-              ) -> tuple[int, list[dict]]:
+    def plans(self, *, prefix: str | None, limit: int, offset: int,
+              published: bool = False) -> tuple[int, list[dict]]:
         where, params = [], []
         if prefix:
             where.append(SQL("jurisdiction LIKE %s"))
             params.append(prefix + "%")
-        return self._page("plans", where, params, "planned_on DESC, position DESC", limit,
-                          offset)
+        if published:
+            where.append(SQL("published_on IS NOT NULL"))
+        order = "published_on DESC, position DESC" if published else \
+            "planned_on DESC, position DESC"
+        return self._page("plans", where, params, order, limit, offset)
 
     def open_warning_ids(self) -> list:
         with self.datastore.transaction(commit=False) as curs:

@@ -16,7 +16,8 @@ from adapters.web.documents import document_response
 from adapters.web.requests import (ApiError, fresh_view, not_found, page, refusal,
                                    status_of)
 from domain.errors import DomainError
-from projections.documents import organization_document, public_document
+from services.inspection_plans import get_plan
+from projections.documents import organization_document, plain, public_document
 from projections.open_data import TABLES
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
@@ -132,3 +133,61 @@ def open_data_file(name: str):
     response.headers["ETag"] = f'"{found.sha256}"'
     response.headers["X-Position"] = str(extract.position)
     return response
+
+
+# ------------------------------------------------------- published inspection results
+
+def _plan_names(view, rows: list[dict]) -> dict[str, str]:
+    return {n["code"]: n["name"] for district in {r["jurisdiction"][:6] for r in rows}
+            for n in view.nodes(district)}
+
+
+@bp.get("/inspections")
+def published_inspections():
+    """The double-random plans whose results are published (双随机一公开), the latest
+    published first, a page at a time; nothing of a plan before it is published."""
+    try:
+        at = window(request.args)
+    except ApiError as e:
+        return page("error.html", e.status, error=refusal(e)[1]["error"])
+    total, rows = 0, []
+    if current_app.extensions.get("read_models") is not None:
+        view = fresh_view("network", 0)[0]
+        total, rows = view.plans(prefix=None, limit=at.limit, offset=at.offset,
+                                 published=True)
+        names = _plan_names(view, rows)
+        rows = [{"number": r["number"], "jurisdiction": r["jurisdiction"],
+                 "jurisdiction_name": names.get(r["jurisdiction"]),
+                 "authority_level": r["authority_level"], "drawn": r["drawn"],
+                 "planned_on": r["planned_on"], "published_on": r["published_on"]}
+                for r in rows]
+    return page("public_inspections.html", data=paged("plans", total, plain(rows), at))
+
+
+@bp.get("/inspections/<number>")
+def published_inspection(number: str):
+    """A published plan: its number, dates, authority, sampling ratio, and each drawn
+    organization with its outcome; 404 before its results are published."""
+    try:
+        plan = get_plan(current_app.extensions["casefiles"], number)
+    except DomainError:
+        return not_found()
+    if plan.published_on is None:
+        return not_found()
+    names = {}
+    if current_app.extensions.get("read_models") is not None:
+        names = _plan_names(fresh_view("network", 0)[0], [{"jurisdiction": plan.jurisdiction}])
+    document = plain({
+        "number": plan.number, "jurisdiction": plan.jurisdiction,
+        "jurisdiction_name": names.get(plan.jurisdiction),
+        "authority_level": plan.authority_level, "planned_on": plan.meta.effective_date,
+        "published_on": plan.published_on, "ratio": plan.ratios.get("ratio"),
+        "ratio_high_risk": plan.ratios.get("ratio_high_risk"),
+        "population": len(plan.population),
+        "results": [{"identifier": r["identifier"], "name": r["name"],
+                     "inspected_on": r["inspected_on"], "on_site": r["on_site"],
+                     "outcome": r["outcome"]} for r in plan.results or []]})
+    if request.args.get("format") == "json":
+        return current_app.response_class(json.dumps(document, ensure_ascii=False),
+                                          mimetype="application/json")
+    return page("public_inspection.html", plan=document)

@@ -188,7 +188,7 @@ ROUTES = [
     ("PAGE", "/rules/warning_escalation/change", "manage_rules", None),
 ]
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/", "/signin", "/signout",
-          "/public/organizations", "/public/organizations/<code>", "/public/open-data",
+          "/public/organizations", "/public/organizations/<code>", "/public/open-data", "/public/inspections", "/public/inspections/<number>",
           "/public/open-data/files/<name>", "/public/organizations/<code>/documents/<sha256>"}
 # the form posts of the pages run the API endpoints listed above; /metrics has a rule of
 # its own (a loopback client or METRICS_TOKEN, no account: tests/e2e/test_metrics.py)

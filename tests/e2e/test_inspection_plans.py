@@ -4,6 +4,10 @@ only registration staff of the jurisdiction may plan."""
 
 from __future__ import annotations
 
+import csv
+import io
+import time
+from datetime import date
 from math import ceil
 
 from tests.support import DISTRICT, OTHER_DISTRICT, SUB_DISTRICT, code, registration
@@ -175,6 +179,9 @@ def test_a_plans_results_are_published_once_its_inspections_are_recorded(api, wo
         "decision_date": "2024-04-03", "effective_date": "2024-04-03"}).status_code in (200, 201)
     before = api.get(f"{PLANS}/2024-GS-001").json
     assert before["published_on"] is None and before["results"] is None
+    public = api.client  # no account: nothing of the plan is public before its publication
+    assert public.get("/public/inspections/2024-GS-001").status_code == 404
+    assert "2024-GS-001" not in public.get("/public/inspections").get_data(as_text=True)
 
     published = api.post(publication, {"effective_date": "2024-05-01",
                                        "reason": "2024年第一批抽查结果公示"})
@@ -190,3 +197,25 @@ def test_a_plans_results_are_published_once_its_inspections_are_recorded(api, wo
     again = api.post(publication, {})
     assert again.status_code == 409 and again.json["error"]["code"] == "already_published"
     assert api.get(f"{PLANS}/2024-GS-001").json["results"] == published.json["results"]
+
+    # public from now on: the plan's page, the list of published plans, the open data
+    page = public.get("/public/inspections/2024-GS-001").get_data(as_text=True)
+    assert "责令整改" in page and "行政处罚" in page and "未发现问题" in page
+    assert all(item["identifier"] in page for item in drawn)
+    assert all(name not in page for name in INSPECTORS)  # the staff's names stay inside
+    listed = ""
+    for _ in range(100):  # the list reads the network view, which follows the events
+        listed = public.get("/public/inspections").get_data(as_text=True)
+        if "2024-GS-001" in listed:
+            break
+        time.sleep(0.1)
+    assert "/public/inspections/2024-GS-001" in listed and "共 1 条" in listed
+    from adapters.store.open_data import OpenDataStore
+
+    store = OpenDataStore(api.client.application.extensions["read_models"]["casefiles"]
+                          .datastore)
+    extract = store.produce(date(2024, 5, 2))
+    text = b"".join(store.content(extract.id, "published_inspections.csv")).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {(r["plan"], r["identifier"], r["outcome"]) for r in rows} == {
+        ("2024-GS-001", i, r["outcome"]) for i, r in results.items()}
