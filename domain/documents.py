@@ -76,6 +76,9 @@ def check_upload(content: bytes, max_bytes: int) -> tuple[str, str]:
 
 
 def attachment(stored: StoredDocument, name: str, public: bool, personal: bool) -> dict:
-    """A document as an event's meta records it."""
-    return {"sha256": stored.sha256, "name": name, "media_type": stored.media_type,
-            "size": stored.size, "public": public, "personal": personal}
+    """A document as an event's meta records it. A personal document's file name is not
+    recorded ("" instead): it may name the person ("张三身份证.jpg"), and the event log,
+    which is never rewritten, would keep it after the person's data is erased."""
+    return {"sha256": stored.sha256, "name": "" if personal else name,
+            "media_type": stored.media_type, "size": stored.size, "public": public,
+            "personal": personal}

@@ -160,6 +160,10 @@ def test_erasing_a_person_erases_the_documents_attached_as_their_personal_data(a
     assert appointed.status_code == 201, appointed.get_json()
     person_id = appointed.get_json()["person_id"]
     assert api.get(document_url(1, photo)).status_code == 200
+    # its file name, which may name the person, is recorded nowhere (the log keeps what
+    # it records for good); the case file calls it a personal document
+    recorded = api.get(f"{api.org(1)}/events").get_data(as_text=True)
+    assert "身份证复印件" not in recorded and "理事会决议.pdf" in recorded
     api.tokens["admin"] = admin_token(pg_app)
     erased = api.post(f"/api/v1/persons/{person_id}/erasure",
                       {"reason": "data subject's request"}, as_="admin")
