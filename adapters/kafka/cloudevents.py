@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from domain.account import Account
+from domain.inspection_plan import InspectionPlan
 from domain.organization import Organization
 from domain.person import Person
 from domain.versions import class_version
@@ -57,7 +58,8 @@ def event_id(originator_id: UUID, version: int) -> str:
 
 def aggregate_kind(event: Any) -> str | None:
     qualname = type(event).__qualname__
-    for cls, kind in ((Organization, "organization"), (Person, "person")):
+    for cls, kind in ((Organization, "organization"), (Person, "person"),
+                      (InspectionPlan, "inspection_plan")):
         if qualname.startswith(cls.__name__ + ".") and isinstance(event, (cls.Event,
                                                                           cls.Created)):
             return kind

@@ -42,6 +42,7 @@ from adapters.kafka.cloudevents import PublishSettings, encode, is_published, to
 from adapters.store.application import StoredCaseFiles
 from adapters.store.ddl import SerializedDDL
 from services.log import recorded_pages
+from domain.inspection_plan import InspectionPlan
 from domain.organization import Organization
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,11 @@ class Relay:
             elif isinstance(event, Organization.Event):
                 first = next(iter(self.app.events.get(originator, lte=1)))
                 self.subjects[originator] = first.identifier
+            elif isinstance(event, InspectionPlan.Planned):
+                self.subjects[originator] = event.number
+            elif isinstance(event, InspectionPlan.Event):
+                self.subjects[originator] = next(iter(self.app.events.get(originator,
+                                                                          lte=1))).number
             else:
                 self.subjects[originator] = str(originator)
         return self.subjects[originator]

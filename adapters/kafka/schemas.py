@@ -16,6 +16,7 @@ from uuid import UUID
 
 from adapters.kafka.cloudevents import NEVER_PUBLISHED, SEQUENCE_DIGITS, type_name
 from domain.meta import Meta
+from domain.inspection_plan import InspectionPlan
 from domain.organization import Organization
 from domain.person import Person
 from domain.versions import class_version, fields_added_since
@@ -100,7 +101,8 @@ def published_event_classes() -> dict[str, tuple[type, int]]:
     type of its own: the current one is what the relay publishes, the earlier ones are
     on the topic from before (and their consumers read them)."""
     classes = {}
-    for aggregate, kind in ((Organization, "organization"), (Person, "person")):
+    for aggregate, kind in ((Organization, "organization"), (Person, "person"),
+                            (InspectionPlan, "inspection_plan")):
         for name, value in vars(aggregate).items():
             if inspect.isclass(value) and (issubclass(value, aggregate.Event) or
                                            issubclass(value, aggregate.Created)) \
@@ -185,10 +187,11 @@ def asyncapi(topic: str, classes: dict[str, tuple[type, int]]) -> dict:
     return {
         "asyncapi": "3.0.0",
         # 1.1.0: AnnualReportFiled v2 (issue 17); 1.2.0: the servers, the Kafka bindings and
-        # the zero-padded sequence; 1.3.0: the online annual report's events (issue 16); a
+        # the zero-padded sequence; 1.3.0: the online annual report's events (issue 16);
+        # 1.4.0: the double-random plans' events (drawn, results published; issue 16); a
         # new type or version is a minor change of this document, a type's removal would
         # be a major one (docs/EVENTS.md)
-        "info": {"title": "Social-organization case files: event stream", "version": "1.3.0",
+        "info": {"title": "Social-organization case files: event stream", "version": "1.4.0",
                  "description": "Every recorded event, as a CloudEvent 1.0 in JSON "
                                 "structured mode, keyed by aggregate id (per-organization "
                                 "order). Identity numbers are never published. A type "

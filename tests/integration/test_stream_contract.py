@@ -201,3 +201,34 @@ def test_the_online_annual_reports_steps_fit_their_schemas(api, pg_app, postgres
         "AnnualReportSubmitted", "AnnualReportApproved", "AnnualReportFiled"]
     assert [k for s, k in kinds if s == code(2) and k.startswith("AnnualReport")] == [
         "AnnualReportDraftSaved", "AnnualReportSubmitted", "AnnualReportFiled"]
+
+
+def test_a_plans_draw_and_its_published_results_are_on_the_stream(api, postgres_env):
+    """Issue 16 item 7: the double-random plan (drawn) and its results (published) are
+    messages of their own types, keyed by the plan's id, their subject its number, fitting
+    their schemas; the example consumer reads past them."""
+    from tests.support import DISTRICT
+
+    for n in (1, 2, 3):
+        assert api.post(f"{API}/organizations", registration(n)).status_code == 201
+    plan = api.post(f"{API}/inspection-plans", {"number": "K-1", "jurisdiction": DISTRICT,
+                                                "seed": 7, "inspectors": ["甲", "乙"]})
+    assert plan.status_code == 201, plan.get_json()
+    for item in plan.get_json()["drawn"]:
+        assert api.post(f"{API}/organizations/{item['identifier']}/inspections", {
+            "items": ["财务"], "findings": "账目齐全", "on_site": item["on_site"],
+            "inspectors": item["inspectors"], "plan_id": "K-1"}).status_code == 200
+    assert api.post(f"{API}/inspection-plans/K-1/publication", {}).status_code == 200
+    messages, _ = published(postgres_env)
+    schemas = {p.stem: json.loads(p.read_text())
+               for p in (ROOT / "docs" / "events").glob("*.json")}
+    planned = [m for _, m in messages if m["type"].endswith("inspection_plan.Planned.v1")]
+    results = [m for _, m in messages
+               if m["type"].endswith("inspection_plan.ResultsPublished.v1")]
+    assert len(planned) == 1 and len(results) == 1
+    for message in planned + results:
+        jsonschema.validate(message["data"], schemas[message["type"]])
+        assert message["subject"] == "K-1"
+    assert results[0]["data"]["results"] == api.get(
+        f"{API}/inspection-plans/K-1").get_json()["results"]
+    consumed(OrganizationsView(":memory:"), messages)
