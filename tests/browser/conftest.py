@@ -9,6 +9,8 @@ fail, with a message saying so; they do not skip.
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import threading
@@ -148,3 +150,19 @@ def live_server(pg_app, tokens, worker):
     httpd.shutdown()
     thread.join(timeout=10)
     close_app(web)
+
+
+def sign_in(page, base: str, username: str, lands: str = r"/tasks$") -> None:
+    """Sign in through the form as ``username`` (password PASSWORD) and wait for the
+    page it lands on (staff: their work queue)."""
+    page.goto(f"{base}/signin")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(lands))
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(re.compile(r"/signin"))
+

@@ -16,24 +16,11 @@ except ImportError:  # the fixtures fail the test with what to do (`make tools`)
     expect = None
 
 from domain.calendar import today_in_china
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in, sign_out
 from tests.support import SUPERVISORY_UNIT, code, registration
 
 YEAR = today_in_china().year - 1
 COMMENTS = "净资产与审计报告不符，请核实后重新报送"
-
-
-def sign_in(page, base: str, username: str, lands: str) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(lands))
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_url(re.compile(r"/signin"))
 
 
 def record(page, back: str) -> None:

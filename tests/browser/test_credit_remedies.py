@@ -14,7 +14,7 @@ except ImportError:  # the fixtures fail the test with what to do (`make tools`)
     expect = None
 
 from domain.calendar import today_in_china
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import sign_in, sign_out
 from tests.support import code, registration
 
 
@@ -30,18 +30,6 @@ def seed(server) -> None:
         "decision_number": "CF1", "kind": "warning", "legal_basis": "条例",
         "decision_date": "2023-07-01", "effective_date": "2023-07-01"})
     assert status == 201, body
-
-
-def sign_in(page, base: str, username: str, lands: str) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(lands))
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="退出").click()
 
 
 def submit(page, lands: str) -> None:

@@ -18,7 +18,7 @@ except ImportError:  # the fixtures fail the test with what to do (`make tools`)
 
 from domain.calendar import today_in_china
 from domain.network import Proposal
-from tests.browser.conftest import PASSWORD, STEP_TIMEOUT_MS
+from tests.browser.conftest import STEP_TIMEOUT_MS, sign_in
 from tests.conftest import ROOT, meta
 from tests.support import COMMITTEE, code, registration
 
@@ -63,14 +63,6 @@ def seed(server, pg_app) -> dict:
     status, tasks = server.api("GET", f"/tasks?after={head}")  # the views have caught up
     assert status == 200 and tasks["total"] == 5, tasks
     return {"warning": warning["id"]}
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/tasks$"))  # they land on their work queue
 
 
 def submit(page) -> None:
