@@ -34,8 +34,10 @@ class StoredCaseFiles(CaseFiles):
         self.person_keys.store = self.construct_person_key_store()
         self.token_usage = (InMemoryTokenUsage() if isinstance(self.factory, POPOFactory)
                             else PostgresTokenUsage(self.recorder))
+        master = self.env.get("CIPHER_KEY")
         self.documents = (InMemoryDocuments() if isinstance(self.factory, POPOFactory)
-                          else PostgresDocuments(self.recorder))
+                          else PostgresDocuments(self.recorder,
+                                                 base64.b64decode(master) if master else None))
 
     def construct_transcoder(self) -> SealingJSONTranscoder:
         master = self.env.get("CIPHER_KEY")

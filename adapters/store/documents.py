@@ -2,14 +2,21 @@
 (``<prefix>_documents``): one row per SHA-256, so a document attached to many entries is
 stored once, in the database that is backed up with the events (no second storage).
 Erasing a document drops its content and keeps its row (hash, type, size), so the events
-that recorded its hash still name it."""
+that recorded its hash still name it.
+
+With a ``CIPHER_KEY`` (as the events are), the content is encrypted at rest with AES-GCM
+under that key, its SHA-256 the associated data, so a document may hold personal data (an
+identity card's copy) as safely as the events do, and a ciphertext copied to another
+document's row fails to decrypt."""
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.sql import SQL, Identifier
 
 from adapters.store.ddl import DDL_LOCK
@@ -23,9 +30,13 @@ def _stored(row: dict) -> StoredDocument:
                           row["erased"])
 
 
+NONCE_BYTES = 12
+
+
 class PostgresDocuments:
-    def __init__(self, recorder: Any):
+    def __init__(self, recorder: Any, key: bytes | None = None):
         self.datastore = recorder.datastore
+        self._aead = AESGCM(key) if key else None
         name = recorder.events_table_name.removesuffix("_events") + "_documents"
         self.table = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
                                            Identifier(name))
@@ -42,7 +53,8 @@ class PostgresDocuments:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("INSERT INTO {t} (sha256, media_type, size, content) "
                              "VALUES (%s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING")
-                         .format(t=self.table), (sha256, media_type, len(content), content))
+                         .format(t=self.table),
+                         (sha256, media_type, len(content), self._seal(sha256, content)))
             curs.execute(SQL(f"SELECT {COLUMNS} FROM {{t}} WHERE sha256 = %s")
                          .format(t=self.table), (sha256,))
             return _stored(curs.fetchone())
@@ -59,7 +71,20 @@ class PostgresDocuments:
             curs.execute(SQL("SELECT content FROM {t} WHERE sha256 = %s AND NOT erased")
                          .format(t=self.table), (sha256,))
             row = curs.fetchone()
-            return None if row is None or row["content"] is None else bytes(row["content"])
+            if row is None or row["content"] is None:
+                return None
+            return self._open(sha256, bytes(row["content"]))
+
+    def _seal(self, sha256: str, content: bytes) -> bytes:
+        if self._aead is None:
+            return content
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, content, sha256.encode())
+
+    def _open(self, sha256: str, stored: bytes) -> bytes:
+        if self._aead is None:
+            return stored
+        return self._aead.decrypt(stored[:NONCE_BYTES], stored[NONCE_BYTES:], sha256.encode())
 
     def erase(self, sha256s: Iterable[str]) -> None:
         hashes = sorted(set(sha256s))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from psycopg.sql import SQL
+
 from domain.documents import DEFAULT_MAX_BYTES
 from tests.conftest import stored_event_count
 from tests.integration.test_personal_data_erasure import admin_token
@@ -62,6 +64,12 @@ def test_an_upload_is_stored_by_its_hash_and_the_event_records_that_hash(api, pg
     stored = pg_app.documents.find(sha256)
     assert stored.sha256 == hashlib.sha256(pg_app.documents.content(sha256)).hexdigest() \
         == recorded["meta"]["documents"][0]["sha256"]
+    # encrypted at rest under the service's key, as the events are
+    with pg_app.documents.datastore.transaction(commit=False) as curs:
+        curs.execute(SQL("SELECT content FROM {t} WHERE sha256 = %s").format(
+            t=pg_app.documents.table), (sha256,))
+        at_rest = bytes(curs.fetchone()["content"])
+    assert PDF not in at_rest and b"%PDF" not in at_rest and len(at_rest) > len(PDF)
     # the events before documents existed read as they did: no documents key at all
     assert "documents" not in events[0]["meta"]
     # the case file's timeline shows the entry's documents
