@@ -32,8 +32,10 @@ POLICY: dict[str, frozenset[str]] = {
     "information_officer": frozenset({"read", "raise_warning", "handle_warning"}) | OWN,
     "auditor": frozenset({"read", "read_all", "read_persons"}) | OWN,
     # objections and credit repair are the organization's own (issue 16)
-    "organization": frozenset({"read", "annual_report", "annual_report_draft",
-                               "major_event_report", "attach_document", "file_objection",
+    # its annual report only online, through its supervisory unit's pre-review (issue 16);
+    # a report filed on paper is recorded by registration staff (``annual_report``)
+    "organization": frozenset({"read", "annual_report_draft", "major_event_report",
+                               "attach_document", "file_objection",
                                "apply_credit_repair"}) | OWN,
     # erasing a person's personal data (crypto-shredding) destroys it for good: admins only;
     # a rule's global defaults govern every district: admins only too (``may_change_rule``)

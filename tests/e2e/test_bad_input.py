@@ -232,7 +232,7 @@ CASES = [
          post(f"{ORGS}/{code(9)}/annual-reports", report(2021))),
     # ---- domain rules
     Case("filing_after_deregistration", 422, "closed_organization", ("deregistered",),
-         post(ORG + "/annual-reports", report(2021), as_="org1"), deregistered),
+         post(ORG + "/annual-reports", report(2021)), deregistered),
     Case("second_annual_report_same_year", 422, "one_annual_report_per_year",
          ("year", "2021"), post(ORG + "/annual-reports", report(2021, income=1)), with_report),
     Case("qualified_without_report", 422, "unfiled_report_unqualified", ("result",),
@@ -297,7 +297,7 @@ CASES = [
          ("effective_date",),
          lambda api, ctx: api.post(ORG + "/annual-reports", report(
              today().year, effective_date=str(today().replace(month=1, day=1)
-                                              + timedelta(days=400))), as_="org1"),
+                                              + timedelta(days=400)))),
          registered, bug=True),
 ]
 

@@ -79,7 +79,8 @@ def test_no_form_page_shows_an_api_path_or_a_field_name(api, pg_app):
              "listing_id": "CL1", "person_id": "00000000-0000-4000-8000-000000000001",
              "decision_number": "P1", "warning_id": "00000000-0000-4000-8000-000000000002",
              "proposal_id": "00000000-0000-4000-8000-000000000003", "username": "officer",
-             "name": "warning_escalation", "token_id": "t0", "number": "F1"}
+             "name": "warning_escalation", "token_id": "t0", "number": "F1",
+             "objection_id": "OB1", "application_id": "CR1"}
     shown = 0
     for _method, rule, endpoint in command_endpoints():
         path = api_path(rule, items)
