@@ -21,6 +21,7 @@ from typing import Callable
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from adapters.kafka.relay import KafkaSettings, Relay, relay_status
 from tests.conftest import meta
@@ -50,13 +51,29 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> floa
     return time.monotonic() - started
 
 
+def topic_partitions(consumer: KafkaConsumer, topic: str, seconds: float = 60) -> set[int]:
+    """The topic's partitions, asking again while the answer is empty: a broker that has
+    just restarted answers metadata with no brokers until the controller has told it the
+    cluster's state (kafka-python then raises MetadataEmptyBrokerList)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found = consumer.partitions_for_topic(topic)
+        except KafkaError:
+            found = None
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"no metadata for {topic}"
+        time.sleep(0.5)
+
+
 def read_all(bootstrap: str, topic: str, expected: int, seconds: float = 60) -> list[dict]:
     """Every message of the topic, partition by partition in offset order (no consumer
     group: its offsets topic is not what is tested here)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), api_version=API_VERSION,
                              group_id=None, enable_auto_commit=False)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        partitions = [TopicPartition(topic, p) for p in topic_partitions(consumer, topic)]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         messages: list[dict] = []
@@ -130,6 +147,8 @@ def test_a_leader_killed_during_writes_loses_nothing_and_too_few_replicas_hold_t
     finally:
         relay.stop()
     cluster.start_broker(leader)
+    wait_until(lambda: all(leader >= 0 for leader, _ in cluster.partitions_of(topic).values()),
+               60, "every partition led again")
     assert failures == []
 
     recorded = pg_app.recorder.max_notification_id()
