@@ -8,8 +8,9 @@ size: append latency, projection rate, case-file read latency and storage per ev
 The demo district runs out of distinct organization names at a few thousand
 organizations, so a large data set is grown in chunks of 2,000 organizations, each a
 district of its own seed (its own codes) and its own pseudonym key (its own person ids),
-generated in parallel processes (one per core) into the same event store. Saves are
-kept small (10 organizations a transaction; see docs/BENCHMARKS.md on large saves).
+generated in parallel processes (one per core) into the same event store, each written
+as the demo writes (adapters.seed.batch: its events in recorded-time order, 600 a
+transaction).
 
 At each size:
 - append: p50/p99 of 200 interview commands through CaseFiles on random organizations;
@@ -44,7 +45,6 @@ from bench.verify import extension_after_new_events
 
 CHUNK_ORGS = 2000
 EVENTS_PER_ORG = 19  # about, with 5 years of history (the demo's default)
-SMALL_ORGS_PER_SAVE = 10
 
 
 def _chunk(schema: str, orgs: int, seed: int) -> int:
@@ -58,8 +58,8 @@ def _chunk(schema: str, orgs: int, seed: int) -> int:
     casefiles = build_casefiles(env=app_env(schema, PSEUDONYM_KEY=secrets.token_urlsafe(24),
                                       POSTGRES_POOL_SIZE="2"))
     try:
-        return generate(casefiles, orgs=orgs, years=5, seed=seed, echo=lambda *_: None,
-                        batch_size=SMALL_ORGS_PER_SAVE)["events"]
+        return generate(casefiles, orgs=orgs, years=5, seed=seed,
+                        echo=lambda *_: None)["events"]
     finally:
         casefiles.close()
 
