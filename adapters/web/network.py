@@ -16,11 +16,10 @@ from adapters.web.openapi import NETWORK_CODE, query
 from adapters.web.paging import PAGING, paged, window
 from adapters.commands.catalog import item_id
 from adapters.web.requests import (ApiError, authorize, casefiles, check_scope,
-                                   current_actor, fresh, node_in_scope)
+                                   current_actor, fresh, jurisdiction_arg, node_in_scope)
 from domain.calendar import today_in_china
 from domain.access import allowed, may_change_rule, supervised_by
-from domain.codes import jurisdiction_contains, jurisdiction_prefix, validate_jurisdiction
-from domain.errors import InvalidValue
+from domain.codes import jurisdiction_contains, jurisdiction_prefix
 from domain.network import SEVERITIES
 from domain.rules import CATALOG, defaults, rule_id
 from domain.worklist import escalation_deadline
@@ -196,11 +195,7 @@ def rule_document(rule) -> dict:
 def check_rule_change(actor, jurisdiction: str | None) -> None:
     """The actor may change the rule's global defaults (no ``jurisdiction``: admins) or
     this jurisdiction's overrides (within the actor's own), by ``may_change_rule``."""
-    if jurisdiction is not None:
-        try:
-            validate_jurisdiction(jurisdiction)
-        except InvalidValue as e:
-            raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    jurisdiction_arg(jurisdiction)
     if may_change_rule(role=actor.role, jurisdiction=actor.jurisdiction,
                        rule_jurisdiction=jurisdiction):
         return

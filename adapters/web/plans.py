@@ -17,10 +17,9 @@ from adapters.views.register import ReadModelRegister
 from adapters.web.openapi import NETWORK_CODE, query
 from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (ApiError, authorize, casefiles, check_plan_scope,
-                                   current_actor, fresh, read_models)
+                                   current_actor, fresh, jurisdiction_arg, read_models)
 from domain.calendar import today_in_china
-from domain.codes import jurisdiction_prefix, validate_jurisdiction
-from domain.errors import InvalidValue
+from domain.codes import jurisdiction_prefix
 from domain.inspection_plan import InspectionPlan
 from projections.documents import plain
 from services.inspection_plans import Register, get_plan
@@ -43,12 +42,8 @@ def plans(args: Mapping[str, str]) -> dict:
     """The inspection plans within the reader's jurisdiction (``?jurisdiction=`` narrows
     it), the latest drawn first, a page at a time."""
     actor = may_read_plans()
-    wanted = args.get("jurisdiction")
+    wanted = jurisdiction_arg(args.get("jurisdiction"))
     if wanted is not None:
-        try:
-            validate_jurisdiction(wanted)
-        except InvalidValue as e:
-            raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
         check_plan_scope(actor, wanted)
         prefix: str | None = jurisdiction_prefix(wanted)
     elif actor.role == "auditor":

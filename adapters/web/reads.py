@@ -20,12 +20,11 @@ from adapters.views.audit_verification import AuditVerifier
 from adapters.web.openapi import query
 from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (ApiError, authorize, casefiles, check_person_scope,
-                                   current_actor, fresh, fresh_view, int_arg, read_models,
-                                   wanted_position)
+                                   current_actor, fresh, fresh_view, int_arg, jurisdiction_arg,
+                                   read_models, wanted_position)
 from domain.access import supervised_by
 from domain.calendar import CHINA, today_in_china
-from domain.codes import jurisdiction_prefix, validate_jurisdiction
-from domain.errors import InvalidValue
+from domain.codes import jurisdiction_prefix
 from projections.casefile import timeline_entry
 from projections.documents import (event_document, organization_document, plain,
                                    with_certificate_state)
@@ -186,12 +185,7 @@ SEARCH_COLUMNS = ("identifier", "code", "name", "org_type", "status", "jurisdict
 def search(args: Mapping[str, str]) -> dict:
     """Search the register within the reader's jurisdiction."""
     actor = authorize("read")
-    jurisdiction = args.get("jurisdiction")
-    if jurisdiction is not None:
-        try:
-            validate_jurisdiction(jurisdiction)
-        except InvalidValue as e:
-            raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    jurisdiction = jurisdiction_arg(args.get("jurisdiction"))
     prefix = jurisdiction_prefix(jurisdiction) if jurisdiction else None
     if actor.role == "organization":  # an organization sees itself only
         row = fresh("casefiles", args).get(actor.organization or "")
@@ -352,10 +346,7 @@ def figures(args: Mapping[str, str]) -> dict:
     jurisdiction = args.get("jurisdiction") or actor.jurisdiction
     if jurisdiction is None:
         raise ApiError(400, "invalid_value", "jurisdiction is required", "jurisdiction")
-    try:
-        validate_jurisdiction(jurisdiction)
-    except InvalidValue as e:
-        raise ApiError(400, "invalid_value", e.message, "jurisdiction") from None
+    jurisdiction_arg(jurisdiction)
     if actor.role != "auditor":
         own = jurisdiction_prefix(actor.jurisdiction or "")
         if not actor.jurisdiction or not jurisdiction_prefix(jurisdiction).startswith(own):

@@ -298,13 +298,22 @@ def check_scope_of(actor, identifier: str | None, jurisdiction: str,
                        f"{identifier or 'the organization'} is outside your jurisdiction")
 
 
+def jurisdiction_arg(value: str | None, field: str = "jurisdiction") -> str | None:
+    """A jurisdiction's code given in a request (a query argument or a path), or None when
+    none was given; 400 with the reason when it is not a valid 12-digit code."""
+    if value is None:
+        return None
+    try:
+        validate_jurisdiction(value, field)
+    except InvalidValue as e:
+        raise ApiError(400, "invalid_value", e.message, field) from None
+    return value
+
+
 def node_in_scope(code: str) -> str:
     """A network node's code, valid and within the actor's jurisdiction (an auditor's:
     everywhere)."""
-    try:
-        validate_jurisdiction(code, "code")
-    except InvalidValue as e:
-        raise ApiError(400, "invalid_value", e.message, "code") from None
+    jurisdiction_arg(code, "code")
     actor = current_actor()
     if actor.role != "auditor" and not (actor.jurisdiction and
                                         jurisdiction_contains(actor.jurisdiction, code)):
