@@ -1,5 +1,6 @@
 """The texts the system writes into events: a rule's warning title, a proposal's reason,
-the reason of an event the clock records. Each is an English template with named
+the reason of an event the clock records (and into its stored answers: the audit
+verification's findings). Each is an English template with named
 parameters, by id, written once here: the rules render it (``render``) and the pages
 recognize a stored text again (``recognize``) to show it in the reader's language from
 its id and parameters, so the stored events keep their plain English text (as they
@@ -55,6 +56,26 @@ TEXTS: dict[str, str] = {
     "replaced": N_("replaced"),
     "personal_data": N_("[personal data of person %(person)s]"),
     "start_up_token": N_("printed at start-up"),
+    # the audit verification's findings (projections.audit, adapters.views.audit_verification)
+    "chain_no_event": N_("the entry has no event in the log"),
+    "chain_unreadable": N_("the recorded event at position %(position)s cannot be read "
+                           "(altered or damaged in the event store)"),
+    "chain_missing": N_("the entry for position %(position)s is missing (deleted)"),
+    "chain_repeated": N_("an entry for position %(position)s appears again"),
+    "chain_reordered": N_("the entry holds the event of position %(position)s (reordered)"),
+    "chain_altered": N_("the entry differs from the recorded event (altered)"),
+    "chain_unlinked": N_("the entry does not link to the previous entry's hash"),
+    "chain_hash": N_("the entry's hash does not match its content"),
+    "chain_no_entry": N_("the event has no audit entry (deleted or not yet projected)"),
+    "head_invalid": N_("the stored verified head is not valid (%(error)s): run a full "
+                       "verification"),
+    "head_other_key": N_("the stored verified head is signed by another key than this "
+                         "service's: run a full verification"),
+    "head_removed": N_("the trail ends at position %(end)s, before the verified head "
+                       "%(position)s: entries were removed"),
+    "head_rewritten": N_("the entry at the verified head (position %(position)s) no longer "
+                         "holds the verified hash: the trail was rewritten at or before it "
+                         "(a full verification names the first broken entry)"),
 }
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -65,7 +86,7 @@ VALUES = {"date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "due": r"[0-9]{4}-[0-9]{2}-[0-9
           "count": r"[0-9]+", "months": r"[0-9]+", "years": r"[0-9]+",
           "amount": r"-?[0-9]+(?:\.[0-9]+)?", "penalty_kind": r"[a-z_]+",
           "status": r"[a-z_]+", "level": r"[a-z_]+", "actor": r"\S+",
-          "objection": r"OB[0-9]+"}
+          "objection": r"OB[0-9]+", "position": r"[0-9]+", "end": r"[0-9]+"}
 
 
 def render(text_id: str, **params: object) -> str:

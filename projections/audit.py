@@ -256,27 +256,24 @@ def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]], *,
         problem, at = None, entry["position"]
         expected = next(log, None)
         if expected is None:
-            problem = "the entry has no event in the log"
+            problem = render("chain_no_event")
         else:
             event, position = expected
             if event is None:
-                problem, at = (f"the recorded event at position {position} cannot be read "
-                               "(altered or damaged in the event store)", position)
+                problem, at = render("chain_unreadable", position=position), position
             elif entry["position"] > position:
-                problem, at = (f"the entry for position {position} is missing (deleted)",
-                               position)
+                problem, at = render("chain_missing", position=position), position
             elif entry["position"] < position:
-                problem = f"an entry for position {entry['position']} appears again"
+                problem = render("chain_repeated", position=entry["position"])
             elif entry["canonical"] != canonical_json(canonical_event(event, position)):
                 # (the canonical form holds the position: an equal one is in its place)
                 held = json.loads(entry["canonical"]).get("position")
-                problem = (f"the entry holds the event of position {held} (reordered)"
-                           if held != position else
-                           "the entry differs from the recorded event (altered)")
+                problem = (render("chain_reordered", position=held) if held != position else
+                           render("chain_altered"))
         if problem is None and entry["previous_hash"] != previous:
-            problem = "the entry does not link to the previous entry's hash"
+            problem = render("chain_unlinked")
         if problem is None and entry["hash"] != chain_hash(previous, entry["canonical"]):
-            problem = "the entry's hash does not match its content"
+            problem = render("chain_hash")
         if problem is not None:
             return Verification(False, count, head_position, previous,
                                 {"position": at, "problem": problem})
@@ -286,6 +283,5 @@ def verify(stored: Iterable[dict], recorded: Iterable[tuple[Any, int]], *,
     if missing is not None:
         return Verification(False, count, head_position, previous,
                             {"position": missing[1],
-                             "problem": "the event has no audit entry (deleted or not yet "
-                                        "projected)"})
+                             "problem": render("chain_no_entry")})
     return Verification(True, count, head_position, previous)

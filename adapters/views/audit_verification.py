@@ -49,6 +49,7 @@ from psycopg.sql import SQL
 from adapters.views.audit import PostgresAuditView
 from adapters.views.audit_checkpoint import (CheckpointError, make_checkpoint,
                                              parse_checkpoint, public_key_text, signing_key)
+from domain.texts import render
 from projections.audit import GENESIS, Verification, verify
 from services.log import recorded_pages
 
@@ -151,21 +152,17 @@ class AuditVerifier:
         try:
             parse_checkpoint(json.dumps(head))
         except CheckpointError as e:
-            return f"the stored verified head is not valid ({e}): run a full verification"
+            return render("head_invalid", error=e)
         if head["public_key"] != public_key_text(self.key):
-            return ("the stored verified head is signed by another key than this "
-                    "service's: run a full verification")
+            return render("head_other_key")
         position = head["position"]
         if position == 0:
             return None
         if position > trail_end:
-            return (f"the trail ends at position {trail_end}, before the verified head "
-                    f"{position}: entries were removed")
+            return render("head_removed", end=trail_end, position=position)
         entry = self.view.entries(after=position - 1, up_to=position, limit=1)
         if not entry or entry[0]["hash"] != head["hash"]:
-            return (f"the entry at the verified head (position {position}) no longer holds "
-                    "the verified hash: the trail was rewritten at or before it (a full "
-                    "verification names the first broken entry)")
+            return render("head_rewritten", position=position)
         return None
 
     def _position_after(self, position: int, count: int) -> int | None:

@@ -63,6 +63,13 @@ def test_tampering_after_the_head_is_found_by_the_extension_and_behind_it_by_the
     extended = api.get(VERIFY, as_="auditor").json
     assert not extended["ok"] and extended["first_broken"]["position"] == late
     assert "altered" in extended["first_broken"]["problem"]
+    client = api.client.application.test_client()  # the auditor's page says why, in Chinese
+    sign_in(client, "auditor")
+    page = client.get(f"/organizations/{code(1)}/audit").text
+    assert f"在第 {late} 条处被篡改" in page and "条目与记录的事件不一致（被篡改）" in page, page
+    assert "altered" not in page
+    assert "the entry differs from the recorded event (altered)" in client.get(
+        f"/organizations/{code(1)}/audit?lang=en").text
     full = api.get(f"{VERIFY}?full=true", as_="auditor").json
     assert not full["ok"] and full["first_broken"]["position"] == early  # the first one
 

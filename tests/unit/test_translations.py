@@ -105,7 +105,8 @@ SAMPLES = {"date": "2024-03-01", "due": "2024-03-08", "year": "2023", "last_year
            "penalty_kind": "fine", "status": "revoked", "level": "committee",
            "actor": "rule:abnormal_activity_listing@v2", "report": "ME1",
            "notice": "杨民社整〔2024〕3号", "decision": "杨民罚〔2024〕1号",
-           "person": "0b06026f-6b02-5cf3-a3f4-10cc6028d998", "objection": "OB1"}
+           "person": "0b06026f-6b02-5cf3-a3f4-10cc6028d998", "objection": "OB1",
+           "position": "1207", "end": "1190", "error": "the signature does not verify"}
 
 
 @pytest.mark.parametrize("text_id", sorted(TEXTS))
