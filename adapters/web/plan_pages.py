@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from adapters.web.paging import paged, window
 from adapters.web.plans import plan_with_organizations, plans
 from adapters.web.requests import answer_or_refusal, login_redirect, page, signed_in
 
@@ -30,7 +31,17 @@ def list_plans():
 def plan(number: str):
     if signed_in() is None:
         return login_redirect()
-    status, data = answer_or_refusal(plan_with_organizations, number, {})
+    status, data = answer_or_refusal(_plan_page, number, request.args)
     if status != 200:
         return page("error.html", status, error=data.get("error", {}))
-    return page("plan.html", plan=data)
+    return page("plan.html", plan=data["plan"], drawn=data["drawn"])
+
+
+def _plan_page(number: str, args) -> dict:
+    """The plan, and a page of its drawn organizations (a large jurisdiction's plan
+    draws hundreds)."""
+    document = plan_with_organizations(number, {})
+    at = window(args)
+    drawn = document["drawn"]
+    return {"plan": document, "drawn": paged("drawn", len(drawn),
+                                             drawn[at.offset:at.offset + at.limit], at)}

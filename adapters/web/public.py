@@ -174,6 +174,11 @@ def published_inspection(number: str):
         return not_found()
     if plan.published_on is None:
         return not_found()
+    json_wanted = request.args.get("format") == "json"
+    try:
+        at = None if json_wanted else window(request.args)  # the JSON: the whole plan
+    except ApiError as e:
+        return page("error.html", e.status, error=refusal(e)[1]["error"])
     names = {}
     if current_app.extensions.get("read_models") is not None:
         names = _plan_names(fresh_view("network", 0)[0], [{"jurisdiction": plan.jurisdiction}])
@@ -187,7 +192,9 @@ def published_inspection(number: str):
         "results": [{"identifier": r["identifier"], "name": r["name"],
                      "inspected_on": r["inspected_on"], "on_site": r["on_site"],
                      "outcome": r["outcome"]} for r in plan.results or []]})
-    if request.args.get("format") == "json":
+    if json_wanted:
         return current_app.response_class(json.dumps(document, ensure_ascii=False),
                                           mimetype="application/json")
-    return page("public_inspection.html", plan=document)
+    results = document["results"]
+    return page("public_inspection.html", plan=document, results=paged(
+        "results", len(results), results[at.offset:at.offset + at.limit], at))

@@ -429,3 +429,48 @@ def test_a_plan_page_shows_its_published_results_or_what_still_waits(site):
     html = site.client("demo-staff", "en").get(
         f"/inspection-plans/{waiting['number']}").get_data(as_text=True)
     assert "Not every drawn organization has an inspection recorded" in text_of(html, "en")
+
+
+def pages_of(client, url: str, lang: str) -> tuple[int, list[str | None]]:
+    """Follow a list's pager from ``url`` to its last page: the total it announced (the
+    same on every page) and each row's first link, in order."""
+    total, items = None, []
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        page = Page(answer.get_data(as_text=True), lang)
+        assert page.pager and (total is None or page.pager["total"] == total), url
+        total = page.pager["total"]
+        assert page.rows == min(page.pager["limit"], total - page.pager["offset"]), url
+        items += page.items
+        url = page.rel.get("next")
+    return total, items
+
+
+def test_a_plans_drawn_organizations_and_its_published_results_page(site):
+    """A plan of a large jurisdiction draws hundreds: its page lists the drawn
+    organizations a page at a time, as does the public page of its results."""
+    plans = {p["jurisdiction"]: p for p in api(
+        site, "demo-staff", "/api/v1/inspection-plans").json["plans"]}
+    for lang in ("zh", "en"):
+        client = site.client("demo-staff", lang)
+        number = plans[DISTRICT]["number"]
+        drawn = api(site, "demo-staff", f"/api/v1/inspection-plans/{quote(number)}").json[
+            "drawn"]
+        assert len(drawn) > 4  # three pages of two at least
+        total, items = pages_of(client, f"/inspection-plans/{quote(number)}?limit=2", lang)
+        assert total == len(drawn)
+        assert items == [f"/organizations/{d['identifier']}" for d in drawn]
+        bad = client.get(f"/inspection-plans/{quote(number)}?limit=0")
+        assert bad.status_code == 400 and bad.mimetype == "text/html"
+
+        published = plans["310110001000"]["number"]
+        results = site.web.test_client().get(
+            f"/public/inspections/{quote(published)}?format=json").json["results"]
+        assert len(results) > 1
+        total, items = pages_of(site.client(None, lang),
+                                f"/public/inspections/{quote(published)}?limit=1", lang)
+        assert total == len(results)
+        assert items == [f"/public/organizations/{r['identifier']}" for r in results]
+        assert site.client(None, lang).get(
+            f"/public/inspections/{quote(published)}?offset=-1").status_code == 400
