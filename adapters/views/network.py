@@ -81,6 +81,10 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
             "CREATE INDEX IF NOT EXISTS {i} ON {t} (jurisdiction text_pattern_ops)").format(
                 i=Identifier(f"{self.prefix}_warnings_jurisdiction_idx"),
                 t=self.table("warnings")))
+        self.sql_create_statements.append(SQL(  # a case file's warnings
+            "CREATE INDEX IF NOT EXISTS {i} ON {t} (organization, raised_on)").format(
+                i=Identifier(f"{self.prefix}_warnings_organization_idx"),
+                t=self.table("warnings")))
         self.casefiles = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
                                                Identifier("casefiles_rows"))
         self.leaves = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
@@ -280,15 +284,19 @@ class PostgresNetworkView(PostgresStatefulView, NetworkView):
 
     def warnings(self, *, prefix: str | None, status: str | None, severity: str | None,
                  node: str | None, limit: int, offset: int,
-                 supervisory_unit: str | None = None) -> tuple[int, list[dict]]:
+                 supervisory_unit: str | None = None, organization: str | None = None,
+                 raised_until: date | None = None) -> tuple[int, list[dict]]:
         where, params = [], []
+        if raised_until is not None:
+            where.append(SQL("raised_on <= %s"))
+            params.append(raised_until)
         if supervisory_unit is not None:
             condition, values = self.supervised(supervisory_unit)
             where.append(condition)
             params += values
         for column, value, op in (("jurisdiction", prefix and prefix + "%", "LIKE"),
                                   ("status", status, "="), ("severity", severity, "="),
-                                  ("node", node, "=")):
+                                  ("node", node, "="), ("organization", organization, "=")):
             if value:
                 where.append(SQL("{0} " + op + " %s").format(Identifier(column)))
                 params.append(value)

@@ -12,11 +12,12 @@ from typing import Mapping
 
 from flask import Blueprint, jsonify, request
 
-from adapters.web.openapi import NETWORK_CODE, query
+from adapters.web.openapi import NETWORK_CODE, PATH_PARAMETERS, query
 from adapters.web.paging import PAGING, paged, window
 from adapters.commands.catalog import item_id
 from adapters.web.requests import (ApiError, authorize, casefiles, check_scope,
-                                   current_actor, fresh, jurisdiction_arg, node_in_scope)
+                                   current_actor, date_arg, fresh, jurisdiction_arg,
+                                   node_in_scope)
 from domain.calendar import today_in_china
 from domain.access import allowed, may_change_rule, supervised_by
 from domain.codes import jurisdiction_contains, jurisdiction_prefix
@@ -152,10 +153,15 @@ def warnings(args: Mapping[str, str]) -> dict:
     if severity is not None and severity not in SEVERITIES:
         raise ApiError(400, "invalid_value", f"severity must be one of {', '.join(SEVERITIES)}",
                        "severity")
+    organization = args.get("organization")
+    if organization is not None and not 0 < len(organization) <= 64:
+        raise ApiError(400, "invalid_value", "organization must be an organization's "
+                       "identifier (at most 64 characters)", "organization")
+    until = date_arg(args, "raised_until")
     at = window(args)
     total, rows = fresh("network", args).warnings(
         prefix=prefix, status=status, severity=severity, node=args.get("node"),
-        limit=at.limit, offset=at.offset,
+        limit=at.limit, offset=at.offset, organization=organization, raised_until=until,
         supervisory_unit=supervised_by(actor.role, actor.organization))
     return paged("warnings", total, plain(rows), at)
 
@@ -165,7 +171,10 @@ def warnings(args: Mapping[str, str]) -> dict:
        status=({"type": "string", "enum": ["open", "acknowledged", "resolved"]},
                "the warnings in this state"),
        severity=({"type": "string", "enum": list(SEVERITIES)}, "of this severity"),
-       node=(NETWORK_CODE, "at this node of the network (12-digit code)"), **PAGING)
+       node=(NETWORK_CODE, "at this node of the network (12-digit code)"),
+       organization=(PATH_PARAMETERS["code"], "about this organization (its identifier)"),
+       raised_until=({"type": "string", "format": "date"},
+                     "raised on or before this day (YYYY-MM-DD)"), **PAGING)
 def list_warnings():
     """The warnings inbox: within the reader's jurisdiction, by status and severity."""
     return jsonify(warnings(request.args))

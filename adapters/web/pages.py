@@ -23,6 +23,7 @@ from adapters.web.forms import command_forms, may
 from adapters.web.printing import pdf_response, printed_case_file
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
     latest_verification
+from adapters.web.paging import paged, window
 from adapters.web.requests import (ApiError, answer_or_refusal, login_redirect, not_found,
                                    page, refusal, same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
@@ -38,6 +39,7 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 SEARCH_ARGS = ("q", "status", "type", "risk", "list", "offset", "limit")
 LIST_ARGS = ("offset", "limit")
+CASE_FILE_WARNINGS = 20  # the latest on the case file; the rest on the warnings list
 WARNING_ACTIONS = ("acknowledgement", "escalation", "resolution")
 # The audit page extends the verified head over at most this many new entries a view
 # (about a second of work); the next view goes on from there.
@@ -153,15 +155,29 @@ def case_file(code: str):
     as_of, known_at = request.args.get("as_of", ""), request.args.get("known_at", "")
     args = {k: x for k, x in (("as_of", as_of), ("known_at", known_at)) if x}
     status, org = answer_or_refusal(lambda: read_case_file(code, args).as_dict())
+    if status == 200:
+        status, timeline = answer_or_refusal(_timeline_page, org, request.args)
+        if status != 200:
+            return page("error.html", status, error=timeline.get("error", {}))
     if status != 200:
         return page("error.html", status, error=org.get("error", {}))
-    _, warnings = answer_or_refusal(network_reads.warnings,
-                                    {"jurisdiction": org["domicile"]["jurisdiction"]})
-    org_warnings = [w for w in warnings.get("warnings", []) if w["organization"] == code
-                    and (not as_of or str(w.get("raised_on")) <= as_of)]  # raised by then
-    return page("casefile.html", org=org, warnings=org_warnings, as_of=as_of,
+    _, warnings = answer_or_refusal(network_reads.warnings, {
+        "jurisdiction": org["domicile"]["jurisdiction"], "organization": code,
+        "limit": str(CASE_FILE_WARNINGS), **({"raised_until": as_of} if as_of else {})})
+    return page("casefile.html", org=org, timeline=timeline,
+                warnings=warnings.get("warnings", []),
+                warnings_total=warnings.get("total", 0), as_of=as_of,
                 known_at=known_at, forms=command_forms(code),
                 pdf_link=url_for("pages.case_file_pdf", code=code, **args))
+
+
+def _timeline_page(org: dict, args) -> dict:
+    """A page of the case file's timeline, the latest in effect first (an organization
+    of decades holds thousands of events)."""
+    at = window(args)
+    events = sorted(org.get("timeline") or [], key=lambda e: e["effective_date"],
+                    reverse=True)
+    return paged("events", len(events), events[at.offset:at.offset + at.limit], at)
 
 
 @bp.get("/organizations/<code>/annual-reports")
@@ -267,8 +283,9 @@ def warnings():
     """The warnings inbox, by state and severity, a page at a time."""
     if signed_in() is None:
         return login_redirect()
-    query = {"status": "open", **_args(("status", "severity", *LIST_ARGS))}
-    status, data = answer_or_refusal(network_reads.warnings, query)
+    query = {"status": "open", **_args(("status", "severity", "organization", *LIST_ARGS))}
+    asked = {k: x for k, x in query.items() if (k, x) != ("status", "all")}
+    status, data = answer_or_refusal(network_reads.warnings, asked)
     if status != 200:
         return page("error.html", status, error=data.get("error", {}))
     _, proposed = answer_or_refusal(network_reads.proposals, {"status": "proposed",

@@ -16,7 +16,7 @@ import re
 import time
 import unicodedata
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
@@ -471,6 +471,20 @@ def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: in
         raise ApiError(400, "invalid_value", f"{name} must be a whole number from {low} to "
                                              f"{high}", name)
     return int(raw)
+
+
+def date_arg(args: Mapping[str, str], name: str) -> date | None:
+    """A day given as YYYY-MM-DD, or None when it is not given; 400 otherwise."""
+    raw = args.get(name)
+    if raw is None:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_value", f"{name} must be a date YYYY-MM-DD",
+                       name) from None
 
 
 def wanted_position(args: Mapping[str, str]) -> int:

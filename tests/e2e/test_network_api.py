@@ -106,3 +106,50 @@ def test_rules_as_data_and_proposals_over_http(api, pg_app, postgres_env):
     case = api.get(api.org(1)).json
     assert [c["list"] for c in case["credit_listings"]] == ["abnormal_activity"]
     assert api.post(f"/api/v1/proposals/{pid}/rejection", {"reason": "x"}).status_code == 422
+
+
+def test_a_case_file_shows_its_latest_warnings_and_links_to_all_of_them(api):
+    """The case file asks for its own organization's warnings (not the first page of its
+    committee's, where they may be missing) and pages its timeline; the warnings list
+    filters by organization."""
+    from datetime import timedelta
+
+    from tests.demo_site import Page
+    from tests.e2e.test_pages import sign_in
+
+    register(api, 1)
+    register(api, 2)
+    for n in range(23):
+        assert api.post("/api/v1/warnings", {
+            "organization": code(1), "severity": "low", "source": "tip_off",
+            "title": f"线索{n}", "description": "d"}, as_="officer").status_code == 201
+    api.post("/api/v1/warnings", {"organization": code(2), "severity": "high",
+                                  "source": "tip_off", "title": "别家", "description": "d"})
+    one = api.get(f"/api/v1/warnings?organization={code(1)}&limit=5", as_="staff").json
+    assert one["total"] == 23 and len(one["warnings"]) == 5
+    assert {w["organization"] for w in one["warnings"]} == {code(1)}
+    assert api.get(f"/api/v1/warnings?organization={code(2)}").json["total"] == 1
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    assert api.get(f"/api/v1/warnings?organization={code(1)}&raised_until={yesterday}"
+                   ).json["total"] == 0
+    for bad in ("raised_until=2024-13-01", "raised_until=soon", f"organization={'9' * 65}"):
+        answer = api.get(f"/api/v1/warnings?{bad}")
+        assert answer.status_code == 400 and answer.json["error"]["field"] == bad.split("=")[0]
+
+    client = api.client.application.test_client()
+    sign_in(client, "staff")
+    html = client.get(f"/organizations/{code(1)}").get_data(as_text=True)
+    assert "共 23 条，显示最近 20 条" in html and html.count("线索") == 20
+    link = f"/warnings?organization={code(1)}&status=all"
+    assert link in Page(html, "zh").links
+    listed = Page(client.get(link).get_data(as_text=True), "zh")
+    assert listed.pager["total"] == 23 and listed.rows == 23
+    assert listed.rel == {} and all(code(1) in (i or "") for i in listed.items)
+
+    api.post(f"{api.org(1)}/credit-listings", {"list": "abnormal_activity", "reason": "失联"})
+    timeline = api.get(f"{api.org(1)}").json["timeline"]
+    assert len(timeline) >= 2
+    paged = Page(client.get(f"/organizations/{code(1)}?limit=1").get_data(as_text=True), "zh")
+    assert paged.pager == {"total": len(timeline), "offset": 0, "limit": 1}
+    assert "offset=1" in paged.rel["next"] and "limit=1" in paged.rel["next"]
+    assert client.get(f"/organizations/{code(1)}?limit=0").status_code == 400
