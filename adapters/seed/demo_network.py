@@ -146,12 +146,47 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
         reported += 1
     engine.process_pending()
     plans = inspection_plans(casefiles, env, today, rng)
+    objections, repairs = credit_remedies(casefiles, [i for c in committees
+                                                      for i in members[c]], today)
     summary = {"nodes": 1 + len({c[:9] for c in committees}) + len(committees),
                "warnings_raised_by_hand": raised, "clock_days": len(days) + 1,
                "proposals_confirmed": confirmed, "proposals_rejected": rejected,
-               "major_events_awaiting_review": reported, "inspection_plans": plans}
+               "major_events_awaiting_review": reported, "inspection_plans": plans,
+               "objections_pending": objections, "credit_repairs_pending": repairs}
     echo(f"early-warning network: {summary}")
     return summary
+
+
+def credit_remedies(casefiles: Any, organizations: list[str], today: date,
+                    wanted: int = 2) -> tuple[int, int]:
+    """Organizations on the abnormal-activity list answer it (issue 16): the first
+    ``wanted`` file an objection (异议) against their listing, the next ``wanted`` that
+    have nothing left to rectify apply for credit repair (信用修复); both wait for the
+    registration staff's decision (the work queue's). Returns (objections, repairs)."""
+    objections = repairs = 0
+    for identifier in organizations:
+        if objections >= wanted and repairs >= wanted:
+            break
+        org = casefiles.get_organization(identifier)
+        listing = next((c for c in org.active_listings() if c["list"] == "abnormal_activity"
+                        and c["listed_on"] < today - timedelta(days=7)), None)
+        if listing is None:
+            continue
+        own = _meta(f"org-{identifier.lower()}", "organization", today - timedelta(days=4),
+                    "已按期报送年度报告并取得回执，列入异常名录所依据的事实有误"
+                    if objections < wanted else "已完成整改，申请移出活动异常名录")
+        try:
+            if objections < wanted:
+                casefiles.execute(identifier, "objection", entry="credit_listing",
+                                  entry_id=listing["id"], evidence="年报报送回执", meta=own)
+                objections += 1
+            else:
+                casefiles.execute(identifier, "credit_repair", listing_id=listing["id"],
+                                  evidence="整改报告及验收意见", meta=own)
+                repairs += 1
+        except DomainError:
+            continue  # premature (a rectification still open) or already contested
+    return objections, repairs
 
 
 PLAN_DAYS_AGO = 30  # this year's plans were drawn a month ago; half their checks are done

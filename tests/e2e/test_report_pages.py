@@ -474,3 +474,18 @@ def test_a_plans_drawn_organizations_and_its_published_results_page(site):
         assert items == [f"/public/organizations/{r['identifier']}" for r in results]
         assert site.client(None, lang).get(
             f"/public/inspections/{quote(published)}?offset=-1").status_code == 400
+
+
+def test_the_demo_has_objections_and_credit_repairs_waiting_for_staff(site):
+    """The demo's organizations on the abnormal-activity list answer it: objections and
+    credit repair applications wait in the staff's work queue, and the case file of an
+    organization with an objection marks its listing as disputed."""
+    queue = api(site, "demo-staff", "/api/v1/tasks").json
+    assert queue["counts"]["objection"] == 2 and queue["counts"]["credit_repair"] >= 1, \
+        queue["counts"]
+    objection = next(t for t in api(site, "demo-staff", "/api/v1/tasks?kind=objection"
+                                    ).json["tasks"])
+    identifier = objection["organization"]["identifier"]
+    html = site.client("demo-staff", "zh").get(f"/organizations/{identifier}").get_data(
+        as_text=True)
+    assert "异议" in html and "年报报送回执" in html
