@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from adapters.commands import validation as v
 from adapters.web.confirmation import recorded
 from adapters.web.i18n import translate_error
-from adapters.web.paging import paged, window
+from adapters.web.openapi import query
+from adapters.web.paging import PAGING, paged, window
 from adapters.web.requests import (ApiError, authorize, casefiles, correlation_header,
-                                   login_redirect, make_meta, page, signed_in)
+                                   login_redirect, make_meta, page, refusal, signed_in)
 from domain.errors import DomainError
 from projections.documents import plain
 from services.accounts import utc_now
@@ -70,12 +71,21 @@ def own_account():
     return jsonify(account_document(casefiles().get_account(actor.username)))
 
 
+def tokens_page(username: str, args) -> dict:
+    """A page of the account's tokens, the oldest issued first, and their total (a list
+    held in the account itself: sliced with the one pager's window)."""
+    at = window(args)
+    tokens = casefiles().list_tokens(username)
+    return paged("tokens", len(tokens), tokens[at.offset:at.offset + at.limit], at)
+
+
 @bp.get("/api/v1/account/tokens")
+@query(**PAGING)
 def own_tokens():
-    """Your API tokens: name, issued, expires, last used (never the token)."""
+    """Your API tokens: name, issued, expires, last used (never the token), a page at a
+    time."""
     actor = authorize("own_account")
-    tokens = casefiles().list_tokens(actor.username)
-    return jsonify(plain({"total": len(tokens), "tokens": tokens}))
+    return jsonify(plain(tokens_page(actor.username, request.args)))
 
 
 @bp.get("/api/v1/accounts")
@@ -117,8 +127,18 @@ def account_page(username: str):
     tokens (each with the form that revokes it)."""
     if _admin() is None:
         return login_redirect()
-    return page("account.html", account=account_document(account_or_404(username)),
-                own=False, error=None)
+    return account_page_of(account_or_404(username), own=False)
+
+
+def account_page_of(account, *, own: bool, error: str | None = None):
+    """The page of one account with a page of its tokens (400 on a bad page)."""
+    try:
+        tokens = tokens_page(account.username, request.args)
+    except ApiError as e:
+        return page("error.html", e.status, error=refusal(e)[1]["error"])
+    return page("account.html", 400 if error else 200,
+                account=account_document(account, tokens=False), tokens=tokens, own=own,
+                error=error)
 
 
 @bp.post("/admin/accounts")
@@ -203,6 +223,4 @@ def my_account():
                 response = make_response(redirect(url_for("pages.signin_form")))
                 response.delete_cookie("casefile_session")
                 return response
-    account = account_document(app.get_account(actor.username))
-    return page("account.html", 400 if error else 200, account=account, own=True,
-                error=error)
+    return account_page_of(app.get_account(actor.username), own=True, error=error)

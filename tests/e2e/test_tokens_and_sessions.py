@@ -219,3 +219,31 @@ def test_the_cli_lists_and_revokes_tokens(pg_app, postgres_env, database_url, to
     weak = runner.invoke(main, ["accounts", "password", "staff"], env=env,
                          input="password1234\npassword1234\n")
     assert weak.exit_code != 0 and "common" in weak.output
+
+
+def test_the_token_list_pages_in_the_api_and_on_the_account_page(admin):
+    """A service account may hold many tokens: its list pages like every other."""
+    from tests.demo_site import Page
+
+    api = admin
+    names = [f"接口{n}" for n in range(5)]
+    for name in names:
+        assert api.post("/api/v1/account/tokens", {"name": name}).status_code == 201
+    everything = api.get("/api/v1/account/tokens").json
+    total = everything["total"]
+    assert total == len(everything["tokens"]) >= 6  # the fixture's and these
+    seen, offset = [], 0
+    while offset < total:
+        page = api.get(f"/api/v1/account/tokens?limit=2&offset={offset}").json
+        assert page["total"] == total and len(page["tokens"]) == min(2, total - offset)
+        seen += [t["id"] for t in page["tokens"]]
+        offset += 2
+    assert seen == [t["id"] for t in everything["tokens"]]
+    assert api.get("/api/v1/account/tokens?limit=0").status_code == 400
+
+    client = signed_in_client(api)
+    first = Page(client.get("/account?limit=2").get_data(as_text=True), "zh")
+    assert first.pager == {"total": total, "offset": 0, "limit": 2}
+    last = client.get(f"/account?limit=2&offset={total - 1}").get_data(as_text=True)
+    assert names[-1] in last and names[0] not in last
+    assert client.get("/account?offset=-1").status_code == 400
