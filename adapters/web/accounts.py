@@ -16,7 +16,7 @@ from adapters.commands import validation as v
 from adapters.web.confirmation import recorded
 from adapters.web.i18n import translate_error
 from adapters.web.openapi import query
-from adapters.web.paging import PAGING, paged, window
+from adapters.web.paging import PAGING, paged, paged_list, window
 from adapters.web.requests import (ApiError, authorize, casefiles, correlation_header,
                                    login_redirect, make_meta, page, refusal, signed_in)
 from domain.errors import DomainError
@@ -76,7 +76,7 @@ def tokens_page(username: str, args) -> dict:
     held in the account itself: sliced with the one pager's window)."""
     at = window(args)
     tokens = casefiles().list_tokens(username)
-    return paged("tokens", len(tokens), tokens[at.offset:at.offset + at.limit], at)
+    return paged_list("tokens", tokens, at)
 
 
 @bp.get("/api/v1/account/tokens")

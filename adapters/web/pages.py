@@ -23,7 +23,7 @@ from adapters.web.forms import command_forms, may
 from adapters.web.printing import pdf_response, printed_case_file
 from adapters.web.reads import audit_trail, case_file as read_case_file, figures, search, \
     latest_verification
-from adapters.web.paging import paged, window
+from adapters.web.paging import paged_list, window
 from adapters.web.requests import (ApiError, answer_or_refusal, login_redirect, not_found,
                                    page, refusal, same_site_path, secure_cookies, signed_in)
 from adapters.web.sessions import COOKIE
@@ -177,7 +177,7 @@ def _timeline_page(org: dict, args) -> dict:
     at = window(args)
     events = sorted(org.get("timeline") or [], key=lambda e: e["effective_date"],
                     reverse=True)
-    return paged("events", len(events), events[at.offset:at.offset + at.limit], at)
+    return paged_list("events", events, at)
 
 
 @bp.get("/organizations/<code>/annual-reports")

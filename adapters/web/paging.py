@@ -4,9 +4,9 @@ A list is read a page at a time with ``offset`` (the rows to skip, default 0) an
 ``limit`` (the rows of a page, default 50, at most 500), checked here: anything else is a
 400 naming the parameter. Its answer says ``total`` (every row the filters match),
 ``offset`` and ``limit`` beside the rows; the views count and page in the database
-(``LIMIT``/``OFFSET`` with a ``COUNT``), never in Python, except for a list held inside
-one document already read (a case file's timeline, a plan's drawn organizations and its
-published results), which is sliced with the same window. ``PAGING`` declares the two
+(``LIMIT``/``OFFSET`` with a ``COUNT``), never in Python, except for a list held whole
+already (a case file's timeline, a plan's drawn organizations and its published results,
+an account's tokens, the work queue merged from several views): ``paged_list``. ``PAGING`` declares the two
 parameters for the OpenAPI document (``@query(**PAGING, ...)``), and the pages' pager
 (templates/_pager.html) links to the other pages with ``page_url``, which keeps every
 other argument of the request: the filters survive paging.
@@ -53,6 +53,12 @@ def window(args: Mapping[str, str]) -> Window:
 def paged(name: str, total: int, rows: list, at: Window, **more: Any) -> dict:
     """A page of a list as the API answers it: the total, the window and the rows."""
     return {**more, "total": total, "offset": at.offset, "limit": at.limit, name: rows}
+
+
+def paged_list(name: str, rows: list, at: Window, **more: Any) -> dict:
+    """A page of a list already held whole (a document's own list, a list merged from
+    several views), as ``paged`` answers it."""
+    return paged(name, len(rows), rows[at.offset:at.offset + at.limit], at, **more)
 
 
 def url_with(**changed: Any) -> str:

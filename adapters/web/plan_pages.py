@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from adapters.web.paging import paged, window
+from adapters.web.paging import paged_list, window
 from adapters.web.plans import plan_with_organizations, plans
 from adapters.web.requests import answer_or_refusal, login_redirect, page, signed_in
 
@@ -43,5 +43,4 @@ def _plan_page(number: str, args) -> dict:
     document = plan_with_organizations(number, {})
     at = window(args)
     drawn = document["drawn"]
-    return {"plan": document, "drawn": paged("drawn", len(drawn),
-                                             drawn[at.offset:at.offset + at.limit], at)}
+    return {"plan": document, "drawn": paged_list("drawn", drawn, at)}

@@ -11,7 +11,7 @@ from flask_babel import gettext
 
 from adapters.store.open_data import OpenDataStore
 from adapters.web.labels import LABELS, label
-from adapters.web.paging import paged, window
+from adapters.web.paging import paged, paged_list, window
 from adapters.web.documents import document_response
 from adapters.web.requests import (ApiError, fresh_view, not_found, page, refusal,
                                    status_of)
@@ -196,5 +196,5 @@ def published_inspection(number: str):
         return current_app.response_class(json.dumps(document, ensure_ascii=False),
                                           mimetype="application/json")
     results = document["results"]
-    return page("public_inspection.html", plan=document, results=paged(
-        "results", len(results), results[at.offset:at.offset + at.limit], at))
+    return page("public_inspection.html", plan=document,
+                results=paged_list("results", results, at))

@@ -18,10 +18,10 @@ from adapters.commands.catalog import person_id as parse_person_id
 from adapters.views.audit_checkpoint import HASH_PATTERN, check_against, make_checkpoint
 from adapters.views.audit_verification import AuditVerifier
 from adapters.web.openapi import query
-from adapters.web.paging import PAGING, paged, window
+from adapters.web.paging import PAGING, paged, paged_list, window
 from adapters.web.requests import (ApiError, authorize, casefiles, check_person_scope,
-                                   current_actor, fresh, fresh_view, int_arg, jurisdiction_arg,
-                                   read_models, wanted_position)
+                                   current_actor, date_arg, fresh, fresh_view, int_arg,
+                                   jurisdiction_arg, read_models, wanted_position)
 from domain.access import supervised_by
 from domain.calendar import CHINA, today_in_china
 from domain.codes import jurisdiction_prefix
@@ -34,13 +34,7 @@ bp = Blueprint("reads", __name__, url_prefix="/api/v1")
 
 
 def _time_travel_args(args: Mapping[str, str]) -> tuple[date | None, datetime | None]:
-    as_of = known_at = None
-    if "as_of" in args:
-        try:
-            as_of = date.fromisoformat(args["as_of"])
-        except ValueError:
-            raise ApiError(400, "invalid_value", "as_of must be a date YYYY-MM-DD",
-                           "as_of") from None
+    as_of, known_at = date_arg(args, "as_of"), None
     if "known_at" in args:
         try:
             known_at = datetime.fromisoformat(args["known_at"].replace("Z", "+00:00"))
@@ -191,7 +185,7 @@ def search(args: Mapping[str, str]) -> dict:
         row = fresh("casefiles", args).get(actor.organization or "")
         found = [] if row is None else [{k: row[k] for k in SEARCH_COLUMNS}]
         at = window(args)
-        return paged("organizations", len(found), found[at.offset:at.offset + at.limit], at)
+        return paged_list("organizations", found, at)
     if actor.role not in ("auditor",):
         own = jurisdiction_prefix(actor.jurisdiction)
         if prefix is None or not prefix.startswith(own):

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from flask import Blueprint, jsonify, request
 
 from adapters.web.openapi import query
-from adapters.web.paging import PAGING, paged, window
+from adapters.web.paging import PAGING, paged_list, window
 from adapters.web.reads import AFTER
 from adapters.web.requests import ApiError, authorize, casefiles, fresh
 from domain.access import allowed, supervised_by
@@ -215,9 +215,8 @@ def tasks(args: Mapping[str, str]) -> dict:
         counts[item["kind"]] += 1
         overdue[item["kind"]] += item["overdue"]
     shown = sorted((i for i in items if kind is None or i["kind"] == kind), key=urgency)
-    return plain(paged("tasks", len(shown), shown[at.offset:at.offset + at.limit], at,
-                       kinds=[k for k in KINDS if k in kinds], counts=counts,
-                       overdue=overdue, today=today, own=own))
+    return plain(paged_list("tasks", shown, at, kinds=[k for k in KINDS if k in kinds],
+                            counts=counts, overdue=overdue, today=today, own=own))
 
 
 @bp.get("/tasks")

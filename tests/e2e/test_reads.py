@@ -94,6 +94,8 @@ def test_time_travel_over_http(api):
     known = api.get(f"{api.org(1)}?known_at=2000-01-01T00:00:00Z")
     assert known.status_code == 404
     assert api.get(f"{api.org(1)}?as_of=2023-02-30").status_code == 400
+    # only the documented form: the case file and its warnings read the day alike
+    assert api.get(f"{api.org(1)}?as_of=20230105").status_code == 400
 
 
 def test_the_event_history_comes_a_page_at_a_time(api):
