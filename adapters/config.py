@@ -139,6 +139,10 @@ def application_env(**overrides: str) -> dict[str, str]:
         "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
         # Recently used aggregates per process, fast-forwarded with one query on each use.
         "AGGREGATE_CACHE_MAXSIZE": os.environ.get("AGGREGATE_CACHE_MAXSIZE", "1000"),
+        # Organizations as this process's last command on each saved them, decided on by
+        # the next without a copy or a query (services.command_cache); 0 turns it off.
+        **({"COMMAND_CACHE_MAXSIZE": os.environ["COMMAND_CACHE_MAXSIZE"]}
+           if os.environ.get("COMMAND_CACHE_MAXSIZE") else {}),
         "CIPHER_KEY": cipher_key(),
         "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
         "PSEUDONYM_KEY": pseudonym_key(),

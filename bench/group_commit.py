@@ -1,6 +1,8 @@
 """j. Group commit (issue 18): commands/s through the service's command path with 1, 8
 and 32 writer threads, with group commit (the default) and without it (``GROUP_COMMIT=no``,
-every save its own transaction: the service as it was), against, in the same run:
+every save its own transaction), and with group commit but without the command cache
+(``COMMAND_CACHE_MAXSIZE=0``: every command loads its organization through the library's
+repository, a fast-forward query and a deep copy), against, in the same run:
 
 - the peer: the eventsourcing library's own plain ``Application`` on PostgreSQL (its own
   recorder: lock, insert, commit per save), a two-field aggregate, load -> one event ->
@@ -163,13 +165,16 @@ class BatchSizes:
 
 def service_rates(url: str, seconds: float, rounds: int
                   ) -> tuple[dict[str, "Measured"], dict[int, float]]:
-    """Commands/s by threads, group commit "on" and "off" (medians of alternating
-    rounds), and the mean batch size with it on."""
+    """Commands/s by threads, group commit "on" and "off", and on without the command
+    cache ("nocache") (medians of alternating rounds), and the mean batch size with it
+    on."""
     from adapters.bootstrap import build_casefiles
 
     with fresh_schema(url, "groupcommit") as schema:
         apps = {"off": build_casefiles(env=app_env(schema, GROUP_COMMIT="no", **POOL)),
-                "on": build_casefiles(env=app_env(schema, GROUP_COMMIT="yes", **POOL))}
+                "on": build_casefiles(env=app_env(schema, GROUP_COMMIT="yes", **POOL)),
+                "nocache": build_casefiles(env=app_env(schema, GROUP_COMMIT="yes",
+                                                       COMMAND_CACHE_MAXSIZE="0", **POOL))}
         sizes = BatchSizes()
         apps["on"].recorder.committer.on_batch = sizes
         try:
@@ -177,8 +182,8 @@ def service_rates(url: str, seconds: float, rounds: int
 
             def fresh(count: int) -> list[str]:
                 """Organizations of their own for one measurement: each has one event
-                to begin with and grows only during it (a command deep-copies the
-                cached organization, which costs more the longer its history)."""
+                to begin with and grows only during it (a command's first load of an
+                organization costs more the longer its history)."""
                 codes = register_orgs(apps["off"], count, start=registered[0] + 1)
                 registered[0] += count
                 return codes
@@ -288,19 +293,23 @@ def run(ctx: Context) -> list[Row]:
         over_http: dict[str, float] | None = http_rates(ctx, ctx.seconds(3, 5), rounds)
     except Exception as e:  # the in-process rows stand without it
         over_http, http_error = None, f"error: {type(e).__name__}: {e}"[:60]
-    on, off = service["on"], service["off"]
+    on, off, nocache = service["on"], service["off"], service["nocache"]
     peer = {k: library.rate(k) for k in THREADS}
-    data = {"on": on.rates, "off": off.rates, "peer": library.rates, "insert": ceiling,
+    data = {"on": on.rates, "off": off.rates, "nocache": nocache.rates,
+            "peer": library.rates, "insert": ceiling,
             "batch": batch, "http": over_http, "cpu_us": {
                 "on": {k: on.cpu_us(k) for k in THREADS},
                 "off": {k: off.cpu_us(k) for k in THREADS},
+                "nocache": {k: nocache.cpu_us(k) for k in THREADS},
                 "peer": {k: library.cpu_us(k) for k in THREADS}}}
     cmd = lambda r: rate(r, "cmd/s")  # noqa: E731
 
     def note(k: int) -> str:
-        return (f"without group commit {cmd(off.rate(k))}; library {cmd(peer[k])}; "
+        return (f"without group commit {cmd(off.rate(k))}; without the command cache "
+                f"{cmd(nocache.rate(k))}; library {cmd(peer[k])}; "
                 f"{batch[k]:.1f} commands per transaction; CPU per command {on.cpu_us(k):,.0f}"
-                f" us (without {off.cpu_us(k):,.0f}, library {library.cpu_us(k):,.0f})")
+                f" us (without group commit {off.cpu_us(k):,.0f}, without the command cache "
+                f"{nocache.cpu_us(k):,.0f}, library {library.cpu_us(k):,.0f})")
 
     rows = [
         Row("j. group commit, 1 writer", cmd(on.rate(1)), f"{cmd(off.rate(1))} without",

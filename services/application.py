@@ -12,6 +12,7 @@ The infrastructure (recorder, mapper, personal-data sealing) is chosen by the ad
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from domain.meta import Meta
 from domain.organization import ORGANIZATION_EVENTS, Organization
 from domain.person import Person
 from domain.personal import personal_owners
+from services.command_cache import Checkout, CommandCache
 from services.errors import (IdempotencyKeyReused, OrganizationNotFound, PersonNotFound,
                              VersionConflict)
 from services.ports import IdempotencyLog, IdempotencyRecord, PersonKeys, TimeIndexRow
@@ -38,6 +40,9 @@ from services.ports import IdempotencyLog, IdempotencyRecord, PersonKeys, TimeIn
 PERSON_NAMESPACE = uuid5(NAMESPACE_URL, "https://casefile.example/persons")
 ACCOUNT_LOG_ID = uuid5(NAMESPACE_URL, "https://casefile.example/accounts-log")
 MAX_ATTEMPTS = 5
+# Organizations kept per process for the next command on them (services.command_cache);
+# COMMAND_CACHE_MAXSIZE=0 turns it off.
+COMMAND_CACHE_MAXSIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -49,12 +54,14 @@ class CommandResult:
     replayed: bool = False
     result: dict = field(default_factory=dict)
     aggregate: Any = field(default=None, compare=False, repr=False)  # as saved
+    presented: Any = field(default=None, compare=False, repr=False)  # see ``presenting``
 
 
 Decide = Callable[[Any], tuple[Iterable[Aggregate], dict]]
 ScopeCheck = Callable[[Any], None]  # raises to refuse the caller this aggregate
 
 _scope_check: ContextVar["_Checked | None"] = ContextVar("scope_check", default=None)
+_present: ContextVar[Callable[[Any], Any] | None] = ContextVar("present", default=None)
 
 
 class _Checked:
@@ -86,6 +93,20 @@ def checking_scope(check: ScopeCheck) -> Iterator[None]:
         raise RuntimeError("the command did not check the caller's scope on its aggregate")
 
 
+@contextmanager
+def presenting(present: Callable[[Any], Any]) -> Iterator[None]:
+    """Have the command called inside answer ``present(aggregate)`` of its aggregate as
+    saved (``CommandResult.presented``), taken while the command still holds it: an
+    answer of the command's own state without a second read. (A command decided on the
+    command cache's instance does not hand the instance out: the next command changes
+    it.)"""
+    token = _present.set(present)
+    try:
+        yield
+    finally:
+        _present.reset(token)
+
+
 class CaseFileApplication(Application):
     """The machinery the use-case modules share."""
 
@@ -102,6 +123,8 @@ class CaseFileApplication(Application):
             raise ValueError("PSEUDONYM_KEY is required: the secret that derives person ids")
         self._pseudonym_key = key.encode()
         self.account_log = EventSourcedLog(self.events, ACCOUNT_LOG_ID, AccountOpened)
+        size = int(self.env.get("COMMAND_CACHE_MAXSIZE", COMMAND_CACHE_MAXSIZE))
+        self.command_cache = CommandCache(size) if size > 0 else None
 
     def save_processed(self, tracking: Tracking, *objs: Aggregate):
         """Save what processing one recorded event decided, with that event's tracking
@@ -127,7 +150,11 @@ class CaseFileApplication(Application):
             personal_owners(event.__dict__, owners)
         if owners and self.person_keys is not None:  # their keys, before the encoding seals with them
             self.person_keys.ensure(owners)
-        return super()._record(processing_event)
+        recordings = super()._record(processing_event)
+        if self.command_cache is not None:  # saved otherwise than by their own command
+            for aggregate_id in processing_event.aggregates:
+                self.command_cache.discard(aggregate_id)
+        return recordings
 
     # ----------------------------------------------------------------- reading
 
@@ -172,49 +199,26 @@ class CaseFileApplication(Application):
 
     def _execute(self, aggregate_id: UUID, load: Callable[[UUID], Any], decide: Decide, *,
                  identifier: str, meta: Meta, expected_version: int | None,
-                 idempotency_key: str | None, fingerprint: str) -> CommandResult:
+                 idempotency_key: str | None, fingerprint: str,
+                 cached: bool = False) -> CommandResult:
         """Load the command's aggregate, check the caller's scope on it (``checking_scope``),
         replay an Idempotency-Key's earlier answer, check the expected version, decide and
-        save, retrying a concurrent write's conflict."""
+        save, retrying a concurrent write's conflict. ``cached``: decide on the instance
+        that this process's last command on the aggregate saved (services.command_cache),
+        holding the aggregate against this process's other commands meanwhile."""
         check = _scope_check.get()
         if check is not None:
             _scope_check.set(None)  # this command's aggregate, not one a nested command loads
-        target = None
-        if check is not None:  # checked before a replay too: the scope may have changed
-            target = load(aggregate_id)
-            check(target)
-        if idempotency_key:
-            previous = self.recorder.find_idempotency_record(meta.actor_id, idempotency_key)
-            if previous is not None:
-                return self._replay(previous, identifier, fingerprint)
-        for _ in range(MAX_ATTEMPTS):
-            if target is None:
-                target = load(aggregate_id)
-                if check is not None:
-                    check(target)
-            if expected_version is not None and target.version != expected_version:
-                raise VersionConflict(
-                    f"{identifier} is at version {target.version}, not {expected_version}: "
-                    "read it again and retry", rule="expected_version")
-            others, result = decide(target)
-            try:
-                recordings = self._save(target, others, identifier, meta, idempotency_key,
-                                        fingerprint, result)
-            except IntegrityError:
-                if idempotency_key:
-                    previous = self.recorder.find_idempotency_record(meta.actor_id,
-                                                                     idempotency_key)
-                    if previous is not None:
-                        return self._replay(previous, identifier, fingerprint)
-                if expected_version is not None:
-                    raise VersionConflict(f"{identifier} was changed by another command: "
-                                          "read it again and retry",
-                                          rule="expected_version") from None
-                target = None
-                continue
-            return self._result(target, identifier, recordings, result)
-        raise VersionConflict(f"{identifier} is changing too fast; retry",
-                              rule="expected_version")
+        present = _present.get()
+        if present is not None:
+            _present.set(None)  # likewise
+        command = _Command(self, aggregate_id, load, decide, check, present, identifier=identifier,
+                           meta=meta, expected_version=expected_version,
+                           idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if not cached or self.command_cache is None:
+            return command.run(None)
+        with self.command_cache.checkout(aggregate_id) as checkout:
+            return command.run(checkout)
 
     def _save(self, target: Aggregate, others: Iterable[Aggregate], identifier: str,
               meta: Meta, idempotency_key: str | None, fingerprint: str, result: dict):
@@ -258,7 +262,8 @@ class CaseFileApplication(Application):
                              lambda _id: self.get_organization(identifier), decide,
                              identifier=identifier, meta=meta,
                              expected_version=expected_version,
-                             idempotency_key=idempotency_key, fingerprint=fingerprint)
+                             idempotency_key=idempotency_key, fingerprint=fingerprint,
+                             cached=True)
 
     def _create(self, make: Callable[[], Organization], *, meta: Meta,
                 idempotency_key: str | None, fingerprint: str,
@@ -288,3 +293,104 @@ class CaseFileApplication(Application):
             raise Conflict(f"{org.identifier} is already registered",
                            rule="already_registered", field="code") from None
         return self._result(org, org.identifier, recordings, {})
+
+
+
+class _Command:
+    """One run of ``CaseFileApplication._execute``: its aggregate taken from the command
+    cache (services.command_cache) or loaded, checked, decided and saved, with retries."""
+
+    def __init__(self, app: CaseFileApplication, aggregate_id: UUID,
+                 load: Callable[[UUID], Any], decide: Decide, check: ScopeCheck | None,
+                 present: Callable[[Any], Any] | None, *, identifier: str, meta: Meta,
+                 expected_version: int | None, idempotency_key: str | None,
+                 fingerprint: str):
+        self.app, self.aggregate_id, self.load, self.decide = app, aggregate_id, load, decide
+        self.check, self.present, self.identifier, self.meta = check, present, identifier, meta
+        self.expected_version, self.idempotency_key = expected_version, idempotency_key
+        self.fingerprint = fingerprint
+        self.checkout: Checkout | None = None
+        self.cached: Any = None  # the target, if it was taken from the command cache
+
+    def run(self, checkout: Checkout | None) -> CommandResult:
+        self.checkout = checkout
+        target = None
+        if self.check is not None:  # checked before a replay too: the scope may have changed
+            target = self._target()
+        if self.idempotency_key:
+            replay = self._replayed()
+            if replay is not None:
+                if target is not None and checkout is not None:
+                    checkout.put(target)  # as it was: a check changes nothing
+                return replay
+        for _ in range(MAX_ATTEMPTS):
+            if target is None:
+                target = self._target()
+            try:
+                if (self.expected_version is not None
+                        and target.version != self.expected_version):
+                    raise VersionConflict(
+                        f"{self.identifier} is at version {target.version}, not "
+                        f"{self.expected_version}: read it again and retry",
+                        rule="expected_version")
+                others, result = self.decide(target)
+            except Exception:
+                if self.cached is target:  # perhaps stale: decide again on a fresh load
+                    target = None
+                    continue
+                raise
+            try:
+                recordings = self.app._save(target, others, self.identifier, self.meta,
+                                            self.idempotency_key, self.fingerprint, result)
+            except IntegrityError:  # a concurrent write, or a stale cached instance
+                if self.idempotency_key:
+                    replay = self._replayed()
+                    if replay is not None:
+                        return replay
+                if self.expected_version is not None:
+                    raise VersionConflict(f"{self.identifier} was changed by another "
+                                          "command: read it again and retry",
+                                          rule="expected_version") from None
+                target = None
+                continue
+            return self._answer(target, recordings, result)
+        raise VersionConflict(f"{self.identifier} is changing too fast; retry",
+                              rule="expected_version")
+
+    def _target(self) -> Any:
+        """The command cache's instance the first time (if a refusal of the scope check
+        on it is believed only of a fresh load), else the aggregate loaded."""
+        if self.checkout is not None and self.cached is None:
+            taken = self.checkout.take()
+            if taken is not None:
+                self.cached = taken
+                try:
+                    self._checked(taken)
+                    return taken
+                except Exception:
+                    pass  # perhaps stale: believe a refusal of a fresh load only
+        self.cached = False  # once: a retry loads afresh
+        target = self.load(self.aggregate_id)
+        self._checked(target)
+        return target
+
+    def _checked(self, target: Any) -> None:
+        if self.check is not None:
+            self.check(target)
+
+    def _replayed(self) -> CommandResult | None:
+        previous = self.app.recorder.find_idempotency_record(self.meta.actor_id,
+                                                             self.idempotency_key)
+        if previous is None:
+            return None
+        return self.app._replay(previous, self.identifier, self.fingerprint)
+
+    def _answer(self, target: Any, recordings, result: dict) -> CommandResult:
+        """The result; with the command cache, the aggregate is kept for the next command
+        and not handed out (``presented`` is what the caller asked to see of it)."""
+        answer = self.app._result(target, self.identifier, recordings, result)
+        presented = self.present(target) if self.present is not None else None
+        if self.checkout is not None:
+            self.checkout.put(target)
+            return dataclasses.replace(answer, aggregate=None, presented=presented)
+        return dataclasses.replace(answer, presented=presented)

@@ -135,4 +135,5 @@ def _keeping(casefiles: CaseFiles, repository: _KeptFirst,
     keeping = object.__new__(Keeping)
     keeping.__dict__.update(vars(casefiles))
     keeping._kept_first = repository
+    keeping.command_cache = None  # the kept aggregates are the batch's cache
     return keeping

@@ -13,6 +13,7 @@ from eventsourcing.utils import resolve_topic, strtobool
 from psycopg.sql import SQL, Identifier
 
 from adapters.store.documents import InMemoryDocuments, PostgresDocuments
+from adapters.store.invalidation import WriteListener
 from adapters.store.mapper import RowBoundMapper
 from adapters.store.memory import InMemoryPersonKeys
 from adapters.store.person_keys import PostgresPersonKeys
@@ -38,6 +39,18 @@ class StoredCaseFiles(CaseFiles):
         self.documents = (InMemoryDocuments() if isinstance(self.factory, POPOFactory)
                           else PostgresDocuments(self.recorder,
                                                  base64.b64decode(master) if master else None))
+        self.write_listener: WriteListener | None = None
+        if self.command_cache is not None and isinstance(self.recorder, CaseFileRecorder):
+            # other processes write too: their NOTIFYs keep the command cache true
+            self.write_listener = WriteListener(self.env, self.recorder.channel_name,
+                                                self.recorder.writer, self.command_cache)
+            self.command_cache.watcher = self.write_listener.start
+            self.command_cache.watched = False
+
+    def close(self) -> None:
+        if self.write_listener is not None:
+            self.write_listener.stop()
+        super().close()
 
     def construct_transcoder(self) -> SealingJSONTranscoder:
         master = self.env.get("CIPHER_KEY")

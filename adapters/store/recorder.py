@@ -31,7 +31,7 @@ import logging
 import time
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import psycopg_pool
@@ -40,7 +40,7 @@ from eventsourcing.persistence import (DatabaseError, DataError, IntegrityError,
                                        ProgrammingError, StoredEvent)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, PostgresRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from adapters.store.ddl import SerializedDDL
 from adapters.store.group_commit import GroupCommitter, Write
@@ -92,6 +92,10 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         self._create_record_function(table)
         self.group_commit = True
         self.committer = GroupCommitter(self._commit_writes)
+        # this recorder's name in the NOTIFY of each transaction that records events
+        # ("<writer> <id> <id> ...", or "<writer> *" for too many), so that a process can
+        # tell other processes' writes from its own (adapters.store.invalidation)
+        self.writer = uuid4().hex
 
     def _create_time_index(self) -> None:
         """The time-travel index: one row per organization event, written in the same
@@ -145,13 +149,17 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " ids {id_type}[], versions bigint[], topics text[], states bytea[],"
             " i_actors text[], i_keys text[], i_fingerprints text[], i_aggregates uuid[],"
             " i_versions bigint[], i_results jsonb[],"
-            " t_ids {id_type}[], t_versions bigint[], t_dates date[], t_recorded timestamptz[])"
+            " t_ids {id_type}[], t_versions bigint[], t_dates date[], t_recorded timestamptz[],"
+            " writer text)"
             " RETURNS TABLE (o_id {id_type}, o_version bigint, o_position bigint)"
-            " LANGUAGE plpgsql AS $body$ BEGIN"
+            " LANGUAGE plpgsql AS $body$ DECLARE payload text; BEGIN"
             " IF cardinality(ids) > 0 THEN"
             "  SET LOCAL lock_timeout = '{lock_timeout}s';"
             "  LOCK TABLE {events} IN EXCLUSIVE MODE;"
-            "  NOTIFY {channel};"
+            "  payload := writer || ' ' || (SELECT string_agg(DISTINCT u::text, ' ')"
+            "   FROM unnest(ids) u);"
+            "  IF length(payload) > 7000 THEN payload := writer || ' *'; END IF;"
+            "  PERFORM pg_notify({channel}, payload);"
             " END IF;"
             " INSERT INTO {idempotency} (actor_id, key, fingerprint, aggregate_id, version,"
             " result) SELECT * FROM unnest(i_actors, i_keys, i_fingerprints, i_aggregates,"
@@ -166,7 +174,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " END $body$").format(
                 function=function, id_type=id_type, idempotency=idempotency,
                 lock_timeout=self.datastore.lock_timeout,
-                channel=Identifier(self.channel_name), **self._time_index_names))
+                channel=Literal(self.channel_name), **self._time_index_names))
         # The arrays in binary (%b): in text, psycopg escapes each bytea state in Python,
         # about 10 us an event; a NULL array (no Idempotency-Key) inserts no row.
         # (as a string once: a Composed statement is rendered again at every execute)
@@ -174,7 +182,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             "SELECT o_id, o_version, o_position FROM {function}("
             "%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
             " %b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[], %b::jsonb[],"
-            " %b::{id_type}[], %b::bigint[], %b::date[], %b::timestamptz[])").format(
+            " %b::{id_type}[], %b::bigint[], %b::date[], %b::timestamptz[], %b::text)").format(
                 function=function, id_type=id_type).as_string(None)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -257,7 +265,8 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                   [r.fingerprint for r in records], [r.aggregate_id for r in records],
                   [r.version for r in records], [json.dumps(r.result) for r in records],
                   *_columns(rows))
-        curs.execute(self.record_statement, [a or None for a in arrays], prepare=True)
+        curs.execute(self.record_statement, [*(a or None for a in arrays), self.writer],
+                     prepare=True)
         position = {(row["o_id"], row["o_version"]): row["o_position"] for row in curs}
         return [[position[(e.originator_id, e.originator_version)] for e in w.stored_events]
                 if w.stored_events else None for w in writes]

@@ -12,6 +12,7 @@ any 400.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ from adapters.web.requests import (ApiError, authorize, body, casefiles, check_p
 from domain.calendar import today_in_china
 from services.inspection_plans import get_plan
 from domain.errors import DomainError
+from domain.organization import Organization
 from projections.documents import organization_document, plain, with_certificate_state
-from services.application import CommandResult, checking_scope
+from services.application import CommandResult, checking_scope, presenting
 from services.errors import OrganizationNotFound
 
 log = logging.getLogger(__name__)
@@ -85,10 +87,11 @@ def run(command: Command, url: dict, submitted: Submission):
                 else partial(command.use_case, app))
     scope = SCOPES.get(command.target)
     try:
-        if scope is not None:
-            with checking_scope(partial(scope, actor)):
-                result = use_case(**context, **args)
-        else:
+        with contextlib.ExitStack() as stack:
+            if scope is not None:
+                stack.enter_context(checking_scope(partial(scope, actor)))
+            if command.answer == "organization":  # its document as saved
+                stack.enter_context(presenting(_document))
             result = use_case(**context, **args)
     except OrganizationNotFound as e:
         if command.target == "warned":  # the body's field names it
@@ -219,14 +222,21 @@ def _context(command: Command, actor, meta_fields: dict, submitted: Submission) 
 
 # --------------------------------------------------------------------- answers
 
+def _document(aggregate) -> dict | None:
+    """An organization's document (projections.documents), for ``presenting``."""
+    return organization_document(aggregate) if isinstance(aggregate, Organization) else None
+
+
 def respond(result: CommandResult, status: int = 200):
     """An organization's command: the organization as saved, its version and position."""
-    org = result.aggregate  # the organization as saved: no second read
-    if org is None or not hasattr(org, "domicile"):  # a replay, or not an organization
-        org = casefiles().get_organization(result.identifier, version=result.version)
+    document = result.presented  # the organization as saved: no second read
+    if document is None:
+        org = result.aggregate
+        if org is None or not isinstance(org, Organization):  # a replay, or not one
+            org = casefiles().get_organization(result.identifier, version=result.version)
+        document = organization_document(org)
     payload = {"organization": with_certificate_state(
-                   organization_document(org), today_in_china(),
-                   casefiles().rule("certificate_expiry")),
+                   document, today_in_china(), casefiles().rule("certificate_expiry")),
                "version": result.version, "position": result.position, **result.result}
     response = jsonify(payload)
     response.status_code = status
