@@ -156,6 +156,26 @@ class CaseFileApplication(Application):
                 self.command_cache.discard(aggregate_id)
         return recordings
 
+    def _take_snapshots(self, processing_event: ProcessingEvent) -> None:
+        """The library's, except that an aggregate saved at a version its interval falls on
+        is snapshotted as it is in memory (its state at that version, just recorded)
+        instead of being loaded again: the library replays the events since the last
+        snapshot (up to 50) to take one, a tenth of a command's CPU when spread over
+        the commands. An event of an interval before the aggregate's last (a save of
+        several events) is snapshotted the library's way."""
+        if not (self.snapshots and self.snapshotting_intervals):
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class = getattr(type(aggregate), "Snapshot", self.snapshot_class)
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+
     # ----------------------------------------------------------------- reading
 
     def get_organization(self, identifier: str, version: int | None = None, *,

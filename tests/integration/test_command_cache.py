@@ -202,3 +202,26 @@ def test_a_listener_that_lost_its_connection_empties_the_cache_and_listens_again
     eventually(lambda: pg_app.command_cache.watched, seconds=15)
     assert interview(pg_app).version == 4
     assert cached(pg_app) is not None
+
+
+def test_a_snapshot_taken_from_memory_holds_the_recorded_state(pg_app):
+    """Every 50th version is snapshotted from the instance just saved (not replayed, as
+    the library would): the state it holds is the state the events replay to."""
+    from eventsourcing.application import project_aggregate
+
+    deaf(pg_app)
+    register(pg_app)
+    pg_app.execute(code(1), "rectification", meta=meta(), notice_number="N1",
+                   issues=["财务"], deadline=date(2024, 6, 1))
+    while pg_app.get_organization(code(1)).version < 52:
+        interview(pg_app)
+    org_id = pg_app.get_organization(code(1)).id
+    snapshots = list(pg_app.snapshots.get(org_id))
+    assert [s.originator_version for s in snapshots] == [50]
+    from_snapshot = snapshots[0].mutate(None)
+    replayed = project_aggregate(None, pg_app.events.get(org_id, lte=50))
+    assert from_snapshot.version == replayed.version == 50
+    assert vars(from_snapshot).keys() == vars(replayed).keys()
+    for name, value in vars(replayed).items():
+        if name != "_pending_events":
+            assert getattr(from_snapshot, name) == value, name
