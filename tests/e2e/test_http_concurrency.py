@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.error
@@ -10,6 +11,7 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
+from adapters.bootstrap import build_casefiles
 from adapters.web import close_app, create_app
 from tests.conftest import stored_event_count
 from tests.support import code, registration
@@ -17,13 +19,21 @@ from tests.support import code, registration
 
 @pytest.fixture
 def server(pg_app, tokens):
-    web = create_app({"CASEFILES": pg_app})
+    with serving(pg_app) as base:
+        yield base, tokens
+
+
+@contextlib.contextmanager
+def serving(casefiles):
+    web = create_app({"CASEFILES": casefiles})
     httpd = make_server("127.0.0.1", 0, web, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", tokens
-    httpd.shutdown()
-    close_app(web)
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        close_app(web)
 
 
 def post(url: str, token: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
@@ -80,3 +90,36 @@ def test_the_same_command_twice_with_one_idempotency_key_adds_one_event(server, 
                headers)
     assert one == two and one[0] == 201 and one[1]["id"] == "ME1"
     assert stored_event_count(pg_app) == before + 2
+
+
+def test_commands_alternating_between_two_processes_see_each_other_s_writes(
+        server, pg_app, postgres_env):
+    """Two web processes (each its own application, command cache and listener) on one
+    database: a client sends each command to the other one, with the version the last
+    answer gave as If-Match. Each is recorded on the organization as the other left it
+    (services.command_cache: the other's NOTIFY drops the cached instance, or its save
+    is refused and decided again)."""
+    base, tokens = server
+    assert post(f"{base}/api/v1/organizations", tokens["staff"], registration(1))[0] == 201
+    other_app = build_casefiles(env=postgres_env)
+    try:
+        with serving(other_app) as other:
+            version = 1
+            for n in range(12):
+                at = (base, other)[n % 2]
+                status, answer = post(
+                    f"{at}/api/v1/organizations/{code(1)}/interviews", tokens["staff"],
+                    {"person_name": f"负责人{n}", "person_role": "理事长", "topics": ["财务"]},
+                    {"If-Match": f'"{version}"'})
+                assert status == 200, answer
+                assert answer["version"] == version + 1
+                assert len(answer["organization"]["interviews"]) == n + 1
+                version = answer["version"]
+            stale = post(f"{other}/api/v1/organizations/{code(1)}/interviews",
+                         tokens["staff"], {"person_name": "甲", "person_role": "理事长",
+                                           "topics": ["财务"]}, {"If-Match": '"12"'})
+            assert stale[0] == 409
+    finally:
+        other_app.close()
+    assert [e.originator_version for e in pg_app.organization_history(code(1))] == \
+        list(range(1, 14))
