@@ -10,7 +10,10 @@ neither:
 - one command at a time per aggregate: ``checkout`` holds the aggregate's lock from the
   load to the end of the save, and takes the instance out of the cache meanwhile; only a
   command that saved puts its instance back, so an instance half-decided by a command
-  that failed (a refusal, a conflict, a lost connection) is never decided on again;
+  that failed (a refusal, a conflict, a lost connection) is never decided on again (the
+  lock is re-entrant: a command nested in another's decision on the same aggregate finds
+  the instance taken, loads its own, and the outer one's save is then refused and decided
+  again);
 - the instance never leaves the command (it is not the command's result), so nothing
   reads it while the next command changes it;
 - it may be stale: another process may have recorded events of the aggregate since.
@@ -75,7 +78,7 @@ class CommandCache:
         if not self._started:
             self._start_watching()
         with self._mutex:
-            entry = self._locks.setdefault(aggregate_id, [threading.Lock(), 0])
+            entry = self._locks.setdefault(aggregate_id, [threading.RLock(), 0])
             entry[1] += 1
         try:
             with entry[0]:

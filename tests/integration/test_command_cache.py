@@ -225,3 +225,26 @@ def test_a_snapshot_taken_from_memory_holds_the_recorded_state(pg_app):
     for name, value in vars(replayed).items():
         if name != "_pending_events":
             assert getattr(from_snapshot, name) == value, name
+
+
+def test_a_command_nested_in_another_on_the_same_organization_does_not_wait_for_itself(
+        pg_app):
+    deaf(pg_app)
+    register(pg_app)
+    interview(pg_app)
+    outer = {"calls": 0}
+
+    def decide(org):
+        outer["calls"] += 1
+        if outer["calls"] == 1:  # the nested command records version 3 meanwhile
+            interview(pg_app)
+        org.hold_interview(meta=meta(), **INTERVIEW)
+        return (), {}
+
+    done = threading.Thread(target=lambda: outer.update(
+        result=pg_app._organization_command(code(1), decide, meta=meta())))
+    done.start()
+    done.join(30)
+    assert not done.is_alive(), "the nested command waited for its own outer command"
+    assert outer["result"].version == 4 and outer["calls"] == 2  # decided again
+    assert recorded_versions(pg_app) == [1, 2, 3, 4]
