@@ -302,8 +302,7 @@ def organization_command(path: str, command: str, action: str, schema: dict[str,
     /organizations/<code>/<path>; 201 when it issues an item's id."""
     return Command(f"command_{command}", "POST", f"/organizations/<code>/{path}", action,
                    schema, "execute", at_organization(command=command, then=then),
-                   "organization", "organization", status=None,
-                   summary=command.replace("_", " "), checks=checks)
+                   "organization", "organization", status=None, checks=checks)
 
 
 ORG = "/organizations/<code>"
@@ -474,8 +473,7 @@ COMMANDS: list[Command] = [
               lambda body, url, _a=action: {
                   "warning_id": item_id(url["warning_id"], "warning"), "action": _a,
                   "note": body.get("note")},
-              "warning", "warning", context=("meta", "expected_version", "idempotency"),
-              summary=f"warning {action}")
+              "warning", "warning", context=("meta", "expected_version", "idempotency"))
       for action in ("acknowledgement", "escalation", "resolution")),
     Command("change_rule", "PUT", "/rules/<name>", "manage_rules", RULE_CHANGE,
             "change_rule", on("name"), "rule", "rule", context=("meta",),
@@ -487,8 +485,7 @@ COMMANDS: list[Command] = [
               "decide_proposal", {}, "decide_proposal",
               lambda body, url, confirm=confirm: {
                   "proposal_id": item_id(url["proposal_id"], "proposal"), "confirm": confirm},
-              "proposal", "proposal", context=("meta", "idempotency"),
-              summary=f"{verb} a proposal", checks=checks)
+              "proposal", "proposal", context=("meta", "idempotency"), checks=checks)
       for decision, verb, confirm, checks in (("confirmation", "confirm", True, ()),
                                               ("rejection", "reject", False,
                                                (reason_required,)))),

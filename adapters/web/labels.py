@@ -456,6 +456,47 @@ FORM_TITLES = {
 }
 
 
+# The API's other operations (reads, uploads, health), by endpoint, for the API reference
+# (/docs) and the summaries of /openapi.json.
+OPERATION_TITLES = {
+    "accounts.own_account": N_("Read your own account"),
+    "accounts.own_tokens": N_("List your API tokens"),
+    "accounts.list_accounts_api": N_("List the accounts"),
+    "accounts.account_api": N_("Read an account"),
+    "reads.audit_checkpoint": N_("Read the audit trail's signed checkpoint"),
+    "reads.verify_audit_trail": N_("Verify the audit trail"),
+    "documents.upload_document": N_("Upload a document"),
+    "plans.list_inspection_plans": N_("List the inspection plans"),
+    "plans.read_inspection_plan": N_("Read an inspection plan"),
+    "network.network_node": N_("Read a network node's figures"),
+    "network.network_organizations": N_("List the organizations behind a figure"),
+    "reads.search_organizations": N_("Search the register"),
+    "reads.read_organization": N_("Read a case file"),
+    "reads.organization_audit": N_("Read an organization's audit trail"),
+    "documents.download_document": N_("Download a document"),
+    "reads.read_history": N_("Read an organization's recorded events"),
+    "printing.case_file_pdf": N_("Print a case file as PDF"),
+    "reads.read_person": N_("Read a person's record"),
+    "network.list_proposals": N_("List the proposals"),
+    "network.list_rules": N_("List the rules"),
+    "network.read_rule": N_("Read a rule"),
+    "statistics.statistics": N_("Read the statistics"),
+    "tasks.list_tasks": N_("Read the work queue"),
+    "network.list_warnings": N_("List the warnings"),
+    "health.healthz": N_("Liveness check"),
+    "health.readyz": N_("Readiness check"),
+}
+
+
+def operation_title(endpoint: str, translate: bool = True) -> str | None:
+    """An endpoint's title (its form's, or its operation's), in the page's language or
+    (``translate=False``) in English; None for an endpoint without one."""
+    english = FORM_TITLES.get(endpoint) or OPERATION_TITLES.get(endpoint)
+    if english is None:
+        return None
+    return gettext(english) if translate else english
+
+
 def field_label(name: str) -> str:
     """A field's human label in the page's language (``issues[2]`` is ``issues``; a
     nested field without one of its own is labelled by its last part)."""

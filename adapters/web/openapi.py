@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from adapters.commands import validation as v
 from adapters.commands.catalog import (BY_ENDPOINT, META_SCHEMA, Command, plan_jurisdiction,
                                        plan_number, reason_required, sha256_hex)
+from adapters.web.labels import operation_title
 from adapters.web.requests import IDEMPOTENCY_KEY_RE
 from domain.calendar import today_in_china
 from domain.codes import (validate_committee, validate_credit_code, validate_id_number,
@@ -202,9 +203,12 @@ def build(app) -> dict:
                    for media_type in media_types}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             doc = (view.__doc__ or "").strip().split("\n")[0]
+            title = operation_title(rule.endpoint, translate=False)
+            described_as = (command.summary if command else doc) or title or rule.endpoint
             operation: dict[str, Any] = {
                 "operationId": operation_id(rule.endpoint, method),
-                "summary": (command.summary if command else doc) or rule.endpoint,
+                "summary": title or described_as,
+                "description": described_as,
                 "parameters": parameters,
                 "responses": {"200" if method == "GET" else "2XX": {
                     "description": described, "content": success},
@@ -289,6 +293,8 @@ def docs_page():
     example from its declared schema, the API token, and a Send button
     (static/docs.js: no build step)."""
     spec = build(current_app)
+    endpoints = {operation_id(rule.endpoint, method): rule.endpoint
+                 for rule in current_app.url_map.iter_rules() for method in rule.methods}
     operations = []
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
@@ -298,7 +304,10 @@ def docs_page():
             required = set((schema or {}).get("required", []))
             operations.append({
                 "id": re.sub(r"[^A-Za-z0-9_-]", "-", op["operationId"]),
-                "method": method.upper(), "path": path, "summary": op["summary"],
+                "method": method.upper(), "path": path,
+                "title": operation_title(endpoints[op["operationId"]]) or op["summary"],
+                "description": op["description"] if op["description"] != op["summary"]
+                else None,
                 "parameters": [p["name"] for p in op["parameters"] if p["in"] == "path"],
                 "query": "&".join(f'{p["name"]}=' for p in op["parameters"]
                                   if p["in"] == "query"),

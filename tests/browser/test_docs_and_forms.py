@@ -20,7 +20,7 @@ from tests.support import code, registration
 def test_interactive_docs_send_a_request(live_server, page, artifacts):
     status, body = live_server.api("POST", "/organizations", registration(1))
     assert status == 201, body
-    page.goto(f"{live_server.url}/docs")
+    page.goto(f"{live_server.url}/docs?lang=en")
     expect(page.get_by_role("heading", level=1)).to_contain_text("API")
     page.get_by_label("API token").fill(live_server.tokens["staff"])
     operation = page.locator("details[data-method='GET'][data-path='/api/v1/organizations']")

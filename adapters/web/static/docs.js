@@ -61,7 +61,7 @@
           out.hidden = false;
         });
       }).catch(function (e) {
-        status.textContent = "failed: " + e.message;
+        status.textContent = (document.body.dataset.failed || "failed") + ": " + e.message;
       });
     });
   });
