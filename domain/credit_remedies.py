@@ -255,7 +255,14 @@ def refuse_credit_repair(org: "Organization", *, application_id: str, meta: Meta
     org._credit_repair_refused(application_id=application_id, meta=meta)
 
 
-def repair_deadline(applied_on: date, timeliness: Parameters) -> date:
-    """An application is decided as credit information is recorded: within the
-    ``timeliness`` rule's working days (rule 12)."""
-    return working_days_after(applied_on, int(timeliness["working_days"]))
+def repair_deadline(applied_on: date, credit_list: str | None,
+                    abnormal_activity_listing: Parameters, timeliness: Parameters) -> date:
+    """An application to leave the abnormal-activity list is decided within that rule's
+    removal period (rule 2: removal within ``removal_working_days`` of a verified
+    rectification); one to leave the serious-dishonesty list, whose removal is a matter
+    of years (rule 3), as credit information is recorded: within the ``timeliness``
+    rule's working days (rule 12)."""
+    days = (abnormal_activity_listing["removal_working_days"]
+            if credit_list == "abnormal_activity"
+            else timeliness["working_days"])
+    return working_days_after(applied_on, int(days))

@@ -11,8 +11,9 @@ the parameters of the rule that sets it, for the item's jurisdiction.
 - a rectification's deadline is its notice's; it comes into the queue the ``timeliness``
   rule's working days before it;
 - an objection is decided by the day recorded when it was filed (the ``credit_objection``
-  rule's working days), a credit repair application within the ``timeliness`` rule's
-  (domain.credit_remedies);
+  rule's working days); a credit repair application to leave the abnormal-activity list
+  within that rule's ``removal_working_days`` (rule 2), one to leave the
+  serious-dishonesty list within the ``timeliness`` rule's (domain.credit_remedies);
 - an online annual report (issue 16) submitted to a supervisory unit waits for its
   pre-review until the ``annual_inspection`` rule's ``supervisory_unit_deadline``; a
   draft not submitted, or returned with comments, waits for its organization until the

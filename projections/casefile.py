@@ -120,7 +120,8 @@ class CaseFileView(StatefulView):
         prefix (None: everywhere; ``organization``: that one only), of these ``kinds``:
         ``annual_report`` (filed, not concluded), ``major_event`` (not reviewed, sent to
         ``major_events_sent_to``), ``rectification`` (not completed), ``objection`` and
-        ``credit_repair`` (not decided), ``annual_report_review`` (an online report
+        ``credit_repair`` (not decided; its item with the ``list`` of the listing it would
+        remove), ``annual_report_review`` (an online report
         submitted to the supervisory unit), ``annual_report_draft`` (an online report
         drafted or returned, not submitted); each {kind, identifier, code, name,
         jurisdiction, item: the document's entry}."""

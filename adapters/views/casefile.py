@@ -192,7 +192,7 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
     # What waits on the case files (the work queue's): the annual reports filed and not
     # concluded, the major-event reports not reviewed (sent to the recipient given), the
     # rectifications not completed, the objections and credit repair applications not
-    # decided, the online annual reports submitted for pre-review, and those drafted or
+    # decided (each application with the list of its listing), the online annual reports submitted for pre-review, and those drafted or
     # returned, of the organizations not closed (or of one of them).
     COLUMNS_WAITING = ("identifier, code, name, jurisdiction, "
                        "document->>'supervisory_unit' AS supervisory_unit")
@@ -211,7 +211,9 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
         "UNION ALL SELECT 'objection' AS kind, {c}, o AS item "
         "FROM {t}, jsonb_array_elements(COALESCE(document->'objections', '[]')) o WHERE {w} "
         "AND o->>'status' = 'pending' "
-        "UNION ALL SELECT 'credit_repair' AS kind, {c}, a AS item "
+        "UNION ALL SELECT 'credit_repair' AS kind, {c}, a || jsonb_build_object('list', "
+        "(SELECT l->>'list' FROM jsonb_array_elements(document->'credit_listings') l "
+        "WHERE l->>'id' = a->>'listing_id')) AS item "
         "FROM {t}, jsonb_array_elements(COALESCE(document->'repair_applications', "
         "'[]')) a WHERE {w} AND a->>'status' = 'pending' "
         "UNION ALL SELECT 'annual_report_review' AS kind, {c}, v AS item "

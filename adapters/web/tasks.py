@@ -124,6 +124,7 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
         else "registration_authority")
     inspection = casefiles().rule("annual_inspection")
     timeliness = casefiles().rule("timeliness")
+    abnormal = casefiles().rule("abnormal_activity_listing")
     items = []
     for row in rows:
         item, code, where = row["item"], quote(row["identifier"]), row["jurisdiction"]
@@ -155,9 +156,12 @@ def _case_file_items(kinds: set[str], prefix: str | None, unit: str | None, acto
             applied = _day(item["applied_on"])
             items.append(_item("credit_repair", f"{row['identifier']}:{item['id']}", row,
                                where, item["listing_id"], applied,
-                               repair_deadline(applied, timeliness.parameters_for(where)),
+                               repair_deadline(applied, item.get("list"),
+                                               abnormal.parameters_for(where),
+                                               timeliness.parameters_for(where)),
                                f"{forms}/credit-repairs/{quote(item['id'])}/approval", today,
                                application=item["id"], listing_id=item["listing_id"],
+                               list=item.get("list"),
                                reason=item["reason"],
                                refuse=f"{forms}/credit-repairs/{quote(item['id'])}/refusal"))
         else:

@@ -7,9 +7,9 @@ refused naming the rule and the date; and the refusals record nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from domain.calendar import today_in_china
+from domain.calendar import today_in_china, working_days_after
 from tests.support import code, registration
 
 ORG = "/api/v1/organizations"
@@ -185,7 +185,19 @@ def test_a_credit_repair_approved_removes_the_listing_with_its_date(api):
     assert applied.status_code == 201, applied.json
     assert applied.json["id"] == "CR1"
     [item] = api.get("/api/v1/tasks?kind=credit_repair").json["tasks"]
-    assert item["listing_id"] == "CL1" and item["deadline"] is not None
+    assert item["listing_id"] == "CL1" and item["list"] == "abnormal_activity"
+    # decided within rule 2's removal period (5 working days), which a district may change;
+    # the timeliness rule (recording credit information) is not what sets it
+    applied_on = date.fromisoformat(item["since"])
+    assert item["deadline"] == working_days_after(applied_on, 5).isoformat()
+    for rule, parameters in (("abnormal_activity_listing", {"removal_working_days": 12}),
+                             ("timeliness", {"working_days": 30})):
+        changed = api.client.put(f"/api/v1/rules/{rule}", json={
+            "parameters": parameters, "jurisdiction": "310110000000", "reason": "试行"},
+            headers=api.headers("staff", None))
+        assert changed.status_code == 200, changed.json
+    [item] = api.get("/api/v1/tasks?kind=credit_repair").json["tasks"]
+    assert item["deadline"] == working_days_after(applied_on, 12).isoformat()
     approved = api.post(f"{path}/credit-repairs/CR1/approval", {"reason": "整改到位"})
     assert approved.status_code == 200, approved.json
     after = case(api, path)
