@@ -12,7 +12,6 @@ The infrastructure (recorder, mapper, personal-data sealing) is chosen by the ad
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 from contextlib import contextmanager
@@ -232,8 +231,9 @@ class CaseFileApplication(Application):
         present = _present.get()
         if present is not None:
             _present.set(None)  # likewise
-        command = _Command(self, aggregate_id, load, decide, check, present, identifier=identifier,
-                           meta=meta, expected_version=expected_version,
+        command = _Command(self, aggregate_id, load, decide, check, present,
+                           identifier=identifier, meta=meta,
+                           expected_version=expected_version,
                            idempotency_key=idempotency_key, fingerprint=fingerprint)
         if not cached or self.command_cache is None:
             return command.run(None)
@@ -251,11 +251,12 @@ class CaseFileApplication(Application):
         return self.save(target, *others, idempotency=record)
 
     @staticmethod
-    def _result(target: Aggregate, identifier: str, recordings, result: dict) -> CommandResult:
+    def _result(target: Aggregate, identifier: str, recordings, result: dict, *,
+                hand_out: bool = True, presented: Any = None) -> CommandResult:
         position = recordings[-1].notification.id if recordings else None
         return CommandResult(identifier=identifier, aggregate_id=target.id,
                              version=target.version, position=position, result=result,
-                             aggregate=target)
+                             aggregate=target if hand_out else None, presented=presented)
 
     def _replay(self, previous: IdempotencyRecord, identifier: str,
                 fingerprint: str) -> CommandResult:
@@ -315,7 +316,6 @@ class CaseFileApplication(Application):
         return self._result(org, org.identifier, recordings, {})
 
 
-
 class _Command:
     """One run of ``CaseFileApplication._execute``: its aggregate taken from the command
     cache (services.command_cache) or loaded, checked, decided and saved, with retries."""
@@ -330,7 +330,9 @@ class _Command:
         self.expected_version, self.idempotency_key = expected_version, idempotency_key
         self.fingerprint = fingerprint
         self.checkout: Checkout | None = None
-        self.cached: Any = None  # the target, if it was taken from the command cache
+        # the instance taken from the command cache; None before the first load, False
+        # once the command loads afresh (after nothing was cached, or a refusal)
+        self.cached: Any = None
 
     def run(self, checkout: Checkout | None) -> CommandResult:
         self.checkout = checkout
@@ -408,9 +410,8 @@ class _Command:
     def _answer(self, target: Any, recordings, result: dict) -> CommandResult:
         """The result; with the command cache, the aggregate is kept for the next command
         and not handed out (``presented`` is what the caller asked to see of it)."""
-        answer = self.app._result(target, self.identifier, recordings, result)
         presented = self.present(target) if self.present is not None else None
         if self.checkout is not None:
             self.checkout.put(target)
-            return dataclasses.replace(answer, aggregate=None, presented=presented)
-        return dataclasses.replace(answer, presented=presented)
+        return self.app._result(target, self.identifier, recordings, result,
+                                hand_out=self.checkout is None, presented=presented)
