@@ -6,8 +6,9 @@ recorder's name and the ids it wrote (adapters.store.recorder: "<writer> <id> <i
 "<writer> *" when they are too many). A thread of this process LISTENs on a connection of
 its own and discards the ids that other writers wrote. The cache is trusted (``watched``)
 only while the thread listens: before its LISTEN, after its connection broke (then the
-cache is emptied: it may have missed writes) and after ``stop``, commands load their
-aggregates as without the cache. A write heard late is still caught: its versions refuse
+cache is emptied: it may have missed writes; it connects again after 1 s, then 2, 4...
+up to 30 s while the database stays away, saying so once) and after ``stop``, commands
+load their aggregates as without the cache. A write heard late is still caught: its versions refuse
 the command's save, which is decided again on a fresh load.
 """
 
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 class WriteListener:
     SLICE = 0.2  # seconds between looks at ``stopping``
-    RETRY = 1.0  # seconds before listening again after the connection broke
+    RETRY = 1.0  # seconds before listening again after the connection broke, doubling
+    MAX_RETRY = 30.0  # while the database stays away
 
     def __init__(self, env: dict[str, str], channel: str, writer: str, cache: CommandCache):
         self.env, self.channel, self.writer, self.cache = env, channel, writer, cache
@@ -48,6 +50,7 @@ class WriteListener:
             self.thread.join(self.SLICE * 4)
 
     def _run(self) -> None:
+        retry = self.RETRY
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(**connection_info(self.env), autocommit=True,
@@ -56,16 +59,21 @@ class WriteListener:
                     conn.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
                     self.cache.clear()  # written before the LISTEN: not heard
                     self.cache.watched = True
+                    if retry > self.RETRY:
+                        log.info("the command cache listens again")
+                    retry = self.RETRY
                     while not self.stopping.is_set():
                         for notify in conn.notifies(timeout=self.SLICE):
                             self.heard_of(notify.payload)
             except Exception as e:  # the database went away: unwatched until back
-                log.info("the command cache stopped listening (%s); again in %.0f s",
-                         e, self.RETRY)
+                (log.info if retry == self.RETRY else log.debug)(
+                    "the command cache is not listening (%s); trying again in %.0f s",
+                    e, retry)
             finally:
                 self.cache.watched = False
                 self.cache.clear()
-            self.stopping.wait(self.RETRY)
+            self.stopping.wait(retry)
+            retry = min(retry * 2, self.MAX_RETRY)
 
     def heard_of(self, payload: str) -> None:
         writer, _, ids = payload.partition(" ")
