@@ -321,8 +321,11 @@ def test_every_list_page_pages_to_its_total_and_keeps_its_filters(site, who, pat
         total = page.pager["total"] if total is None else total
         assert page.pager["total"] == total and page.pager["limit"] == limit
         assert page.rows == min(limit, total - offset), url
-        shown = re.search(r"(\d+)[-–](\d+)", " ".join(t for t in page.texts
-                                                    if str(total) in t))
+        # the pager's words ("rows 5-8 of 30"): a text with the total as a number of its
+        # own, and a range that is not part of a date (a verification time of 15:16 on
+        # 2026-12-07 holds "15" and "2026-12")
+        shown = re.search(r"(?<![\d-])(\d+)[-–](\d+)(?![\d-])", " ".join(
+            t for t in page.texts if re.search(rf"(?<!\d){total}(?!\d)", t)))
         assert shown and (int(shown[1]), int(shown[2])) == (offset + 1, offset + page.rows)
         seen += [without_next(item) for item in page.items]
         offsets.append(offset)
