@@ -8,8 +8,8 @@ its own and discards the ids that other writers wrote. The cache is trusted (``w
 only while the thread listens: before its LISTEN, after its connection broke (then the
 cache is emptied: it may have missed writes; it connects again after 1 s, then 2, 4...
 up to 30 s while the database stays away, saying so once) and after ``stop``, commands
-load their aggregates as without the cache. A write heard late is still caught: its versions refuse
-the command's save, which is decided again on a fresh load.
+load their aggregates as without the cache. A write heard late is still caught: its
+versions refuse the command's save, which is decided again on a fresh load.
 """
 
 from __future__ import annotations

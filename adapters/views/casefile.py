@@ -192,8 +192,9 @@ class PostgresCaseFileView(PostgresStatefulView, CaseFileView):
     # What waits on the case files (the work queue's): the annual reports filed and not
     # concluded, the major-event reports not reviewed (sent to the recipient given), the
     # rectifications not completed, the objections and credit repair applications not
-    # decided (each application with the list of its listing), the online annual reports submitted for pre-review, and those drafted or
-    # returned, of the organizations not closed (or of one of them).
+    # decided (each application with the list of its listing), the online annual reports
+    # submitted for pre-review, and those drafted or returned, of the organizations not
+    # closed (or of one of them).
     COLUMNS_WAITING = ("identifier, code, name, jurisdiction, "
                        "document->>'supervisory_unit' AS supervisory_unit")
     REVIEWS = "jsonb_array_elements(COALESCE(document->'annual_report_reviews', '[]'::jsonb))"

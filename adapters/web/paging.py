@@ -6,10 +6,11 @@ A list is read a page at a time with ``offset`` (the rows to skip, default 0) an
 ``offset`` and ``limit`` beside the rows; the views count and page in the database
 (``LIMIT``/``OFFSET`` with a ``COUNT``), never in Python, except for a list held whole
 already (a case file's timeline, a plan's drawn organizations and its published results,
-an account's tokens, the work queue merged from several views): ``paged_list``. ``PAGING`` declares the two
-parameters for the OpenAPI document (``@query(**PAGING, ...)``), and the pages' pager
-(templates/_pager.html) links to the other pages with ``page_url``, which keeps every
-other argument of the request: the filters survive paging.
+an account's tokens, the work queue merged from several views): ``paged_list``.
+``PAGING`` declares the two parameters for the OpenAPI document
+(``@query(**PAGING, ...)``), and the pages' pager (templates/_pager.html) links to the
+other pages with ``page_url``, which keeps every other argument of the request: the
+filters survive paging.
 """
 
 from __future__ import annotations
