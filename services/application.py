@@ -22,7 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import (AggregateNotFoundError, Application, EventSourcedLog,
                                        ProcessingEvent)
-from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.domain import Aggregate, BaseAggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.account import AccountOpened
@@ -106,6 +106,21 @@ def presenting(present: Callable[[Any], Any]) -> Iterator[None]:
         _present.reset(token)
 
 
+class _Processing(ProcessingEvent):
+    """The library's, but an aggregate's events are collected without its two runtime
+    checks against typing Protocols (about 36 us per save, 7 % of a command's CPU with
+    8 writers); anything else goes the library's way."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif obj is not None:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
 class CaseFileApplication(Application):
     """The machinery the use-case modules share."""
 
@@ -125,11 +140,19 @@ class CaseFileApplication(Application):
         size = int(self.env.get("COMMAND_CACHE_MAXSIZE", COMMAND_CACHE_MAXSIZE))
         self.command_cache = CommandCache(size) if size > 0 else None
 
+    def save(self, *objs: Any, **kwargs: Any):
+        """The library's (without its deprecated ``notify`` hook, which nothing here
+        overrides), collecting the events as ``_Processing`` does."""
+        return self._save_processing(_Processing(), objs, kwargs)
+
     def save_processed(self, tracking: Tracking, *objs: Aggregate):
         """Save what processing one recorded event decided, with that event's tracking
         position, in one transaction (as the library's EventSourcedProjection does)."""
-        processing = ProcessingEvent(tracking=tracking)
-        processing.collect_events(*objs)
+        return self._save_processing(_Processing(tracking=tracking), objs, {})
+
+    def _save_processing(self, processing: ProcessingEvent, objs: Iterable[Any],
+                         kwargs: dict[str, Any]):
+        processing.collect_events(*objs, **kwargs)
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
