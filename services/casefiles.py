@@ -24,4 +24,6 @@ class CaseFiles(OrganizationUseCases, PersonUseCases, AccountUseCases, TimeTrave
 
     name = "casefile"  # (the tables' prefix: the library names an application by its class)
     snapshotting_intervals = {Organization: 50, Person: 50}
+    # the library's zlib where nothing else is said; a deployment's environment
+    # (adapters.config.application_env) names the store's own, read the same way
     env = {"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}
