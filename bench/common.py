@@ -214,11 +214,12 @@ def count_events(url: str, schema: str) -> int:
 def staff_meta(effective=None, actor: str = "bench-staff"):
     from datetime import date
 
+    from adapters.randomness import new_correlation_id
     from domain.meta import Meta
 
     return Meta(actor_id=actor, actor_role="registration_staff",
-                effective_date=effective or date.today(), correlation_id=str(uuid.uuid4()),
-                reason="benchmark")
+                effective_date=effective or date.today(),
+                correlation_id=new_correlation_id(), reason="benchmark")
 
 
 def org_code(n: int, category: str = "1") -> str:

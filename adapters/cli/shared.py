@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import signal
 import threading
-import uuid
 from typing import Any
 
 import click
 
 from adapters.bootstrap import build_casefiles
+from adapters.randomness import new_correlation_id
 from domain.calendar import today_in_china
 from domain.errors import DomainError
 from domain.meta import Meta
@@ -25,7 +25,7 @@ def casefiles() -> CaseFiles:
 def admin_meta(reason: str, *, actor: str = "cli", reference: str | None = None) -> Meta:
     """The meta of a command given by the operator: an admin, effective today in China."""
     return Meta(actor_id=actor, actor_role="admin", effective_date=today_in_china(),
-                correlation_id=str(uuid.uuid4()), reason=reason, reference=reference)
+                correlation_id=new_correlation_id(), reason=reason, reference=reference)
 
 
 def account_meta(app: CaseFiles, username: str, reason: str) -> tuple[Meta, Any]:
@@ -39,7 +39,7 @@ def account_meta(app: CaseFiles, username: str, reason: str) -> tuple[Meta, Any]
     if account.disabled:
         raise click.ClickException(f"the account {username} is disabled")
     return Meta(actor_id=account.username, actor_role=account.role,
-                effective_date=today_in_china(), correlation_id=str(uuid.uuid4()),
+                effective_date=today_in_china(), correlation_id=new_correlation_id(),
                 reason=reason), account
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-import uuid
 from datetime import date, datetime
 from random import Random
 from typing import Any, Callable
@@ -26,6 +25,7 @@ from typing import Any, Callable
 from eventsourcing.persistence import IntegrityError
 
 from adapters.progress import Progress
+from adapters.randomness import new_correlation_id
 from adapters.seed.batch import Batch
 from adapters.seed.demo_clock import DemoClock
 from adapters.seed.demo_history import History
@@ -205,7 +205,7 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
             echo("The demo organizations are already in this store (an earlier start "
                  "stopped before opening the demo accounts); not loading them again.")
         meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
-                    correlation_id=str(uuid.uuid4()), reason="demo accounts", demo=True)
+                    correlation_id=new_correlation_id(), reason="demo accounts", demo=True)
         for username, display_name, role, jurisdiction in DEMO_ACCOUNTS:
             if _account_exists(casefiles, username):
                 continue
@@ -221,7 +221,7 @@ def load_demo_once(casefiles, echo: Callable[[str], Any] = print, *,
         if casefiles.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
             exercise_network(casefiles, today, echo, seed)
     meta = Meta(actor_id="demo-loader", actor_role="admin", effective_date=today,
-                correlation_id=str(uuid.uuid4()), reason="demo token at start", demo=True)
+                correlation_id=new_correlation_id(), reason="demo token at start", demo=True)
     tokens: dict[str, str] = {}
     days = casefiles.token_lifetime().days
     echo(f"Demo accounts (a fresh API token for each, valid for {days} days like any "

@@ -5,12 +5,12 @@ year's double-random inspection plans, with the inspections recorded against the
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from random import Random
 from typing import Any, Callable
 
 from adapters.bootstrap import open_view
+from adapters.randomness import new_correlation_id
 from adapters.runtime.catch_up import catch_up
 from adapters.runtime.clock import clock_tick
 from adapters.seed.demo_plan import (DEMO_SUPERVISORY_UNIT, DISTRICT, INSPECTION_ITEMS,
@@ -27,7 +27,7 @@ CLOCK_DAYS = 11  # the district level is reached 10 days after a warning is rais
 
 def _meta(actor: str, role: str, on: date, reason: str | None = None) -> Meta:
     return Meta(actor_id=actor, actor_role=role, effective_date=on,
-                correlation_id=str(uuid.uuid4()), reason=reason, demo=True)
+                correlation_id=new_correlation_id(), reason=reason, demo=True)
 
 
 def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = print,
@@ -97,7 +97,7 @@ def exercise_network(casefiles: Any, today: date, echo: Callable[[str], Any] = p
                 casefiles.close_organization(
                     members[committee][0], "penalty",
                     meta=Meta(actor_id="demo-staff", actor_role="registration_staff",
-                              effective_date=decided, correlation_id=str(uuid.uuid4()),
+                              effective_date=decided, correlation_id=new_correlation_id(),
                               reason="补录", demo=True,
                               reference=f"杨民罚〔{today.year}〕L{committee[-3:]}"),
                     decision_number=f"杨民罚〔{today.year}〕L{committee[-3:]}", kind="warning",

@@ -11,7 +11,6 @@ document's row fails to decrypt."""
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -19,6 +18,7 @@ from typing import Any, Iterable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.sql import SQL, Identifier
 
+from adapters.randomness import random_bytes
 from adapters.store.ddl import DDL_LOCK
 from domain.documents import StoredDocument
 
@@ -78,7 +78,7 @@ class PostgresDocuments:
     def _seal(self, sha256: str, content: bytes) -> bytes:
         if self._aead is None:
             return content
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = random_bytes(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, content, sha256.encode())
 
     def _open(self, sha256: str, stored: bytes) -> bytes:

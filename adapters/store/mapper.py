@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Sequence
 
@@ -12,6 +11,7 @@ from eventsourcing.persistence import (Mapper, MapperDeserialisationError, Store
                                        find_id_convertor)
 from eventsourcing.utils import get_topic, resolve_topic
 
+from adapters.randomness import random_bytes
 from domain.person import Person
 
 
@@ -46,7 +46,7 @@ class RowBoundMapper(Mapper):
         return f"{originator_id}|{version}|{topic}".encode()
 
     def seal_state(self, state: bytes, originator_id: Any, version: int, topic: str) -> bytes:
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         return self.ROW_BOUND + nonce + self._aead.encrypt(
             nonce, state, self.associated_data(originator_id, version, topic))
 

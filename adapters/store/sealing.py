@@ -4,7 +4,6 @@ with the event store's key, and the transcoder that seals personal values with i
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from datetime import date
@@ -13,6 +12,7 @@ from typing import Any, Iterable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Transcoding
 
+from adapters.randomness import random_bytes
 from adapters.store.transcoding import PersonalAwareJSONTranscoder
 from domain.personal import PersonalDate, PersonalText, erased, personal
 from services.ports import PersonKeyStore
@@ -45,7 +45,7 @@ class PersonKeyRing:
     def _wrap(self, person_id: str, key: bytes) -> bytes:
         if self._master is None:
             return key
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         return nonce + self._master.encrypt(nonce, key, person_id.encode())
 
     def _unwrap(self, person_id: str, wrapped: bytes) -> bytes:
@@ -164,7 +164,7 @@ class PersonalSealing(Transcoding):
             return {"p": owner, "e": 1}
         plaintext = (b"d:" + value.isoformat().encode() if isinstance(value, date)
                      else b"t:" + str(value).encode())
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         return {"p": owner, "s": base64.b64encode(
             nonce + aead.encrypt(nonce, plaintext, owner.encode())).decode()}
 

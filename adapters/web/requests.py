@@ -15,7 +15,6 @@ import json
 import re
 import time
 import unicodedata
-import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -26,6 +25,7 @@ from werkzeug.urls import iri_to_uri
 
 from adapters.commands import validation as v
 from adapters.commands.catalog import META_SCHEMA
+from adapters.randomness import new_correlation_id
 from adapters.runtime.status import wait_for
 from adapters.web.sessions import COOKIE
 from domain.access import allowed, in_scope, person_in_scope
@@ -411,7 +411,7 @@ def make_meta(actor, meta_fields: dict, correlation_id: str | None = None) -> Me
     if effective is not None and effective > today:
         raise ApiError(400, "invalid_value", f"effective_date {effective} is in the future; "
                        "record what has taken effect", "effective_date")
-    correlation = correlation_id or str(uuid.uuid4())
+    correlation = correlation_id or new_correlation_id()
     documents = (casefiles().attachments(meta_fields["documents"])
                  if meta_fields.get("documents") else ())
     return Meta(actor_id=actor.username, actor_role=actor.role,

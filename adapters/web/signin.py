@@ -29,13 +29,13 @@ import logging
 import os
 import secrets
 import time
-import uuid
 
 from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RequestLimit
 from limits import parse
 
+from adapters.randomness import new_correlation_id
 from adapters.store.rate_limits import SCHEME
 from adapters.web.requests import secure_cookies
 from domain.calendar import today_in_china
@@ -147,7 +147,7 @@ def sign_in_failed(username: str) -> None:
     limiter.clear(item, *ids)
     minutes = float(current_app.config["SIGNIN_LOCKOUT_MINUTES"])
     meta = Meta(actor_id="system:signin", actor_role="system",
-                effective_date=today_in_china(), correlation_id=str(uuid.uuid4()),
+                effective_date=today_in_china(), correlation_id=new_correlation_id(),
                 reason=f"{item.amount} failed sign-ins within {item.multiples} "
                        f"{item.GRANULARITY.name}(s), the last from {request.remote_addr}")
     locked = current_app.extensions["casefiles"].lock_out(
