@@ -144,7 +144,8 @@ def application_env(**overrides: str) -> dict[str, str]:
         **({"COMMAND_CACHE_MAXSIZE": os.environ["COMMAND_CACHE_MAXSIZE"]}
            if os.environ.get("COMMAND_CACHE_MAXSIZE") else {}),
         "CIPHER_KEY": cipher_key(),
-        # zlib with a small window: a fraction of the default's time for an event
+        # zlib with a small window: a fraction of the default's time for a state of a
+        # few kilobytes (shorter ones are not compressed: adapters.store.mapper)
         "COMPRESSOR_TOPIC": "adapters.store.compression:SmallWindowZlib",
         "PSEUDONYM_KEY": pseudonym_key(),
         "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "10"),
