@@ -26,7 +26,6 @@ through a whole database outage instead of answering 503.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from datetime import date, datetime
@@ -42,6 +41,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder, P
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier, Literal
 
+from adapters.store import binary_arrays
 from adapters.store.ddl import SerializedDDL
 from adapters.store.group_commit import GroupCommitter, Write
 from services.ports import TimeIndexRow, TimeTravelPlan
@@ -96,6 +96,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         # ("<writer> <id> <id> ...", or "<writer> *" for too many), so that a process can
         # tell other processes' writes from its own (adapters.store.invalidation)
         self.writer = uuid4().hex
+        self._writer = binary_arrays.text(self.writer)
 
     def _create_time_index(self) -> None:
         """The time-travel index: one row per organization event, written in the same
@@ -137,8 +138,14 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
     def _create_record_function(self, idempotency: Any) -> None:
         """``<prefix>_record``: one statement (one round trip, its own transaction on
         the pool's autocommit connections) that records a batch: the table lock, NOTIFY,
-        the Idempotency-Key rows, the time-index rows and the events, whose positions it
-        returns. Its arrays hold every write of the batch, one after the other."""
+        the Idempotency-Key rows, the time-index rows and the events, and returns the
+        events' positions, in the order given. Its arrays hold every write of the batch,
+        one after the other; an event's time-index row is its effective date and
+        recording time in the arrays beside the events' (NULL: the event has none).
+
+        (Its first signature, 15 arrays returning a table, is another function of the
+        same name for PostgreSQL: it is left for the processes of the previous release
+        during a rolling deployment.)"""
         schema = Identifier(self.datastore.schema)
         id_type = Identifier(self.datastore.originator_id_type)
         name = self.events_table_name.removesuffix("_events") + "_record"
@@ -147,12 +154,11 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {function}("
             " ids {id_type}[], versions bigint[], topics text[], states bytea[],"
+            " t_dates date[], t_recorded timestamptz[],"
             " i_actors text[], i_keys text[], i_fingerprints text[], i_aggregates uuid[],"
-            " i_versions bigint[], i_results jsonb[],"
-            " t_ids {id_type}[], t_versions bigint[], t_dates date[], t_recorded timestamptz[],"
-            " writer text)"
-            " RETURNS TABLE (o_id {id_type}, o_version bigint, o_position bigint)"
-            " LANGUAGE plpgsql AS $body$ DECLARE payload text; BEGIN"
+            " i_versions bigint[], i_results jsonb[], writer text)"
+            " RETURNS bigint[] LANGUAGE plpgsql AS $body$"
+            " DECLARE payload text; positions bigint[]; BEGIN"
             " IF cardinality(ids) > 0 THEN"
             "  SET LOCAL lock_timeout = '{lock_timeout}s';"
             "  LOCK TABLE {events} IN EXCLUSIVE MODE;"
@@ -165,24 +171,29 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             " result) SELECT * FROM unnest(i_actors, i_keys, i_fingerprints, i_aggregates,"
             " i_versions, i_results);"
             " INSERT INTO {index} AS i (originator_id, originator_version, effective_date,"
-            " recorded_at) SELECT * FROM unnest(t_ids, t_versions, t_dates, t_recorded)"
+            " recorded_at) SELECT u.id, u.version, u.day, u.recorded"
+            " FROM unnest(ids, versions, t_dates, t_recorded) AS u(id, version, day, recorded)"
+            " WHERE u.day IS NOT NULL"
             " ON CONFLICT (originator_id, originator_version) DO UPDATE SET"
             " effective_date = EXCLUDED.effective_date, recorded_at = EXCLUDED.recorded_at;"
-            " RETURN QUERY INSERT INTO {events} AS e (originator_id, originator_version, topic,"
-            " state) SELECT * FROM unnest(ids, versions, topics, states)"
-            " RETURNING e.originator_id, e.originator_version, e.notification_id;"
-            " END $body$").format(
+            # (RETURNING gives the rows in the order inserted, the order of the arrays:
+            # the library's recorder counts on it too)
+            " WITH recorded AS (INSERT INTO {events} (originator_id, originator_version,"
+            " topic, state) SELECT * FROM unnest(ids, versions, topics, states)"
+            " RETURNING notification_id)"
+            " SELECT array_agg(notification_id) INTO positions FROM recorded;"
+            " RETURN positions; END $body$").format(
                 function=function, id_type=id_type, idempotency=idempotency,
                 lock_timeout=self.datastore.lock_timeout,
                 channel=Literal(self.channel_name), **self._time_index_names))
-        # The arrays in binary (%b): in text, psycopg escapes each bytea state in Python,
-        # about 10 us an event; a NULL array (no Idempotency-Key) inserts no row.
+        # The arrays are encoded here (adapters.store.binary_arrays), not adapted by
+        # psycopg; a NULL array (no Idempotency-Key) inserts no row.
         # (as a string once: a Composed statement is rendered again at every execute)
         self.record_statement = SQL(
-            "SELECT o_id, o_version, o_position FROM {function}("
-            "%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
+            "SELECT {function}(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
+            " %b::date[], %b::timestamptz[],"
             " %b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[], %b::jsonb[],"
-            " %b::{id_type}[], %b::bigint[], %b::date[], %b::timestamptz[], %b::text)").format(
+            " %b::text) AS positions").format(
                 function=function, id_type=id_type).as_string(None)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -256,20 +267,38 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
     def _record(self, curs: Any, writes: list[Write]) -> list[Sequence[int] | None]:
         """The writes' events and rows in one statement; each write's positions."""
         events = [e for w in writes for e in w.stored_events]
+        times = {(row.originator_id, row.originator_version): row
+                 for w in writes for row in w.kwargs.get("time_index", ())}
+        indexed = [times.pop((e.originator_id, e.originator_version), None) for e in events]
+        if times:
+            raise ProgrammingError(f"time-index rows without their events: {sorted(times)}")
         records = [w.kwargs["idempotency"] for w in writes
                    if w.kwargs.get("idempotency") is not None]
-        rows = [row for w in writes for row in w.kwargs.get("time_index", ())]
-        arrays = ([e.originator_id for e in events], [e.originator_version for e in events],
-                  [e.topic for e in events], [e.state for e in events],
-                  [r.actor_id for r in records], [r.key for r in records],
-                  [r.fingerprint for r in records], [r.aggregate_id for r in records],
-                  [r.version for r in records], [json.dumps(r.result) for r in records],
-                  *_columns(rows))
-        curs.execute(self.record_statement, [*(a or None for a in arrays), self.writer],
-                     prepare=True)
-        position = {(row["o_id"], row["o_version"]): row["o_position"] for row in curs}
-        return [[position[(e.originator_id, e.originator_version)] for e in w.stored_events]
-                if w.stored_events else None for w in writes]
+        id_type = self.datastore.originator_id_type
+        curs.execute(self.record_statement, (
+            binary_arrays.ids(id_type, [e.originator_id for e in events]),
+            binary_arrays.bigints([e.originator_version for e in events]),
+            binary_arrays.texts([e.topic for e in events]),
+            binary_arrays.byteas([e.state for e in events]),
+            binary_arrays.dates([row and row.effective_date for row in indexed]),
+            binary_arrays.timestamptzs([row and row.recorded_at for row in indexed]),
+            binary_arrays.texts([r.actor_id for r in records]),
+            binary_arrays.texts([r.key for r in records]),
+            binary_arrays.texts([r.fingerprint for r in records]),
+            binary_arrays.uuids([r.aggregate_id for r in records]),
+            binary_arrays.bigints([r.version for r in records]),
+            binary_arrays.jsonbs([r.result for r in records]),
+            self._writer), prepare=True)
+        positions = curs.fetchone()["positions"] or []
+        if len(positions) != len(events):
+            raise ProgrammingError(f"{len(events)} events recorded, {len(positions)} "
+                                   "positions returned")
+        found, at = [], 0
+        for write in writes:
+            count = len(write.stored_events)
+            found.append(positions[at:at + count] if count else None)
+            at += count
+        return found
 
     # --------------------------------------------------------- the time-travel index
 
