@@ -11,8 +11,10 @@ that says so (``is_erased``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 ERASED = "[erased]"
 
@@ -81,16 +83,19 @@ def is_erased(value: Any) -> bool:
     return bool(getattr(value, "erased", False)) or value == ERASED
 
 
+# The types whose values are not personal and hold none (exactly these types: a personal
+# value is of a subclass of str or date): a walk over a state passes them by.
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None), date, datetime, UUID, Decimal})
+
+
 def personal_owners(value: Any, into: set[str]) -> set[str]:
     """The owners of the personal values (not yet erased) in an event's state."""
     t = type(value)
     if t is PersonalText or t is PersonalDate:
         if not getattr(value, "erased", False):
             into.add(value.owner)
-    elif t is dict:
-        for v in value.values():
-            personal_owners(v, into)
-    elif t is list or t is tuple:
-        for v in value:
-            personal_owners(v, into)
+    elif t is dict or t is list or t is tuple:
+        for v in (value.values() if t is dict else value):
+            if type(v) not in PLAIN_TYPES:  # (most values: no call for them)
+                personal_owners(v, into)
     return into

@@ -10,7 +10,7 @@ from eventsourcing.persistence import (DatetimeAsISO, DecimalAsStr, JSONTranscod
                                        Transcoding, UUIDAsHex)
 
 from domain.meta import Meta
-from domain.personal import PersonalDate, PersonalText, personal
+from domain.personal import PLAIN_TYPES, PersonalDate, PersonalText, personal
 
 
 class DateAsISO(Transcoding):
@@ -74,6 +74,8 @@ class PersonalAwareJSONTranscoder(JSONTranscoder):
         if t is dict:
             new = None
             for k, v in o.items():
+                if type(v) in PLAIN_TYPES:  # (most values: no call for them)
+                    continue
                 w = self._convert(v)
                 if w is not v:
                     if new is None:
@@ -81,8 +83,16 @@ class PersonalAwareJSONTranscoder(JSONTranscoder):
                     new[k] = w
             return o if new is None else new
         if t is list or t is tuple:
-            items = [self._convert(v) for v in o]
-            return o if all(a is b for a, b in zip(items, o)) else items
+            items = None
+            for i, v in enumerate(o):
+                if type(v) in PLAIN_TYPES:
+                    continue
+                w = self._convert(v)
+                if w is not v:
+                    if items is None:
+                        items = list(o)
+                    items[i] = w
+            return o if items is None else items
         if t is PersonalText or t is PersonalDate:
             return {"_type_": self.personal_name, "_data_": self.personal_form(o)}
         return o
