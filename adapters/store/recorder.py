@@ -274,20 +274,15 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             raise ProgrammingError(f"time-index rows without their events: {sorted(times)}")
         records = [w.kwargs["idempotency"] for w in writes
                    if w.kwargs.get("idempotency") is not None]
-        id_type = self.datastore.originator_id_type
         curs.execute(self.record_statement, (
-            binary_arrays.ids(id_type, [e.originator_id for e in events]),
+            binary_arrays.ids(self.datastore.originator_id_type,
+                              [e.originator_id for e in events]),
             binary_arrays.bigints([e.originator_version for e in events]),
             binary_arrays.texts([e.topic for e in events]),
             binary_arrays.byteas([e.state for e in events]),
             binary_arrays.dates([row and row.effective_date for row in indexed]),
             binary_arrays.timestamptzs([row and row.recorded_at for row in indexed]),
-            binary_arrays.texts([r.actor_id for r in records]),
-            binary_arrays.texts([r.key for r in records]),
-            binary_arrays.texts([r.fingerprint for r in records]),
-            binary_arrays.uuids([r.aggregate_id for r in records]),
-            binary_arrays.bigints([r.version for r in records]),
-            binary_arrays.jsonbs([r.result for r in records]),
+            *(_idempotency_arrays(records) if records else _NO_ARRAYS),
             self._writer), prepare=True)
         positions = curs.fetchone()["positions"] or []
         if len(positions) != len(events):
@@ -406,6 +401,19 @@ def write_error(error: BaseException) -> PersistenceError | None:
             translated.__cause__ = error
             return translated
     return None
+
+
+_NO_ARRAYS = (None,) * 6  # no Idempotency-Key in the batch: six NULL arrays
+
+
+def _idempotency_arrays(records: Sequence[IdempotencyRecord]) -> tuple[Any, ...]:
+    """The Idempotency-Key rows as the recording function's six arrays."""
+    return (binary_arrays.texts([r.actor_id for r in records]),
+            binary_arrays.texts([r.key for r in records]),
+            binary_arrays.texts([r.fingerprint for r in records]),
+            binary_arrays.uuids([r.aggregate_id for r in records]),
+            binary_arrays.bigints([r.version for r in records]),
+            binary_arrays.jsonbs([r.result for r in records]))
 
 
 def _columns(rows: Sequence[TimeIndexRow]) -> tuple[list, list, list, list]:
