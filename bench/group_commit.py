@@ -12,10 +12,13 @@ repository, a fast-forward query and a deep copy), against, in the same run:
 - over HTTP: ``POST .../interviews`` under the production server (gunicorn,
   ``casefile serve``'s shape), group commit on and off (a server of each in turn).
 
-The measurements with and without group commit alternate (rounds), and each figure is the
-median of its rounds, so a change of the machine's load hits both alike. Each measurement
-writes to organizations registered for it (20 per writer thread), so that histories do
-not grow from one measurement to the next.
+All the in-process measurements alternate in rounds (the service in its three modes, the
+peer, the ceiling, each number of threads in turn), and each figure is the median of its
+rounds, so a change of the machine's load hits each alike and a ratio compares figures of
+the same minutes. Each measurement of the service writes to organizations registered for
+it (20 per writer thread), so that histories do not grow from one measurement to the
+next; the peer's aggregates and the ceiling's table are the same throughout (their
+writes do not grow with history).
 """
 
 from __future__ import annotations
@@ -101,7 +104,9 @@ def plain_application(schema: str):
     return PlainApplication(env), Tally
 
 
-def peer_rates(url: str, seconds: float) -> "Measured":
+@contextlib.contextmanager
+def peer(url: str) -> Iterator[Callable[[int, float], tuple[int, float, float]]]:
+    """The library's peer, warmed up: ``measure(threads, seconds)``."""
     with fresh_schema(url, "peer") as schema:
         app, tally = plain_application(schema)
         try:
@@ -117,10 +122,7 @@ def peer_rates(url: str, seconds: float) -> "Measured":
                 app.save(aggregate)
 
             run_threads(1, step, 1.0)  # warm-up: connections, prepared statements, cache
-            measured = Measured()
-            for k in THREADS:
-                measured.add(k, *run_threads(k, step, seconds))
-            return measured
+            yield lambda k, seconds: run_threads(k, step, seconds)
         finally:
             app.close()
 
@@ -162,11 +164,15 @@ class BatchSizes:
         return statistics.fmean(self.sizes) if self.sizes else 0.0
 
 
-def service_rates(url: str, seconds: float, rounds: int
-                  ) -> tuple[dict[str, "Measured"], dict[int, float]]:
-    """Commands/s by threads, group commit "on" and "off", and on without the command
-    cache ("nocache") (medians of alternating rounds), and the mean batch size with it
-    on."""
+MODES = ("off", "on", "nocache")
+
+
+@contextlib.contextmanager
+def service(url: str) -> Iterator[tuple[Callable[[str, int, float], tuple[int, float, float]],
+                                        BatchSizes]]:
+    """The service's command path, warmed up, group commit "on" and "off", and on without
+    the command cache ("nocache"): ``measure(mode, threads, seconds)``, and the batch
+    sizes of its last measurement with group commit on."""
     from adapters.bootstrap import build_casefiles
 
     with fresh_schema(url, "groupcommit") as schema:
@@ -187,20 +193,14 @@ def service_rates(url: str, seconds: float, rounds: int
                 registered[0] += count
                 return codes
 
-            measured = {mode: Measured() for mode in apps}
-            batches: dict[int, list[float]] = {k: [] for k in THREADS}
-            for mode, app in apps.items():  # warm-up: connections, prepared SQL
+            def measure(mode: str, k: int, seconds: float) -> tuple[int, float, float]:
+                codes = fresh(k * PER_WRITER)
+                sizes.sizes.clear()
+                return run_threads(k, _interviews(apps[mode], codes), seconds)
+
+            for app in apps.values():  # warm-up: connections, prepared SQL
                 run_threads(1, _interviews(app, fresh(PER_WRITER)), 1.0)
-            for _ in range(rounds):
-                for k in THREADS:
-                    for mode, app in apps.items():
-                        codes = fresh(k * PER_WRITER)
-                        sizes.sizes.clear()
-                        measured[mode].add(k, *run_threads(k, _interviews(app, codes),
-                                                           seconds))
-                        if mode == "on":
-                            batches[k].append(sizes.mean())
-            return measured, {k: statistics.fmean(v) for k, v in batches.items()}
+            yield measure, sizes
         finally:
             for app in apps.values():
                 app.close()
@@ -213,9 +213,10 @@ def _interviews(app, codes: list[str]) -> Callable[[int, int], None]:
     return step
 
 
-def insert_ceiling(url: str, seconds: float) -> dict[int, float]:
-    """Single-row INSERT commits (bench/append.py's raw writers), 1 and 8 connections,
-    with the size of a stored interview event."""
+@contextlib.contextmanager
+def insert_ceiling(url: str) -> Iterator[Callable[[int, float], tuple[int, float]]]:
+    """Single-row INSERT commits (bench/append.py's raw writers) with the size of a
+    stored interview event, warmed up: ``measure(connections, seconds)``."""
     with fresh_schema(url, "rawinsert") as schema:
         raw = f'"{schema}".raw_events'
         with psycopg.connect(url, autocommit=True) as conn:
@@ -225,7 +226,35 @@ def insert_ceiling(url: str, seconds: float) -> dict[int, float]:
                          "PRIMARY KEY (originator_id, originator_version))")
             conn.execute(f"CREATE UNIQUE INDEX ON {raw} (notification_id)")
         raw_writers(url, raw, 1, 390, 1.0)  # warm-up
-        return {k: _rate(*raw_writers(url, raw, k, 390, seconds)) for k in (1, 8)}
+        yield lambda k, seconds: raw_writers(url, raw, k, 390, seconds)
+
+
+def in_process_rates(url: str, seconds: float, rounds: int
+                     ) -> tuple[dict[str, Measured], Measured, dict[int, float],
+                                dict[int, float]]:
+    """The service's commands/s by mode and threads, the peer's by threads, the INSERT
+    ceiling by connections (1 and 8) and the mean batch size with group commit on, all
+    measured in the same rounds (medians)."""
+    measured = {mode: Measured() for mode in MODES}
+    library = Measured()
+    inserts: dict[int, list[float]] = {1: [], 8: []}
+    batches: dict[int, list[float]] = {k: [] for k in THREADS}
+    with service(url) as (measure, sizes), peer(url) as measure_peer, \
+            insert_ceiling(url) as measure_inserts:
+        for n in range(rounds):
+            for k in THREADS:
+                # the order turns from round to round: none is always first after a pause
+                for mode in (MODES + ("peer",))[n % 4:] + (MODES + ("peer",))[:n % 4]:
+                    if mode == "peer":
+                        library.add(k, *measure_peer(k, seconds))
+                        continue
+                    measured[mode].add(k, *measure(mode, k, seconds))
+                    if mode == "on":
+                        batches[k].append(sizes.mean())
+            for k in inserts:
+                inserts[k].append(_rate(*measure_inserts(k, seconds)))
+    return (measured, library, {k: statistics.median(v) for k, v in inserts.items()},
+            {k: statistics.fmean(v) for k, v in batches.items()})
 
 
 # ----------------------------------------------------------------------- over HTTP
@@ -285,15 +314,13 @@ def _environ(**values: str) -> Iterator[None]:
 def run(ctx: Context) -> list[Row]:
     seconds = ctx.seconds(2, 3)
     rounds = ctx.size(2, 5)  # short alternating measurements: the load drifts less between
-    ceiling = insert_ceiling(ctx.url, seconds)
-    library = peer_rates(ctx.url, seconds)
-    service, batch = service_rates(ctx.url, seconds, rounds)
+    service, library, ceiling, batch = in_process_rates(ctx.url, seconds, rounds)
     try:
         over_http: dict[str, float] | None = http_rates(ctx, ctx.seconds(3, 5), rounds)
     except Exception as e:  # the in-process rows stand without it
         over_http, http_error = None, f"error: {type(e).__name__}: {e}"[:60]
     on, off, nocache = service["on"], service["off"], service["nocache"]
-    peer = {k: library.rate(k) for k in THREADS}
+    library_rate = {k: library.rate(k) for k in THREADS}
     data = {"on": on.rates, "off": off.rates, "nocache": nocache.rates,
             "peer": library.rates, "insert": ceiling,
             "batch": batch, "http": over_http, "cpu_us": {
@@ -305,7 +332,7 @@ def run(ctx: Context) -> list[Row]:
 
     def note(k: int) -> str:
         return (f"without group commit {cmd(off.rate(k))}; without the command cache "
-                f"{cmd(nocache.rate(k))}; library {cmd(peer[k])}; "
+                f"{cmd(nocache.rate(k))}; library {cmd(library_rate[k])}; "
                 f"{batch[k]:.1f} commands per transaction; CPU per command {on.cpu_us(k):,.0f}"
                 f" us (without group commit {off.cpu_us(k):,.0f}, without the command cache "
                 f"{nocache.cpu_us(k):,.0f}, library {library.cpu_us(k):,.0f})")
@@ -315,14 +342,16 @@ def run(ctx: Context) -> list[Row]:
             on.rate(1) / off.rate(1), "no slower", on.rate(1) / off.rate(1) >= 0.95,
             note=f"{note(1)}; INSERT ceiling {rate(ceiling[1], 'inserts/s')}; "
                  "'no slower' allows 5% for noise", data=data),
-        Row("j. group commit, 8 writers", cmd(on.rate(8)), f"{cmd(peer[8])} library",
-            on.rate(8) / peer[8], ">= 300%", on.rate(8) / peer[8] >= 3, note=note(8),
+        Row("j. group commit, 8 writers", cmd(on.rate(8)), f"{cmd(library_rate[8])} library",
+            on.rate(8) / library_rate[8], ">= 300%", on.rate(8) / library_rate[8] >= 3,
+            note=note(8),
             data=data),
         Row("j. group commit, 8 writers", cmd(on.rate(8)), rate(ceiling[8], "inserts/s"),
             on.rate(8) / ceiling[8], ">= 50%", on.rate(8) / ceiling[8] >= 0.5,
-            note="ceiling: single-row INSERT commits on 8 connections", data=data),
-        Row("j. group commit, 32 writers", cmd(on.rate(32)), f"{cmd(peer[32])} library",
-            on.rate(32) / peer[32], note=note(32), data=data),
+            note="ceiling: single-row INSERT commits on 8 connections (median of the same "
+                 "rounds)", data=data),
+        Row("j. group commit, 32 writers", cmd(on.rate(32)), f"{cmd(library_rate[32])} library",
+            on.rate(32) / library_rate[32], note=note(32), data=data),
     ]
     http_note = ("POST .../interviews, 16 connections, gunicorn 4 workers x 4 threads (each "
                  "worker commits its own threads' commands together)")
