@@ -71,28 +71,17 @@ class PersonalAwareJSONTranscoder(JSONTranscoder):
 
     def _convert(self, o: Any) -> Any:
         t = type(o)
-        if t is dict:
+        if t is dict or t is list or t is tuple:  # a copy only where something changes
             new = None
-            for k, v in o.items():
+            for key, v in (o.items() if t is dict else enumerate(o)):
                 if type(v) in PLAIN_TYPES:  # (most values: no call for them)
                     continue
                 w = self._convert(v)
                 if w is not v:
                     if new is None:
-                        new = dict(o)
-                    new[k] = w
+                        new = dict(o) if t is dict else list(o)
+                    new[key] = w
             return o if new is None else new
-        if t is list or t is tuple:
-            items = None
-            for i, v in enumerate(o):
-                if type(v) in PLAIN_TYPES:
-                    continue
-                w = self._convert(v)
-                if w is not v:
-                    if items is None:
-                        items = list(o)
-                    items[i] = w
-            return o if items is None else items
         if t is PersonalText or t is PersonalDate:
             return {"_type_": self.personal_name, "_data_": self.personal_form(o)}
         return o
