@@ -10,8 +10,8 @@ import uuid
 
 import psycopg
 
-from bench.common import (INTERVIEW, Context, Row, app_env, events_table, fresh_schema, ms,
-                          percentile, rate, register_orgs, staff_meta)
+from bench.common import (INTERVIEW, Context, Row, app_env, fresh_schema, ms, percentile,
+                          rate, register_orgs, staff_meta, stored_interview_size)
 
 ORGS_PER_WRITER = 20
 WRITERS = 8
@@ -107,11 +107,8 @@ def run(ctx: Context) -> list[Row]:
             many, many_s, _ = app_writers(casefiles, groups, seconds)
         finally:
             casefiles.close()
-        table = events_table(schema)
+        blob = stored_interview_size(ctx.url, schema)
         with psycopg.connect(ctx.url, autocommit=True) as conn:
-            blob = int(conn.execute(
-                f"SELECT avg(octet_length(state)) FROM {table} "
-                "WHERE topic LIKE '%%InterviewHeld'").fetchone()[0])
             raw = f'"{schema}".raw_events'
             conn.execute(f"CREATE TABLE {raw} (originator_id uuid NOT NULL, "
                          "originator_version bigint NOT NULL, topic text, state bytea, "

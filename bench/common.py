@@ -204,6 +204,14 @@ def events_table(schema: str) -> str:
     return f'"{schema}".casefile_events'
 
 
+def stored_interview_size(url: str, schema: str) -> int:
+    """The mean size in bytes of the interview events stored in this schema, as stored
+    (sealed, and compressed if long enough): the row size of the raw INSERT ceilings."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return int(conn.execute(f"SELECT avg(octet_length(state)) FROM {events_table(schema)}"
+                                " WHERE topic LIKE '%%InterviewHeld'").fetchone()[0])
+
+
 def count_events(url: str, schema: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(f"SELECT count(*) FROM {events_table(schema)}").fetchone()[0]

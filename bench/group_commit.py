@@ -34,8 +34,8 @@ from typing import Callable, Iterator
 import psycopg
 
 from bench.append import raw_writers
-from bench.common import (INTERVIEW, Context, Row, app_env, fresh_schema,
-                          rate, register_orgs, staff_meta)
+from bench.common import (INTERVIEW, Context, Row, app_env, fresh_schema, rate,
+                          register_orgs, staff_meta, stored_interview_size)
 
 THREADS = (1, 8, 32)
 PER_WRITER = 20  # aggregates per writer thread, round-robin
@@ -106,7 +106,10 @@ def plain_application(schema: str):
 
 @contextlib.contextmanager
 def peer(url: str) -> Iterator[Callable[[int, float], tuple[int, float, float]]]:
-    """The library's peer, warmed up: ``measure(threads, seconds)``."""
+    """The library's peer: ``measure(threads, seconds)``, each measurement on an
+    application of its own, its cache warmed first, closed afterwards (its connections
+    given back: with the service's three applications open, the peer's and theirs
+    together exceeded a default server's 100 connections)."""
     with fresh_schema(url, "peer") as schema:
         app, tally = plain_application(schema)
         try:
@@ -115,16 +118,25 @@ def peer(url: str) -> Iterator[Callable[[int, float], tuple[int, float, float]]]
                 aggregate = tally(f"tally {i}")
                 app.save(aggregate)
                 ids.append(aggregate.id)
-
-            def step(i: int, n: int) -> None:
-                aggregate = app.repository.get(ids[i * PER_WRITER + n % PER_WRITER])
-                aggregate.count_one()
-                app.save(aggregate)
-
-            run_threads(1, step, 1.0)  # warm-up: connections, prepared statements, cache
-            yield lambda k, seconds: run_threads(k, step, seconds)
         finally:
             app.close()
+
+        def measure(k: int, seconds: float) -> tuple[int, float, float]:
+            app, _ = plain_application(schema)
+            try:
+                def step(i: int, n: int) -> None:
+                    aggregate = app.repository.get(ids[i * PER_WRITER + n % PER_WRITER])
+                    aggregate.count_one()
+                    app.save(aggregate)
+
+                for aggregate_id in ids[:k * PER_WRITER]:  # its aggregate cache
+                    app.repository.get(aggregate_id)
+                run_threads(1, step, 0.5)  # warm-up: a connection, prepared statements
+                return run_threads(k, step, seconds)
+            finally:
+                app.close()
+
+        yield measure
 
 
 def _rate(count: int, elapsed: float, cpu: float = 0.0) -> float:
@@ -169,10 +181,10 @@ MODES = ("off", "on", "nocache")
 
 @contextlib.contextmanager
 def service(url: str) -> Iterator[tuple[Callable[[str, int, float], tuple[int, float, float]],
-                                        BatchSizes]]:
+                                        BatchSizes, int]]:
     """The service's command path, warmed up, group commit "on" and "off", and on without
-    the command cache ("nocache"): ``measure(mode, threads, seconds)``, and the batch
-    sizes of its last measurement with group commit on."""
+    the command cache ("nocache"): ``measure(mode, threads, seconds)``, the batch sizes of
+    its last measurement with group commit on, and the size of a stored interview."""
     from adapters.bootstrap import build_casefiles
 
     with fresh_schema(url, "groupcommit") as schema:
@@ -200,7 +212,7 @@ def service(url: str) -> Iterator[tuple[Callable[[str, int, float], tuple[int, f
 
             for app in apps.values():  # warm-up: connections, prepared SQL
                 run_threads(1, _interviews(app, fresh(PER_WRITER)), 1.0)
-            yield measure, sizes
+            yield measure, sizes, stored_interview_size(url, schema)
         finally:
             for app in apps.values():
                 app.close()
@@ -214,9 +226,9 @@ def _interviews(app, codes: list[str]) -> Callable[[int, int], None]:
 
 
 @contextlib.contextmanager
-def insert_ceiling(url: str) -> Iterator[Callable[[int, float], tuple[int, float]]]:
-    """Single-row INSERT commits (bench/append.py's raw writers) with the size of a
-    stored interview event, warmed up: ``measure(connections, seconds)``."""
+def insert_ceiling(url: str, blob: int) -> Iterator[Callable[[int, float], tuple[int, float]]]:
+    """Single-row INSERT commits (bench/append.py's raw writers) of ``blob`` bytes (a
+    stored interview event's size), warmed up: ``measure(connections, seconds)``."""
     with fresh_schema(url, "rawinsert") as schema:
         raw = f'"{schema}".raw_events'
         with psycopg.connect(url, autocommit=True) as conn:
@@ -225,8 +237,8 @@ def insert_ceiling(url: str) -> Iterator[Callable[[int, float], tuple[int, float
                          "notification_id bigserial, "
                          "PRIMARY KEY (originator_id, originator_version))")
             conn.execute(f"CREATE UNIQUE INDEX ON {raw} (notification_id)")
-        raw_writers(url, raw, 1, 390, 1.0)  # warm-up
-        yield lambda k, seconds: raw_writers(url, raw, k, 390, seconds)
+        raw_writers(url, raw, 1, blob, 1.0)  # warm-up
+        yield lambda k, seconds: raw_writers(url, raw, k, blob, seconds)
 
 
 def in_process_rates(url: str, seconds: float, rounds: int
@@ -239,8 +251,8 @@ def in_process_rates(url: str, seconds: float, rounds: int
     library = Measured()
     inserts: dict[int, list[float]] = {1: [], 8: []}
     batches: dict[int, list[float]] = {k: [] for k in THREADS}
-    with service(url) as (measure, sizes), peer(url) as measure_peer, \
-            insert_ceiling(url) as measure_inserts:
+    with service(url) as (measure, sizes, blob), peer(url) as measure_peer, \
+            insert_ceiling(url, blob) as measure_inserts:
         for n in range(rounds):
             for k in THREADS:
                 # the order turns from round to round: none is always first after a pause
