@@ -1,17 +1,23 @@
 """Group commit: concurrent saves of one process share a transaction.
 
-A save that finds no transaction under way commits at once, alone: one writer waits for
-nothing it did not wait for before. A save that arrives while a transaction is under way
-queues; when that transaction ends, the first queued save leads the next one, taking
-everything queued meanwhile (up to ``max_events`` events, at least one save), and the
-others wait for it. So the batches grow with the load by themselves, and no save ever
-waits for a batch to fill.
+A save that finds no transaction under way commits at once, alone, in its own thread: one
+writer waits for nothing it did not wait for before. A save that arrives while a
+transaction is under way queues. When a transaction ends with saves queued, the next
+transactions are the committer thread's: it takes everything queued (up to
+``max_events`` events, at least one save), commits it, wakes those saves, and goes on
+while saves keep queuing; when the queue is empty it sleeps until a save that committed
+alone finds saves queued behind it again. So the batches grow with the load by
+themselves, no save ever waits for a batch to fill, and under load the next transaction
+starts as soon as the last one ended, in a thread that is already running: handing each
+transaction to one of the waiting saves instead cost a wake-up and a wait for the
+interpreter between transactions (about half a millisecond with 8 writers, when a
+transaction takes one to one and a half: docs/BENCHMARKS.md j.).
 
-The leader hands the batch to ``commit`` (the recorder's: one lock, one insert, one
-commit), which sets each write's own outcome (its positions, or its own error: a version
-conflict fails that save only). An exception out of ``commit`` is the whole batch's (the
-database went away, the commit failed): every save of the batch gets it, and nothing of
-the batch was recorded. Each save is answered only after its batch's transaction ended.
+Each batch goes to ``commit`` (the recorder's: one lock, one insert, one commit), which
+sets each write's own outcome (its positions, or its own error: a version conflict fails
+that save only). An exception out of ``commit`` is the whole batch's (the database went
+away, the commit failed): every save of the batch gets it, and nothing of the batch was
+recorded. Each save is answered only after its batch's transaction ended.
 
 ``on_batch`` (optional) is called with the number of saves of each batch, after its
 commit: a hook for a metric of batch sizes.
@@ -67,7 +73,10 @@ class GroupCommitter:
         self.commit, self.max_events, self.on_batch = commit, max_events, on_batch
         self._mutex = threading.Lock()
         self._queue: list[Write] = []
-        self._leading = False  # a leader is committing, or has been chosen
+        # a transaction is under way, or the committer thread has been handed the queue
+        self._leading = False
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Lock()  # held while the committer thread has nothing to do
 
     @property
     def queued(self) -> int:
@@ -81,18 +90,23 @@ class GroupCommitter:
         write = Write(stored_events, kwargs)
         with self._mutex:
             self._queue.append(write)
-            if not self._leading:  # the queue was empty: lead at once
+            if not self._leading:  # the queue was empty: commit at once, here
                 self._leading = write.leads = True
         if not write.leads:
             write.sleep()
-        if write.leads:
-            self._lead(write)
+            return write.outcome()
+        self._commit_next(write)
+        with self._mutex:
+            queued = bool(self._queue)
+            if not queued:
+                self._leading = False
+        if queued:  # saves arrived meanwhile: the committer thread takes them
+            self._hand_over()
         return write.outcome()
 
-    def _lead(self, leader: Write) -> None:
-        """Commit the batch at the head of the queue (the leader's own save first), then
-        wake its other saves and the first save still queued, which leads the next (each
-        save is woken once)."""
+    def _commit_next(self, leader: Write | None = None) -> None:
+        """Commit the batch at the head of the queue (``leader``'s own save first, when a
+        save commits in its own thread), then wake its saves (but the leader)."""
         with self._mutex:
             batch, events = [], 0
             while self._queue and (not batch or events + len(self._queue[0].stored_events)
@@ -105,21 +119,37 @@ class GroupCommitter:
             for write in batch:
                 write.fail(error)
         finally:
-            with self._mutex:
-                for write in batch:
-                    write.done = True
-                successor = self._queue[0] if self._queue else None
-                if successor is not None:
-                    successor.leads = True
-                else:
-                    self._leading = False
             for write in batch:
+                write.done = True
                 if write is not leader:
                     write.wake()
-            if successor is not None:
-                successor.wake()
         if self.on_batch is not None:
             try:
                 self.on_batch(len(batch))
             except Exception:  # a metric's failure is not the saves'
                 log.exception("the group commit's on_batch hook failed")
+
+    def _hand_over(self) -> None:
+        """Wake the committer thread (start it, the first time in this process: a
+        forked child has no thread of its parent's) to commit what is queued."""
+        if self._thread is not None and self._thread.is_alive():
+            self._idle.release()
+            return
+        self._idle = threading.Lock()
+        self._idle.acquire()
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        """The committer thread: commit batch after batch while saves are queued; then
+        sleep until handed the queue again. It is handed the queue only while it sleeps
+        or is about to (``_leading`` is false only then), so each hand-over wakes it
+        once."""
+        while True:
+            while True:
+                self._commit_next()
+                with self._mutex:
+                    if not self._queue:
+                        self._leading = False
+                        break
+            self._idle.acquire()

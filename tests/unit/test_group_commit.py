@@ -3,6 +3,8 @@ the test's own: who leads, what a batch holds, whose error is whose."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -114,3 +116,122 @@ def test_on_batch_hears_each_batch_size_after_its_commit():
     committer.submit([])
     committer.submit(["e"])
     assert sizes == [1, 1]
+
+
+def _blocking_commit(first_batches: int):
+    """A commit function that holds its first ``first_batches`` batches until released;
+    it notes each batch's saves and the thread that committed it."""
+    releases = [threading.Event() for _ in range(first_batches)]
+    batches: list[tuple[list[str], str]] = []
+
+    def commit(batch: list[Write]) -> None:
+        batches.append(([w.stored_events[0] for w in batch], threading.current_thread().name))
+        if len(batches) <= first_batches:
+            releases[len(batches) - 1].wait(5)
+        for w in batch:
+            w.positions = [f"at {w.stored_events[0]}"]
+
+    return commit, batches, releases
+
+
+def _wait(condition) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_under_load_the_committer_thread_commits_and_a_save_is_answered_after_its_own_batch():
+    commit, batches, releases = _blocking_commit(2)
+    committer = GroupCommitter(commit)
+    answers: dict[str, object] = {}
+
+    def save(name: str) -> None:
+        answers[name] = committer.submit([name])
+
+    threads = {n: threading.Thread(target=save, args=(n,), name=f"writer {n}") for n in "abc"}
+    threads["a"].start()
+    _wait(lambda: len(batches) == 1)
+    threads["b"].start()
+    threads["c"].start()
+    _wait(lambda: committer.queued == 2)
+    releases[0].set()  # a's transaction ends with b and c queued
+    threads["a"].join(5)
+    # a has its answer while b and c's transaction is still under way
+    assert answers == {"a": ["at a"]}
+    _wait(lambda: len(batches) == 2)
+    assert batches[0] == (["a"], "writer a")
+    assert sorted(batches[1][0]) == ["b", "c"] and batches[1][1] == "group-commit"
+    assert set(answers) == {"a"}  # b and c are not answered yet
+    releases[1].set()
+    for t in threads.values():
+        t.join(5)
+    assert answers == {n: [f"at {n}"] for n in "abc"}
+    # the queue is empty again: a lone save commits at once in its own thread
+    assert committer.submit(["d"]) == ["at d"]
+    assert batches[-1] == (["d"], threading.current_thread().name)
+
+
+def test_the_committer_thread_goes_on_while_saves_keep_queuing_each_answered_once():
+    written: list[str] = []
+
+    def commit(batch: list[Write]) -> None:
+        time.sleep(0.002)
+        for w in batch:
+            written.append(w.stored_events[0])
+            w.positions = [len(written)]
+
+    committer = GroupCommitter(commit)
+    answers: dict[str, list] = {}
+
+    def writer(i: int) -> None:
+        answers[i] = [committer.submit([f"{i}-{n}"]) for n in range(30)]
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(written) == sorted(f"{i}-{n}" for i in range(8) for n in range(30))
+    for i in range(8):  # each save its own position, in its thread's order
+        positions = [p[0] for p in answers[i]]
+        assert positions == sorted(positions)
+        assert [written[p - 1] for p in positions] == [f"{i}-{n}" for n in range(30)]
+    assert not committer._leading and committer.queued == 0
+
+
+def test_a_forked_child_starts_a_committer_thread_of_its_own():
+    commit, batches, releases = _blocking_commit(1)
+    committer = GroupCommitter(commit)
+    first = threading.Thread(target=committer.submit, args=(["a"],))
+    first.start()
+    _wait(lambda: len(batches) == 1)
+    second = threading.Thread(target=committer.submit, args=(["b"],))
+    second.start()
+    _wait(lambda: committer.queued == 1)
+    releases[0].set()
+    first.join(5)
+    second.join(5)
+    assert batches[1] == (["b"], "group-commit")  # the parent's committer thread ran
+
+    pid = os.fork()
+    if pid == 0:  # the child: the same again, with the parent's thread gone
+        code = 1
+        try:
+            signal.alarm(5)
+            child_commit, child_batches, child_releases = _blocking_commit(1)
+            committer.commit = child_commit
+            first = threading.Thread(target=committer.submit, args=(["c"],))
+            first.start()
+            _wait(lambda: len(child_batches) == 1)
+            second = threading.Thread(target=committer.submit, args=(["d"],))
+            second.start()
+            _wait(lambda: committer.queued == 1)
+            child_releases[0].set()
+            first.join(5)
+            second.join(5)
+            code = 0 if child_batches[1] == (["d"], "group-commit") else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
