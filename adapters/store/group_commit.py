@@ -2,16 +2,22 @@
 
 A save that finds no transaction under way commits at once, alone, in its own thread: one
 writer waits for nothing it did not wait for before. A save that arrives while a
-transaction is under way queues. When a transaction ends with saves queued, the next
-transactions are the committer thread's: it takes everything queued (up to
-``max_events`` events, at least one save), commits it, wakes those saves, and goes on
-while saves keep queuing; when the queue is empty it sleeps until a save that committed
-alone finds saves queued behind it again. So the batches grow with the load by
-themselves, no save ever waits for a batch to fill, and under load the next transaction
-starts as soon as the last one ended, in a thread that is already running: handing each
-transaction to one of the waiting saves instead cost a wake-up and a wait for the
-interpreter between transactions (about half a millisecond with 8 writers, when a
-transaction takes one to one and a half: docs/BENCHMARKS.md j.).
+transaction is under way queues. When a transaction ends:
+
+- with one save queued, that save commits next, in its own thread (it is woken to lead;
+  everything queued by then goes with it), as the first did;
+- with several, the committer thread takes over: it takes everything queued (up to
+  ``max_events`` events, at least one save), commits it, wakes those saves, and goes on
+  while saves keep queuing; when the queue is empty it sleeps until handed the queue
+  again.
+
+So the batches grow with the load by themselves, no save ever waits for a batch to fill,
+and each save is answered right after its own batch's commit. Under load the next
+transaction starts as soon as the last one ended, from a thread that is already running:
+handing each transaction to one of the waiting saves instead cost a wake-up and a wait
+for the interpreter between transactions (about half a millisecond with 8 writers, when
+a transaction takes one to one and a half: docs/BENCHMARKS.md j.). With two writers the
+single queued save leading costs one wake-up where the committer thread would cost two.
 
 Each batch goes to ``commit`` (the recorder's: one lock, one insert, one commit), which
 sets each write's own outcome (its positions, or its own error: a version conflict fails
@@ -93,14 +99,20 @@ class GroupCommitter:
             if not self._leading:  # the queue was empty: commit at once, here
                 self._leading = write.leads = True
         if not write.leads:
-            write.sleep()
-            return write.outcome()
+            write.sleep()  # until its batch ended, or it leads the next
+            if not write.leads:
+                return write.outcome()
         self._commit_next(write)
         with self._mutex:
-            queued = bool(self._queue)
-            if not queued:
+            queued = len(self._queue)
+            if queued == 0:
                 self._leading = False
-        if queued:  # saves arrived meanwhile: the committer thread takes them
+            elif queued == 1:  # the one save queued leads the next, alone
+                successor = self._queue[0]
+                successor.leads = True
+        if queued == 1:
+            successor.wake()
+        elif queued > 1:  # several: the committer thread takes them, and what follows
             self._hand_over()
         return write.outcome()
 

@@ -200,19 +200,27 @@ def test_the_committer_thread_goes_on_while_saves_keep_queuing_each_answered_onc
     assert not committer._leading and committer.queued == 0
 
 
+def _two_queued_behind_one(committer: GroupCommitter, batches: list, release: threading.Event,
+                           names: str) -> list[threading.Thread]:
+    """The first of ``names`` commits alone (held until ``release``); the other two queue
+    behind it; then the commit is released. The threads, all joined."""
+    threads = [threading.Thread(target=committer.submit, args=([n],)) for n in names]
+    threads[0].start()
+    _wait(lambda: len(batches) == 1)
+    for t in threads[1:]:
+        t.start()
+    _wait(lambda: committer.queued == 2)
+    release.set()
+    for t in threads:
+        t.join(5)
+    return threads
+
+
 def test_a_forked_child_starts_a_committer_thread_of_its_own():
     commit, batches, releases = _blocking_commit(1)
     committer = GroupCommitter(commit)
-    first = threading.Thread(target=committer.submit, args=(["a"],))
-    first.start()
-    _wait(lambda: len(batches) == 1)
-    second = threading.Thread(target=committer.submit, args=(["b"],))
-    second.start()
-    _wait(lambda: committer.queued == 1)
-    releases[0].set()
-    first.join(5)
-    second.join(5)
-    assert batches[1] == (["b"], "group-commit")  # the parent's committer thread ran
+    _two_queued_behind_one(committer, batches, releases[0], "abc")
+    assert sorted(batches[1][0]) == ["b", "c"] and batches[1][1] == "group-commit"
 
     pid = os.fork()
     if pid == 0:  # the child: the same again, with the parent's thread gone
@@ -221,17 +229,33 @@ def test_a_forked_child_starts_a_committer_thread_of_its_own():
             signal.alarm(5)
             child_commit, child_batches, child_releases = _blocking_commit(1)
             committer.commit = child_commit
-            first = threading.Thread(target=committer.submit, args=(["c"],))
-            first.start()
-            _wait(lambda: len(child_batches) == 1)
-            second = threading.Thread(target=committer.submit, args=(["d"],))
-            second.start()
-            _wait(lambda: committer.queued == 1)
-            child_releases[0].set()
-            first.join(5)
-            second.join(5)
-            code = 0 if child_batches[1] == (["d"], "group-commit") else 2
+            _two_queued_behind_one(committer, child_batches, child_releases[0], "def")
+            code = 0 if (sorted(child_batches[1][0]), child_batches[1][1]) == (
+                ["e", "f"], "group-commit") else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_single_save_queued_behind_a_commit_commits_next_in_its_own_thread():
+    commit, batches, releases = _blocking_commit(1)
+    committer = GroupCommitter(commit)
+    answers: dict[str, object] = {}
+
+    def save(name: str) -> None:
+        answers[name] = committer.submit([name])
+
+    threads = {n: threading.Thread(target=save, args=(n,), name=f"writer {n}") for n in "ab"}
+    threads["a"].start()
+    _wait(lambda: len(batches) == 1)
+    threads["b"].start()
+    _wait(lambda: committer.queued == 1)
+    releases[0].set()
+    for t in threads.values():
+        t.join(5)
+    # one save queued: no committer thread woken for it (a second wake-up), it commits
+    # its own batch, as the first did
+    assert batches == [(["a"], "writer a"), (["b"], "writer b")]
+    assert answers == {"a": ["at a"], "b": ["at b"]}
+    assert committer._thread is None
