@@ -44,13 +44,13 @@ class Write:
     """One save waiting for its batch: the stored events and the recorder's keyword
     arguments (idempotency, time index, tracking); then its positions or its error."""
 
-    __slots__ = ("stored_events", "kwargs", "positions", "error", "done", "leads", "_asleep")
+    __slots__ = ("stored_events", "kwargs", "positions", "error", "leads", "_asleep")
 
     def __init__(self, stored_events: Sequence[Any], kwargs: dict[str, Any]):
         self.stored_events, self.kwargs = stored_events, kwargs
         self.positions: Sequence[int] | None = None
         self.error: BaseException | None = None
-        self.done = self.leads = False
+        self.leads = False
         # held until the save is woken (its batch ended, or it leads the next): a bare
         # lock, not a threading.Event (a Condition and a lock per wait, a tenth of a
         # command's CPU with 8 writers)
@@ -132,7 +132,6 @@ class GroupCommitter:
                 write.fail(error)
         finally:
             for write in batch:
-                write.done = True
                 if write is not leader:
                     write.wake()
         if self.on_batch is not None:
