@@ -166,6 +166,15 @@ live_pid() {
     done
     return 1
 }
+# Has the process launched just now into pid file $1 exited? Its pid, not its command line: launch's
+# pid goes through two exec calls (the start script, kafka-run-class.sh, java), and a command line
+# read in the middle of one is empty, which made a starting server look gone (once in a few starts:
+# "ZooKeeper exited" with nothing new in its log, and the server left running without a pid file).
+launched_exited() {
+    local pid=''
+    { read -r pid <"$1"; } 2>/dev/null || pid=''
+    ! { [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"; }
+}
 zk_pid() { live_pid "$ZK_PID" "$CONF/zookeeper.properties"; }
 broker_pid() { live_pid "$(broker_pidfile "$1")" "$(broker_conf "$1")"; }
 all_brokers_running() {
@@ -278,7 +287,7 @@ start_zookeeper() {
         "-Xms64M -Xmx256M" "$CONF/zookeeper-log4j.properties"
     local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     until zk_ok; do
-        if ! zk_pid >/dev/null; then
+        if launched_exited "$ZK_PID"; then
             tail -n 30 "$LOGS/zookeeper.out" >&2 || true
             rm -f "$ZK_PID"
             die "ZooKeeper exited; see ${LOGS#"$ROOT"/}/zookeeper.out"
@@ -318,7 +327,7 @@ await_broker() {
     local t0=$SECONDS deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     # kafka.out is truncated on every start, so a "started" line in it is from this start
     until grep -qF 'started (kafka.server.KafkaServer)' "$out" 2>/dev/null && port_open "$port"; do
-        if ! broker_pid "$id" >/dev/null; then
+        if launched_exited "$(broker_pidfile "$id")"; then
             tail -n 30 "$out" >&2 || true
             rm -f "$(broker_pidfile "$id")"
             die "Kafka broker $id exited; see ${out#"$ROOT"/}"

@@ -216,6 +216,8 @@ def _two_queued_behind_one(committer: GroupCommitter, batches: list, release: th
     return threads
 
 
+# the fork is the point: the parent has threads running (Python 3.12+ warns of it)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_starts_a_committer_thread_of_its_own():
     commit, batches, releases = _blocking_commit(1)
     committer = GroupCommitter(commit)

@@ -5,6 +5,8 @@ import os
 import threading
 import uuid
 
+import pytest
+
 from adapters import randomness
 from adapters.randomness import BULK, new_correlation_id, random_bytes
 
@@ -25,6 +27,8 @@ def test_no_bytes_are_handed_out_twice_in_a_thread_or_across_threads() -> None:
     assert len(random_bytes(BULK + 1)) == BULK + 1
 
 
+# the fork is the point: the parent has threads running (Python 3.12+ warns of it)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_does_not_hand_out_its_parents_next_bytes() -> None:
     randomness._forget_in_child()
     random_bytes(1)  # the parent holds a fresh buffer, its next bytes in it
