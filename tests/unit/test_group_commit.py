@@ -141,15 +141,23 @@ def _wait(condition) -> None:
         time.sleep(0.001)
 
 
-def test_under_load_the_committer_thread_commits_and_a_save_is_answered_after_its_own_batch():
-    commit, batches, releases = _blocking_commit(2)
-    committer = GroupCommitter(commit)
+def _writers(committer: GroupCommitter, names: str
+             ) -> tuple[dict[str, threading.Thread], dict[str, object]]:
+    """A thread per name (``writer <name>``) that submits a save of that name, not started,
+    and the answers they get, by name."""
     answers: dict[str, object] = {}
 
     def save(name: str) -> None:
         answers[name] = committer.submit([name])
 
-    threads = {n: threading.Thread(target=save, args=(n,), name=f"writer {n}") for n in "abc"}
+    return ({n: threading.Thread(target=save, args=(n,), name=f"writer {n}") for n in names},
+            answers)
+
+
+def test_under_load_the_committer_thread_commits_and_a_save_is_answered_after_its_own_batch():
+    commit, batches, releases = _blocking_commit(2)
+    committer = GroupCommitter(commit)
+    threads, answers = _writers(committer, "abc")
     threads["a"].start()
     _wait(lambda: len(batches) == 1)
     threads["b"].start()
@@ -201,10 +209,10 @@ def test_the_committer_thread_goes_on_while_saves_keep_queuing_each_answered_onc
 
 
 def _two_queued_behind_one(committer: GroupCommitter, batches: list, release: threading.Event,
-                           names: str) -> list[threading.Thread]:
+                           names: str) -> None:
     """The first of ``names`` commits alone (held until ``release``); the other two queue
-    behind it; then the commit is released. The threads, all joined."""
-    threads = [threading.Thread(target=committer.submit, args=([n],)) for n in names]
+    behind it; then the commit is released, and every save is answered."""
+    threads = list(_writers(committer, names)[0].values())
     threads[0].start()
     _wait(lambda: len(batches) == 1)
     for t in threads[1:]:
@@ -213,7 +221,6 @@ def _two_queued_behind_one(committer: GroupCommitter, batches: list, release: th
     release.set()
     for t in threads:
         t.join(5)
-    return threads
 
 
 # the fork is the point: the parent has threads running (Python 3.12+ warns of it)
@@ -243,12 +250,7 @@ def test_a_forked_child_starts_a_committer_thread_of_its_own():
 def test_a_single_save_queued_behind_a_commit_commits_next_in_its_own_thread():
     commit, batches, releases = _blocking_commit(1)
     committer = GroupCommitter(commit)
-    answers: dict[str, object] = {}
-
-    def save(name: str) -> None:
-        answers[name] = committer.submit([name])
-
-    threads = {n: threading.Thread(target=save, args=(n,), name=f"writer {n}") for n in "ab"}
+    threads, answers = _writers(committer, "ab")
     threads["a"].start()
     _wait(lambda: len(batches) == 1)
     threads["b"].start()
