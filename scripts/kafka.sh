@@ -252,6 +252,10 @@ log.retention.hours=24
 log.retention.check.interval.ms=60000
 log.cleaner.enable=false
 controlled.shutdown.enable=false
+# Kafka 0.9's default is true: with every in-sync replica of a partition down, a replica that
+# had fallen out of sync could be made leader, and the messages it missed (acknowledged with
+# acks=all by the replicas that were in sync) would be dropped from the partition
+unclean.leader.election.enable=false
 EOF
     done
     # ZooKeeper: everything to its console file; the broker: Kafka's own log4j set-up

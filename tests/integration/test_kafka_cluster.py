@@ -161,8 +161,25 @@ def test_a_leader_killed_during_writes_loses_nothing_and_too_few_replicas_hold_t
         versions.setdefault(m["data"]["aggregate_id"], []).append(m["data"]["version"])
     organizations = {str(pg_app.get_organization(code(n)).id): pg_app.get_organization(
         code(n)).version for n in range(1, ORGS + 1)}
-    assert {a: v for a, v in versions.items() if a in organizations} == {
-        a: list(range(1, last + 1)) for a, last in organizations.items()}
+    arrived = {a: v for a, v in versions.items() if a in organizations}
+    expected = {a: list(range(1, last + 1)) for a, last in organizations.items()}
+    assert arrived == expected, _differences(arrived, expected)
     assert sum(organizations.values()) == ORGS + written[0]
     figures["events"], figures["duplicates"] = len(first), len(messages) - len(first)
     print(f"\nkafka cluster: {figures}")
+
+
+def _differences(arrived: dict[str, list[int]], expected: dict[str, list[int]]) -> str:
+    """Per organization whose events arrived otherwise than expected: the versions missing,
+    those that arrived but were not expected, and where the order first goes wrong."""
+    lines = []
+    for aggregate, want in expected.items():
+        got = arrived.get(aggregate, [])
+        if got == want:
+            continue
+        wrong = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), None)
+        lines.append(f"{aggregate}: {len(got)} arrived, {len(want)} recorded; missing "
+                     f"{sorted(set(want) - set(got))[:20]}; not recorded "
+                     f"{sorted(set(got) - set(want))[:20]}; first out of place at index {wrong}"
+                     f" ({got[max(0, (wrong or 0) - 3):(wrong or 0) + 4]})")
+    return "\n".join(lines)
