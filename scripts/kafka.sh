@@ -166,15 +166,6 @@ live_pid() {
     done
     return 1
 }
-# Has the process launched just now into pid file $1 exited? Its pid, not its command line: launch's
-# pid goes through two exec calls (the start script, kafka-run-class.sh, java), and a command line
-# read in the middle of one is empty, which made a starting server look gone (once in a few starts:
-# "ZooKeeper exited" with nothing new in its log, and the server left running without a pid file).
-launched_exited() {
-    local pid=''
-    { read -r pid <"$1"; } 2>/dev/null || pid=''
-    ! { [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"; }
-}
 zk_pid() { live_pid "$ZK_PID" "$CONF/zookeeper.properties"; }
 broker_pid() { live_pid "$(broker_pidfile "$1")" "$(broker_conf "$1")"; }
 all_brokers_running() {
@@ -252,10 +243,6 @@ log.retention.hours=24
 log.retention.check.interval.ms=60000
 log.cleaner.enable=false
 controlled.shutdown.enable=false
-# Kafka 0.9's default is true: with every in-sync replica of a partition down, a replica that
-# had fallen out of sync could be made leader, and the messages it missed (acknowledged with
-# acks=all by the replicas that were in sync) would be dropped from the partition
-unclean.leader.election.enable=false
 EOF
     done
     # ZooKeeper: everything to its console file; the broker: Kafka's own log4j set-up
@@ -291,7 +278,7 @@ start_zookeeper() {
         "-Xms64M -Xmx256M" "$CONF/zookeeper-log4j.properties"
     local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     until zk_ok; do
-        if launched_exited "$ZK_PID"; then
+        if ! zk_pid >/dev/null; then
             tail -n 30 "$LOGS/zookeeper.out" >&2 || true
             rm -f "$ZK_PID"
             die "ZooKeeper exited; see ${LOGS#"$ROOT"/}/zookeeper.out"
@@ -331,7 +318,7 @@ await_broker() {
     local t0=$SECONDS deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     # kafka.out is truncated on every start, so a "started" line in it is from this start
     until grep -qF 'started (kafka.server.KafkaServer)' "$out" 2>/dev/null && port_open "$port"; do
-        if launched_exited "$(broker_pidfile "$id")"; then
+        if ! broker_pid "$id" >/dev/null; then
             tail -n 30 "$out" >&2 || true
             rm -f "$(broker_pidfile "$id")"
             die "Kafka broker $id exited; see ${out#"$ROOT"/}"
