@@ -168,19 +168,29 @@ class Relay:
             from kafka import KafkaProducer
 
             self._producer = KafkaProducer(
-                **self.settings.client_config(), acks="all", retries=5,
+                **self.settings.client_config(), client_id="casefile-relay", acks="all", retries=5,
                 max_in_flight_requests_per_connection=1, linger_ms=5,
                 batch_size=256 * 1024, request_timeout_ms=15000, max_block_ms=15000,
                 enable_idempotence=False)
         return self._producer
 
     def _drop_producer(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:  # closing a broken producer; a new one is made on retry
-                pass
-            self._producer = None
+        """Stop the producer at once, abandoning the sends not yet acknowledged: the next
+        producer sends again from the position. (kafka-python's ``close()`` flushes first;
+        while sends are pending it raises and leaves the producer's sender thread running,
+        which would go on retrying them beside the next producer's and could land its
+        copies after the next producer's messages.)"""
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        # kafka-python has no public call that abandons pending sends: its sender's
+        # force_close() fails them and ends the thread, which close() then finds stopped
+        producer._sender.force_close()
+        producer._sender.join(5)
+        try:
+            producer.close(timeout=0)
+        except Exception as e:  # its sender is stopped either way; a new one is made on retry
+            log.warning("the relay's Kafka producer did not close cleanly: %s", e)
 
     # ------------------------------------------------------------------ relaying
 

@@ -67,6 +67,11 @@ def topic_partitions(consumer: KafkaConsumer, topic: str, seconds: float = 60) -
         time.sleep(0.5)
 
 
+def producer_threads() -> list[str]:
+    """The relay's producers' sender threads still running in this process."""
+    return [t.name for t in threading.enumerate() if t.name == "casefile-relay-network-thread"]
+
+
 def read_all(bootstrap: str, topic: str, expected: int, seconds: float = 60) -> list[dict]:
     """Every message of the topic, partition by partition in offset order (no consumer
     group: its offsets topic is not what is tested here)."""
@@ -134,6 +139,9 @@ def test_a_leader_killed_during_writes_loses_nothing_and_too_few_replicas_hold_t
         time.sleep(8)
         assert position() == held_at, "the relay published with one replica in sync"
         assert written[0] > commands_before + 100, "commands stopped"
+        # the relay dropped its producer after each failed attempt: none of them goes on
+        # sending beside the one that replaced it
+        assert len(producer_threads()) <= 1, producer_threads()
         figures["held_lag"] = pg_app.recorder.max_notification_id() - held_at
         restarted = time.monotonic()
         cluster.start_broker(second)
@@ -183,3 +191,34 @@ def _differences(arrived: dict[str, list[int]], expected: dict[str, list[int]]) 
                      f"{sorted(set(got) - set(want))[:20]}; first out of place at index {wrong}"
                      f" ({got[max(0, (wrong or 0) - 3):(wrong or 0) + 4]})")
     return "\n".join(lines)
+
+
+def test_a_producer_dropped_with_sends_pending_stops_sending(pg_app, postgres_env, cluster):
+    """When an attempt fails the relay drops its producer and sends again from its
+    position with a new one. A producer dropped while its sends are still pending (here:
+    their partition's leader was just killed) must stop: left running, its sender thread
+    would retry them beside the new producer, and its copies could land after the new
+    one's."""
+    topic = f"socorg.dropped.{postgres_env['POSTGRES_SCHEMA']}"
+    cluster.topics("--create", "--topic", topic, "--partitions", "1",
+                   "--replication-factor", "3", "--config", "min.insync.replicas=2")
+    env = {**postgres_env, "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap, "KAFKA_TOPIC": topic,
+           "KAFKA_API_VERSION": "0.9"}
+    relay = Relay(env, KafkaSettings.from_env(env))
+    producer = relay.producer()
+    producer.send(topic, key=b"k", value=b"before").get(timeout=30)
+    leader, _ = cluster.partitions_of(topic)[0]
+    cluster.kill_broker(leader)
+    try:
+        pending = [producer.send(topic, key=b"k", value=b"pending %d" % n) for n in range(20)]
+        assert not all(f.is_done for f in pending), "the sends completed before the drop"
+        started = time.monotonic()
+        relay._drop_producer()
+        dropped_in = time.monotonic() - started
+        assert producer_threads() == []
+        assert all(f.is_done and f.failed() for f in pending if f.is_done)
+        assert all(f.is_done for f in pending), "sends left pending"
+        assert dropped_in < 5
+    finally:
+        relay.stop()
+        cluster.start_broker(leader)
