@@ -29,9 +29,16 @@ def test_the_owners_are_found_at_every_depth_and_an_erased_value_has_none():
 
 def test_a_state_without_personal_values_is_converted_as_itself():
     transcoder = make_transcoder()
-    plain = {k: v for k, v in state().items() if k not in ("leaders", "gone")}
+    plain = {k: v for k, v in state().items() if k not in ("leaders", "gone", "id")}
     plain["list"] = [1, "a", [date(2026, 1, 1)], ("b", None)]
     assert transcoder._convert(plain) is plain
+
+
+def test_a_uuid_is_converted_to_the_form_the_librarys_encoder_writes():
+    transcoder = make_transcoder()
+    identifier = uuid4()
+    assert transcoder._convert({"id": identifier}) == {
+        "id": {"_type_": "uuid_hex", "_data_": identifier.hex}}
 
 
 def test_personal_values_read_back_as_themselves_and_the_state_is_left_unchanged():
