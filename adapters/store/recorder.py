@@ -44,6 +44,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from adapters.store import binary_arrays
 from adapters.store.ddl import SerializedDDL
 from adapters.store.group_commit import GroupCommitter, Write
+from adapters.store.libpq_statement import LibpqStatement, bigint_array
 from services.ports import TimeIndexRow, TimeTravelPlan
 from services.ports import IdempotencyRecord
 
@@ -189,12 +190,12 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         # The arrays are encoded here (adapters.store.binary_arrays), not adapted by
         # psycopg; a NULL array (no Idempotency-Key) inserts no row.
         # (as a string once: a Composed statement is rendered again at every execute)
-        self.record_statement = SQL(
-            "SELECT {function}(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[],"
-            " %b::date[], %b::timestamptz[],"
-            " %b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[], %b::jsonb[],"
-            " %b::text) AS positions").format(
-                function=function, id_type=id_type).as_string(None)
+        self.record_statement = LibpqStatement(SQL(
+            "SELECT {function}($1::{id_type}[], $2::bigint[], $3::text[], $4::bytea[],"
+            " $5::date[], $6::timestamptz[],"
+            " $7::text[], $8::text[], $9::text[], $10::uuid[], $11::bigint[], $12::jsonb[],"
+            " $13::text) AS positions").format(
+                function=function, id_type=id_type).as_string(None))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],
@@ -227,8 +228,8 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             self._commit_each(writes)
             return
         try:
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                positions = self._record(curs, writes)
+            with self.datastore.get_connection() as conn:
+                positions = self._record(conn, writes)
         except WRITE_ERRORS as error:
             if len(writes) > 1:
                 self._commit_each(writes)
@@ -252,7 +253,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
                         tracking = write.kwargs.get("tracking")
                         if tracking is not None:
                             self._insert_tracking(curs, tracking)
-                        outcomes.append((self._record(curs, [write])[0], None))
+                        outcomes.append((self._record(curs.connection, [write])[0], None))
                 except (psycopg.Error, DatabaseError) as e:
                     own = write_error(e)
                     if own is None:
@@ -264,8 +265,9 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             else:
                 write.fail(error)
 
-    def _record(self, curs: Any, writes: list[Write]) -> list[Sequence[int] | None]:
-        """The writes' events and rows in one statement; each write's positions."""
+    def _record(self, conn: Any, writes: list[Write]) -> list[Sequence[int] | None]:
+        """The writes' events and rows in one statement (adapters.store.prepared: libpq's
+        own execute); each write's positions."""
         events = [e for w in writes for e in w.stored_events]
         times = {(row.originator_id, row.originator_version): row
                  for w in writes for row in w.kwargs.get("time_index", ())}
@@ -274,7 +276,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             raise ProgrammingError(f"time-index rows without their events: {sorted(times)}")
         records = [w.kwargs["idempotency"] for w in writes
                    if w.kwargs.get("idempotency") is not None]
-        curs.execute(self.record_statement, (
+        positions = bigint_array(self.record_statement.value(conn, (
             binary_arrays.ids(self.datastore.originator_id_type,
                               [e.originator_id for e in events]),
             binary_arrays.bigints([e.originator_version for e in events]),
@@ -283,8 +285,7 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
             binary_arrays.dates([row and row.effective_date for row in indexed]),
             binary_arrays.timestamptzs([row and row.recorded_at for row in indexed]),
             *(_idempotency_arrays(records) if records else _NO_ARRAYS),
-            self._writer), prepare=True)
-        positions = curs.fetchone()["positions"] or []
+            self._writer)))
         if len(positions) != len(events):
             raise ProgrammingError(f"{len(events)} events recorded, {len(positions)} "
                                    "positions returned")

@@ -191,7 +191,7 @@ def test_a_version_conflict_in_a_batch_fails_that_command_only(pg_app, database_
     assert sizes == [1, 4]
     conflicts = [o for o in outcomes[:2] if isinstance(o, VersionConflict)]
     won = [o for o in outcomes[:2] if not isinstance(o, Exception)]
-    assert len(conflicts) == 1 and len(won) == 1 and won[0].version == 2
+    assert len(conflicts) == 1 and len(won) == 1 and won[0].version == 2, repr(outcomes)
     assert [o.version for o in outcomes[2:]] == [2, 2]
     versions = {n: pg_app.get_organization(code(n)).version for n in (1, 2, 3)}
     assert versions == {1: 2, 2: 2, 3: 2}
