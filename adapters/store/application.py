@@ -50,6 +50,9 @@ class StoredCaseFiles(CaseFiles):
     def close(self) -> None:
         if self.write_listener is not None:
             self.write_listener.stop()
+        held = getattr(self.recorder, "held_connection", None)
+        if held is not None:
+            held.release()
         super().close()
 
     def construct_transcoder(self) -> SealingJSONTranscoder:

@@ -29,7 +29,7 @@ import functools
 import logging
 import time
 from datetime import date, datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 from uuid import UUID, uuid4
 
 import psycopg
@@ -44,6 +44,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from adapters.store import binary_arrays
 from adapters.store.ddl import SerializedDDL
 from adapters.store.group_commit import GroupCommitter, Write
+from adapters.store.held_connection import HeldConnection
 from adapters.store.libpq_statement import LibpqStatement, bigint_array
 from services.ports import TimeIndexRow, TimeTravelPlan
 from services.ports import IdempotencyRecord
@@ -92,7 +93,10 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         self._create_time_index()
         self._create_record_function(table)
         self.group_commit = True
-        self.committer = GroupCommitter(self._commit_writes)
+        # the committer's batches, one at a time, on a connection of their own
+        self.held_connection = HeldConnection(self.datastore)
+        self.committer = GroupCommitter(
+            lambda writes: self._commit_writes(writes, self.held_connection.connection))
         # this recorder's name in the NOTIFY of each transaction that records events
         # ("<writer> <id> <id> ...", or "<writer> *" for too many), so that a process can
         # tell other processes' writes from its own (adapters.store.invalidation)
@@ -211,7 +215,8 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         self._commit_writes([write])
         return write.outcome()
 
-    def _commit_writes(self, writes: list[Write]) -> None:
+    def _commit_writes(self, writes: list[Write],
+                       connection: Callable[[], ContextManager[Any]] | None = None) -> None:
         """Record the writes together: in one statement (``<prefix>_record``: the table
         lock, so positions commit in order as the library's recorder takes it, NOTIFY,
         one insert per table for all of them, and the commit, in one round trip). If a
@@ -223,12 +228,13 @@ class CaseFileRecorder(SerializedDDL, PostgresProcessRecorder):
         transaction as a whole (the connection, the lock timeout, the commit) is raised:
         every write of the batch fails and none is recorded. Outcomes are set only after
         the commit. (Never in psycopg's pipeline mode, where a save of a few hundred
-        kilobytes could stall for ever: bench/large_save.py.)"""
+        kilobytes could stall for ever: bench/large_save.py.) ``connection``: where the
+        statement runs (the committer's held connection), else a pool connection."""
         if any(w.kwargs.get("tracking") is not None for w in writes):
             self._commit_each(writes)
             return
         try:
-            with self.datastore.get_connection() as conn:
+            with (connection or self.datastore.get_connection)() as conn:
                 positions = self._record(conn, writes)
         except WRITE_ERRORS as error:
             if len(writes) > 1:
