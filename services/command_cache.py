@@ -90,6 +90,11 @@ class CommandCache:
                     del self._locks[aggregate_id]
 
     def discard(self, aggregate_id: UUID) -> None:
+        if aggregate_id not in self._instances.cache:
+            # (every save of a command: its own aggregate is checked out, not cached)
+            # no lock taken and no KeyError raised; a put racing this is one racing the
+            # locked lookup just as well
+            return
         try:
             self._instances.get(aggregate_id, evict=True)
         except KeyError:
