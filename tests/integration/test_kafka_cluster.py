@@ -23,7 +23,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from adapters.kafka.relay import KafkaSettings, Relay, relay_status
+from adapters.kafka.relay import Batch, KafkaSettings, Relay, relay_status
 from tests.conftest import meta
 from tests.integration.test_services import register
 from tests.kafka_broker import API_VERSION, LocalKafka
@@ -222,3 +222,28 @@ def test_a_producer_dropped_with_sends_pending_stops_sending(pg_app, postgres_en
     finally:
         relay.stop()
         cluster.start_broker(leader)
+
+
+def test_the_first_failed_send_stops_the_producer(pg_app, postgres_env, cluster):
+    """kafka-python sends a partition's next request after one failed; the relay's
+    producer must send nothing after its first failure, or an organization's later events
+    would land before earlier ones that were never written. Here every send fails (the
+    topic has one replica and wants two in sync)."""
+    topic = f"socorg.refused.{postgres_env['POSTGRES_SCHEMA']}"
+    cluster.topics("--create", "--topic", topic, "--partitions", "1",
+                   "--replication-factor", "1", "--config", "min.insync.replicas=2")
+    env = {**postgres_env, "KAFKA_BOOTSTRAP_SERVERS": cluster.bootstrap, "KAFKA_TOPIC": topic,
+           "KAFKA_API_VERSION": "0.9"}
+    relay = Relay(env, KafkaSettings.from_env(env))
+    try:
+        batch = Batch(last=1, covered=1, messages=[(b"k", b"first")])
+        futures = relay.send(batch)
+        with pytest.raises(KafkaError):
+            relay.acknowledged(futures)
+        sender = relay._producer._sender
+        sender.join(5)
+        assert not sender.is_alive(), "the producer goes on sending after a failure"
+        with pytest.raises(KafkaError):  # nothing more is taken
+            relay.acknowledged(relay.send(Batch(last=2, covered=1, messages=[(b"k", b"next")])))
+    finally:
+        relay.stop()
